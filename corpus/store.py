@@ -1,0 +1,686 @@
+"""The store: one folder with ``migralex.sqlite`` (source of truth) and a FAISS cache file.
+
+SQLite holds documents, clauses, tags, the clause vectors (float32 BLOBs), an FTS5 index over
+clause label, heading and text, and metadata (schema version, embedding model and dimension).
+The FAISS index (``vectors.faiss``) is derived from the vectors in SQLite and stamped with the
+store's write generation; a stale or missing file is rebuilt, so a crash can never leave the two
+out of step.
+
+Writes happen one document per transaction (``BEGIN IMMEDIATE`` ... ``COMMIT``): a crash or
+kill mid-ingest leaves the store as it was before that document. SQLite runs in WAL mode, so
+readers never see half a document. One writer at a time: :meth:`Store.writer` takes an
+exclusive ``flock`` on ``.lock`` in the store folder.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from migralex.corpus.errors import NotFoundError, StoreError
+from migralex.corpus.models import Clause, Document, Tag
+
+SCHEMA_VERSION = 1
+DB_NAME = "migralex.sqlite"
+LOCK_NAME = ".lock"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS documents (
+    doc_id TEXT PRIMARY KEY,
+    title TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    language TEXT NOT NULL,
+    parties TEXT NOT NULL,          -- JSON list
+    source_path TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    pages INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    page_starts TEXT NOT NULL,      -- JSON list of offsets
+    ocr_pages TEXT NOT NULL,        -- JSON list of 1-based pages
+    meta TEXT NOT NULL              -- JSON object
+);
+CREATE TABLE IF NOT EXISTS clauses (
+    rowid INTEGER PRIMARY KEY,
+    clause_id TEXT NOT NULL UNIQUE,
+    doc_id TEXT NOT NULL REFERENCES documents(doc_id) ON DELETE CASCADE,
+    ordinal INTEGER NOT NULL,
+    label TEXT NOT NULL,
+    heading TEXT NOT NULL,
+    path TEXT NOT NULL,             -- JSON list
+    text TEXT NOT NULL,
+    start INTEGER NOT NULL,
+    "end" INTEGER NOT NULL,
+    page_start INTEGER NOT NULL,
+    page_end INTEGER NOT NULL,
+    language TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS clauses_doc ON clauses(doc_id, ordinal);
+CREATE TABLE IF NOT EXISTS tags (
+    clause_id TEXT NOT NULL REFERENCES clauses(clause_id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    start INTEGER NOT NULL,
+    "end" INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    rule TEXT NOT NULL,
+    exception TEXT NOT NULL DEFAULT '',
+    negated INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS tags_clause ON tags(clause_id);
+CREATE INDEX IF NOT EXISTS tags_name ON tags(name);
+CREATE TABLE IF NOT EXISTS vectors (
+    rowid INTEGER PRIMARY KEY REFERENCES clauses(rowid) ON DELETE CASCADE,
+    vec BLOB NOT NULL
+);
+CREATE VIRTUAL TABLE IF NOT EXISTS clauses_fts USING fts5(
+    label, heading, text, content='clauses', content_rowid='rowid',
+    tokenize='unicode61 remove_diacritics 2'
+);
+CREATE TRIGGER IF NOT EXISTS clauses_ai AFTER INSERT ON clauses BEGIN
+    INSERT INTO clauses_fts(rowid, label, heading, text)
+    VALUES (new.rowid, new.label, new.heading, new.text);
+END;
+CREATE TRIGGER IF NOT EXISTS clauses_ad AFTER DELETE ON clauses BEGIN
+    INSERT INTO clauses_fts(clauses_fts, rowid, label, heading, text)
+    VALUES ('delete', old.rowid, old.label, old.heading, old.text);
+END;
+"""
+
+_CLAUSE_COLS = (
+    'rowid, clause_id, doc_id, ordinal, label, heading, path, text, start, "end", '
+    "page_start, page_end, language"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    """Search filters; an empty tuple means "any". Values within one field are OR-ed,
+    fields are AND-ed."""
+
+    kinds: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()
+    parties: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    doc_ids: tuple[str, ...] = ()
+    exclude_doc_ids: tuple[str, ...] = ()
+
+    def is_empty(self) -> bool:
+        """True when no filter is set."""
+        return not any(
+            (
+                self.kinds,
+                self.languages,
+                self.parties,
+                self.tags,
+                self.doc_ids,
+                self.exclude_doc_ids,
+            )
+        )
+
+
+def _clause_from_row(row: Sequence[Any]) -> Clause:
+    return Clause(
+        clause_id=row[1],
+        doc_id=row[2],
+        ordinal=row[3],
+        label=row[4],
+        heading=row[5],
+        path=tuple(json.loads(row[6])),
+        text=row[7],
+        start=row[8],
+        end=row[9],
+        page_start=row[10],
+        page_end=row[11],
+        language=row[12],
+    )
+
+
+def _document_from_row(row: Sequence[Any]) -> Document:
+    return Document(
+        doc_id=row[0],
+        title=row[1],
+        kind=row[2],
+        language=row[3],
+        parties=tuple(json.loads(row[4])),
+        source_path=row[5],
+        sha256=row[6],
+        pages=row[7],
+        text=row[8],
+        page_starts=tuple(json.loads(row[9])),
+        ocr_pages=tuple(json.loads(row[10])),
+        meta=json.loads(row[11]),
+    )
+
+
+class Store:
+    """A migralex store folder.
+
+    Args:
+        root: the store folder; created if missing.
+
+    Raises:
+        StoreError: the folder cannot be created, the database is not a migralex store, or its
+            schema version is newer than this migralex.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            self._conn = sqlite3.connect(
+                self.root / DB_NAME, isolation_level=None, check_same_thread=False
+            )
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA foreign_keys=ON")
+            self._conn.execute("PRAGMA synchronous=NORMAL")
+            self._conn.executescript(_SCHEMA)
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreError(f"{self.root}: cannot open store ({exc})") from exc
+        version = self.get_meta("schema_version")
+        if version is None:
+            self.set_meta("schema_version", str(SCHEMA_VERSION))
+        elif int(version) > SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.root}: store schema {version} is newer than this migralex "
+                f"({SCHEMA_VERSION}); upgrade migralex"
+            )
+
+    # -- lifecycle -----------------------------------------------------------------------
+    def close(self) -> None:
+        """Close the database connection."""
+        self._conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextlib.contextmanager
+    def writer(self) -> Iterator[None]:
+        """Hold the store's single-writer lock for the duration of the block.
+
+        Raises:
+            StoreError: another process holds the lock.
+        """
+        fh = open(self.root / LOCK_NAME, "a+")  # noqa: SIM115 - closed in finally
+        try:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError as exc:
+                raise StoreError(
+                    f"{self.root}: another migralex process is writing to this store"
+                ) from exc
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+            fh.close()
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._conn
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
+        else:
+            self._conn.execute("COMMIT")
+
+    # -- metadata ------------------------------------------------------------------------
+    def get_meta(self, key: str) -> str | None:
+        """Return the metadata value for ``key``, or None."""
+        row = self._conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_meta(self, key: str, value: str) -> None:
+        """Set one metadata value (its own transaction)."""
+        with self._transaction() as conn:
+            conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
+
+    @property
+    def generation(self) -> int:
+        """A counter bumped by every write of documents; stamps the FAISS cache."""
+        return int(self.get_meta("generation") or 0)
+
+    @property
+    def model(self) -> tuple[str, int] | None:
+        """The (model name, dimension) the stored vectors were made with, or None if empty."""
+        name, dim = self.get_meta("model"), self.get_meta("dimension")
+        return None if name is None or dim is None else (name, int(dim))
+
+    def check_model(self, name: str, dimension: int) -> None:
+        """Refuse to mix vectors of different models.
+
+        Raises:
+            StoreError: the store holds vectors of another model or dimension.
+        """
+        current = self.model
+        if current is not None and self.count_vectors() and current != (name, dimension):
+            raise StoreError(
+                f"{self.root}: store holds vectors of model {current[0]!r} (dim {current[1]}); "
+                f"cannot add vectors of {name!r} (dim {dimension}). Use another --store or "
+                f"the same model"
+            )
+
+    # -- writes --------------------------------------------------------------------------
+    def status_of(self, doc_id: str, sha256: str) -> str:
+        """Return "added", "updated" or "unchanged" for a document about to be written."""
+        row = self._conn.execute(
+            "SELECT sha256 FROM documents WHERE doc_id=?", (doc_id,)
+        ).fetchone()
+        if row is None:
+            return "added"
+        return "unchanged" if row[0] == sha256 else "updated"
+
+    def write_document(
+        self,
+        doc: Document,
+        clauses: Sequence[Clause],
+        tags: Iterable[Tag],
+        vectors: np.ndarray | None,
+        model: tuple[str, int] | None = None,
+        replaces: Sequence[str] = (),
+    ) -> str:
+        """Write one document with its clauses, tags and vectors in one transaction.
+
+        An existing document with the same ``doc_id`` is replaced (its clauses, tags and
+        vectors removed); if anything fails, the store is left as it was.
+
+        Args:
+            doc: the document.
+            clauses: its clauses, in order.
+            tags: their tags.
+            vectors: float32 ``(len(clauses), dim)`` L2-normalised, or None to store no vectors.
+            model: (model name, dim) of ``vectors``; required with vectors.
+            replaces: doc ids removed in the same transaction (an older version of the same
+                file stored under another content-hash id).
+
+        Returns:
+            "added" or "updated".
+
+        Raises:
+            StoreError: vectors do not match the clauses or the store's model.
+        """
+        if vectors is not None:
+            if model is None:
+                raise StoreError(f"{doc.source_path}: vectors given without their model")
+            if vectors.shape != (len(clauses), model[1]):
+                raise StoreError(
+                    f"{doc.source_path}: vectors of shape {vectors.shape} for "
+                    f"{len(clauses)} clauses of dim {model[1]}"
+                )
+            self.check_model(*model)
+        status = self.status_of(doc.doc_id, doc.sha256)
+        with self._transaction() as conn:
+            for old in (doc.doc_id, *replaces):
+                conn.execute("DELETE FROM documents WHERE doc_id=?", (old,))
+            conn.execute(
+                "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                (
+                    doc.doc_id,
+                    doc.title,
+                    doc.kind,
+                    doc.language,
+                    json.dumps(list(doc.parties)),
+                    doc.source_path,
+                    doc.sha256,
+                    doc.pages,
+                    doc.text,
+                    json.dumps(list(doc.page_starts)),
+                    json.dumps(list(doc.ocr_pages)),
+                    json.dumps(dict(doc.meta)),
+                ),
+            )
+            rowids: list[int] = []
+            for c in clauses:
+                cur = conn.execute(
+                    "INSERT INTO clauses(clause_id, doc_id, ordinal, label, heading, path, text,"
+                    ' start, "end", page_start, page_end, language)'
+                    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                    (
+                        c.clause_id,
+                        c.doc_id,
+                        c.ordinal,
+                        c.label,
+                        c.heading,
+                        json.dumps(list(c.path)),
+                        c.text,
+                        c.start,
+                        c.end,
+                        c.page_start,
+                        c.page_end,
+                        c.language,
+                    ),
+                )
+                rowids.append(int(cur.lastrowid or 0))
+            conn.executemany(
+                'INSERT INTO tags(clause_id, name, start, "end", text, rule, exception, negated)'
+                " VALUES (?,?,?,?,?,?,?,?)",
+                [
+                    (
+                        t.clause_id,
+                        t.name,
+                        t.start,
+                        t.end,
+                        t.text,
+                        t.rule,
+                        t.exception,
+                        int(t.negated),
+                    )
+                    for t in tags
+                ],
+            )
+            if vectors is not None and model is not None:
+                vecs = np.ascontiguousarray(vectors, dtype=np.float32)
+                conn.executemany(
+                    "INSERT INTO vectors(rowid, vec) VALUES (?, ?)",
+                    [(rid, vecs[i].tobytes()) for i, rid in enumerate(rowids)],
+                )
+                conn.execute(
+                    "INSERT OR REPLACE INTO meta(key, value) VALUES ('model', ?), ('dimension', ?)",
+                    (model[0], str(model[1])),
+                )
+            conn.execute(
+                "INSERT OR REPLACE INTO meta(key, value) VALUES ('generation', ?)",
+                (str(self._generation_in(conn) + 1),),
+            )
+        return status
+
+    @staticmethod
+    def _generation_in(conn: sqlite3.Connection) -> int:
+        row = conn.execute("SELECT value FROM meta WHERE key='generation'").fetchone()
+        return int(row[0]) if row else 0
+
+    def find_by_source(self, source_path: str) -> list[str]:
+        """Return the ids of documents read from ``source_path``, sorted."""
+        rows = self._conn.execute(
+            "SELECT doc_id FROM documents WHERE source_path=? ORDER BY doc_id", (source_path,)
+        ).fetchall()
+        return [r[0] for r in rows]
+
+    def count_clauses(self, doc_id: str | None = None) -> int:
+        """Number of clauses of one document, or of the whole store."""
+        if doc_id is None:
+            return int(self._conn.execute("SELECT COUNT(*) FROM clauses").fetchone()[0])
+        return int(
+            self._conn.execute("SELECT COUNT(*) FROM clauses WHERE doc_id=?", (doc_id,)).fetchone()[
+                0
+            ]
+        )
+
+    def delete_document(self, doc_id: str) -> None:
+        """Remove a document with its clauses, tags and vectors.
+
+        Raises:
+            NotFoundError: no such document.
+        """
+        with self._transaction() as conn:
+            cur = conn.execute("DELETE FROM documents WHERE doc_id=?", (doc_id,))
+            if cur.rowcount == 0:
+                raise NotFoundError(f"no document {doc_id!r} in {self.root}")
+            conn.execute(
+                "INSERT OR REPLACE INTO meta(key, value) VALUES ('generation', ?)",
+                (str(self._generation_in(conn) + 1),),
+            )
+
+    # -- reads ---------------------------------------------------------------------------
+    def documents(self) -> list[Document]:
+        """Return every document, ordered by doc_id."""
+        rows = self._conn.execute("SELECT * FROM documents ORDER BY doc_id").fetchall()
+        return [_document_from_row(r) for r in rows]
+
+    def document_summaries(self) -> list[dict[str, Any]]:
+        """Return documents without their text, with their clause counts, ordered by doc_id."""
+        rows = self._conn.execute(
+            "SELECT d.doc_id, d.title, d.kind, d.language, d.parties, d.source_path, d.pages,"
+            " (SELECT COUNT(*) FROM clauses c WHERE c.doc_id = d.doc_id), d.ocr_pages"
+            " FROM documents d ORDER BY d.doc_id"
+        ).fetchall()
+        return [
+            {
+                "doc_id": r[0],
+                "title": r[1],
+                "kind": r[2],
+                "language": r[3],
+                "parties": json.loads(r[4]),
+                "source_path": r[5],
+                "pages": r[6],
+                "clauses": r[7],
+                "ocr_pages": json.loads(r[8]),
+            }
+            for r in rows
+        ]
+
+    def get_document(self, doc_id: str) -> Document:
+        """Return one document.
+
+        Raises:
+            NotFoundError: no such document.
+        """
+        row = self._conn.execute("SELECT * FROM documents WHERE doc_id=?", (doc_id,)).fetchone()
+        if row is None:
+            raise NotFoundError(f"no document {doc_id!r} in {self.root}")
+        return _document_from_row(row)
+
+    def clauses(self, doc_id: str | None = None) -> list[Clause]:
+        """Return the clauses of one document (or all), in document order."""
+        if doc_id is None:
+            rows = self._conn.execute(
+                f"SELECT {_CLAUSE_COLS} FROM clauses ORDER BY doc_id, ordinal"
+            ).fetchall()
+        else:
+            rows = self._conn.execute(
+                f"SELECT {_CLAUSE_COLS} FROM clauses WHERE doc_id=? ORDER BY ordinal", (doc_id,)
+            ).fetchall()
+        return [_clause_from_row(r) for r in rows]
+
+    def get_clause(self, clause_id: str) -> Clause:
+        """Return one clause.
+
+        Raises:
+            NotFoundError: no such clause.
+        """
+        row = self._conn.execute(
+            f"SELECT {_CLAUSE_COLS} FROM clauses WHERE clause_id=?", (clause_id,)
+        ).fetchone()
+        if row is None:
+            raise NotFoundError(f"no clause {clause_id!r} in {self.root}")
+        return _clause_from_row(row)
+
+    def rowid_of(self, clause_id: str) -> int:
+        """Return the integer key of a clause in the vector index.
+
+        Raises:
+            NotFoundError: no such clause.
+        """
+        row = self._conn.execute(
+            "SELECT rowid FROM clauses WHERE clause_id=?", (clause_id,)
+        ).fetchone()
+        if row is None:
+            raise NotFoundError(f"no clause {clause_id!r} in {self.root}")
+        return int(row[0])
+
+    def clauses_by_rowid(self, rowids: Sequence[int]) -> dict[int, Clause]:
+        """Return clauses keyed by their rowid (missing rowids are left out)."""
+        out: dict[int, Clause] = {}
+        ids = [int(r) for r in rowids]
+        for i in range(0, len(ids), 900):
+            chunk = ids[i : i + 900]
+            marks = ",".join("?" * len(chunk))
+            for row in self._conn.execute(
+                f"SELECT {_CLAUSE_COLS} FROM clauses WHERE rowid IN ({marks})", chunk
+            ):
+                out[int(row[0])] = _clause_from_row(row)
+        return out
+
+    def tags_for(self, clause_ids: Iterable[str]) -> dict[str, list[Tag]]:
+        """Return the tags of the given clauses, keyed by clause id, in offset order."""
+        ids = list(dict.fromkeys(clause_ids))
+        out: dict[str, list[Tag]] = {cid: [] for cid in ids}
+        for i in range(0, len(ids), 900):
+            chunk = ids[i : i + 900]
+            marks = ",".join("?" * len(chunk))
+            rows = self._conn.execute(
+                'SELECT clause_id, name, start, "end", text, rule, exception, negated FROM tags'
+                f' WHERE clause_id IN ({marks}) ORDER BY clause_id, start, "end", name',
+                chunk,
+            )
+            for r in rows:
+                out[r[0]].append(Tag(r[0], r[1], r[2], r[3], r[4], r[5], r[6], bool(r[7])))
+        return out
+
+    def doc_facts(self, doc_ids: Iterable[str]) -> dict[str, tuple[str, str]]:
+        """Return ``{doc_id: (title, kind)}`` for the given documents."""
+        ids = list(dict.fromkeys(doc_ids))
+        out: dict[str, tuple[str, str]] = {}
+        for i in range(0, len(ids), 900):
+            chunk = ids[i : i + 900]
+            marks = ",".join("?" * len(chunk))
+            for r in self._conn.execute(
+                f"SELECT doc_id, title, kind FROM documents WHERE doc_id IN ({marks})", chunk
+            ):
+                out[r[0]] = (r[1], r[2])
+        return out
+
+    def filter_rowids(self, filters: Filters) -> np.ndarray | None:
+        """Return the sorted int64 rowids of clauses passing ``filters``; None if no filter."""
+        if filters.is_empty():
+            return None
+        where, params = self._filter_sql(filters)
+        rows = self._conn.execute(
+            f"SELECT c.rowid FROM clauses c JOIN documents d ON d.doc_id = c.doc_id WHERE {where}",
+            params,
+        ).fetchall()
+        return np.array(sorted(r[0] for r in rows), dtype=np.int64)
+
+    @staticmethod
+    def _filter_sql(filters: Filters) -> tuple[str, list[Any]]:
+        conds: list[str] = ["1=1"]
+        params: list[Any] = []
+
+        def any_of(column: str, values: tuple[str, ...]) -> None:
+            conds.append(f"{column} IN ({','.join('?' * len(values))})")
+            params.extend(values)
+
+        if filters.kinds:
+            any_of("d.kind", filters.kinds)
+        if filters.languages:
+            any_of("c.language", filters.languages)
+        if filters.doc_ids:
+            any_of("c.doc_id", filters.doc_ids)
+        if filters.exclude_doc_ids:
+            conds.append(f"c.doc_id NOT IN ({','.join('?' * len(filters.exclude_doc_ids))})")
+            params.extend(filters.exclude_doc_ids)
+        if filters.parties:
+            ors = " OR ".join("lower(d.parties) LIKE ?" for _ in filters.parties)
+            conds.append(f"({ors})")
+            params.extend(f"%{p.lower()}%" for p in filters.parties)
+        if filters.tags:
+            marks = ",".join("?" * len(filters.tags))
+            conds.append(
+                "EXISTS (SELECT 1 FROM tags t WHERE t.clause_id = c.clause_id"
+                f" AND t.name IN ({marks}))"
+            )
+            params.extend(filters.tags)
+        return " AND ".join(conds), params
+
+    def fts(self, match: str, k: int, filters: Filters) -> list[tuple[int, float]]:
+        """Run an FTS5 MATCH query, best first.
+
+        Args:
+            match: an FTS5 query string (already escaped by the caller).
+            k: how many rows at most.
+            filters: applied in SQL before ranking.
+
+        Returns:
+            ``(rowid, score)`` pairs; score is the negated FTS5 ``bm25()`` (higher is better),
+            with weights label 1, heading 4, text 1.
+        """
+        where, params = self._filter_sql(filters)
+        sql = (
+            "SELECT c.rowid, -bm25(clauses_fts, 1.0, 4.0, 1.0) AS s FROM clauses_fts"
+            " JOIN clauses c ON c.rowid = clauses_fts.rowid"
+            " JOIN documents d ON d.doc_id = c.doc_id"
+            f" WHERE clauses_fts MATCH ? AND {where} ORDER BY s DESC, c.rowid LIMIT ?"
+        )
+        try:
+            rows = self._conn.execute(sql, [match, *params, k]).fetchall()
+        except sqlite3.OperationalError as exc:
+            raise StoreError(f"lexical query {match!r} failed ({exc})") from exc
+        return [(int(r[0]), float(r[1])) for r in rows]
+
+    def count_vectors(self) -> int:
+        """Number of stored clause vectors."""
+        return int(self._conn.execute("SELECT COUNT(*) FROM vectors").fetchone()[0])
+
+    def vectors(self) -> tuple[np.ndarray, np.ndarray]:
+        """Return all stored vectors as ``(rowids int64 (n,), matrix float32 (n, dim))``."""
+        model = self.model
+        dim = model[1] if model else 0
+        rows = self._conn.execute("SELECT rowid, vec FROM vectors ORDER BY rowid").fetchall()
+        ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+        mat = np.empty((len(rows), dim), dtype=np.float32)
+        for i, r in enumerate(rows):
+            mat[i] = np.frombuffer(r[1], dtype=np.float32)
+        return ids, mat
+
+    def vectors_for(self, rowids: Sequence[int]) -> np.ndarray:
+        """Return the float32 vectors ``(len(rowids), dim)`` of the given clauses, in order.
+
+        Raises:
+            NotFoundError: a clause has no vector.
+        """
+        out = []
+        for rid in rowids:
+            row = self._conn.execute(
+                "SELECT vec FROM vectors WHERE rowid=?", (int(rid),)
+            ).fetchone()
+            if row is None:
+                raise NotFoundError(f"clause rowid {rid} has no vector in {self.root}")
+            out.append(np.frombuffer(row[0], dtype=np.float32))
+        model = self.model
+        return np.vstack(out) if out else np.zeros((0, model[1] if model else 0), np.float32)
+
+    def stats(self) -> dict[str, Any]:
+        """Return the DESIGN.md ``stats`` object (documents, clauses, tags, languages, ...)."""
+        q = self._conn.execute
+        model = self.model
+        langs = dict(q("SELECT language, COUNT(*) FROM documents GROUP BY language").fetchall())
+        tagged = dict(
+            q(
+                "SELECT d.language, COUNT(DISTINCT t.clause_id) FROM tags t"
+                " JOIN clauses c ON c.clause_id = t.clause_id"
+                " JOIN documents d ON d.doc_id = c.doc_id GROUP BY d.language"
+            ).fetchall()
+        )
+        return {
+            "documents": q("SELECT COUNT(*) FROM documents").fetchone()[0],
+            "clauses": q("SELECT COUNT(*) FROM clauses").fetchone()[0],
+            "vectors": self.count_vectors(),
+            "tags": dict(
+                q("SELECT name, COUNT(*) FROM tags GROUP BY name ORDER BY name").fetchall()
+            ),
+            "languages": langs,
+            "kinds": dict(q("SELECT kind, COUNT(*) FROM documents GROUP BY kind").fetchall()),
+            "tagged_clauses_by_language": {lang: tagged.get(lang, 0) for lang in langs},
+            "model": model[0] if model else None,
+            "dimension": model[1] if model else None,
+            "store": str(self.root),
+        }
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file and an atomic rename."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)

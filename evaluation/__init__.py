@@ -1,0 +1,1 @@
+"""migralex.evaluation."""

@@ -1,0 +1,165 @@
+"""What every reader produces, and the registry that binds file formats to readers.
+
+A reader turns one file into :class:`ParsedText`: the document text (blocks joined by ``\\n``),
+a page map and heading hints. Readers do the I/O; everything downstream is pure.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from migralex.corpus.errors import ReadError
+
+_SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b\u202f\u3000]+")
+
+
+def clean_line(text: str) -> str:
+    """Collapse runs of spaces (incl. no-break and thin spaces) and strip the ends."""
+    return _SPACES.sub(" ", text.replace("\r", "")).strip()
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """A line or paragraph of the document text.
+
+    Attributes:
+        start: 0-based offset of its first character in :attr:`ParsedText.text`.
+        end: end offset (exclusive); the block text has no newline.
+        page: 1-based page.
+        level: heading level hinted by the format (1 = ``h1``/``Heading 1``/``#``), 0 for body.
+    """
+
+    start: int
+    end: int
+    page: int
+    level: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedText:
+    """A file's text as a reader delivers it.
+
+    Attributes:
+        text: blocks joined by single newlines.
+        blocks: the blocks, in order, covering ``text`` except the separating newlines.
+        page_starts: offset at which each page begins (``page_starts[0] == 0``).
+        title: the title the file carries (``<title>``, first heading, running header), or "".
+        ocr_pages: 1-based pages whose text came from OCR.
+        paged: True when the format has real pages (PDF); False for HTML, DOCX, Markdown, text.
+    """
+
+    text: str
+    blocks: tuple[Block, ...]
+    page_starts: tuple[int, ...]
+    title: str = ""
+    ocr_pages: tuple[int, ...] = ()
+    paged: bool = False
+
+    @property
+    def pages(self) -> int:
+        """Number of pages (>= 1)."""
+        return len(self.page_starts)
+
+    def block_text(self, block: Block) -> str:
+        """Return the text of one block."""
+        return self.text[block.start : block.end]
+
+
+@dataclass
+class TextBuilder:
+    """Accumulates blocks into a :class:`ParsedText`; empty blocks are skipped."""
+
+    parts: list[str] = field(default_factory=list)
+    blocks: list[Block] = field(default_factory=list)
+    page_starts: list[int] = field(default_factory=lambda: [0])
+    length: int = 0
+    page: int = 1
+
+    def new_page(self) -> None:
+        """Start the next page at the current end of the text."""
+        self.page += 1
+        self.page_starts.append(self.length + (1 if self.parts else 0))
+
+    def add(self, text: str, level: int = 0) -> None:
+        """Append one block (cleaned with :func:`clean_line`) on the current page."""
+        line = clean_line(text)
+        if not line:
+            return
+        if self.parts:
+            self.length += 1  # the joining newline
+        self.blocks.append(Block(self.length, self.length + len(line), self.page, level))
+        self.parts.append(line)
+        self.length += len(line)
+
+    def build(
+        self, title: str = "", ocr_pages: tuple[int, ...] = (), paged: bool = False
+    ) -> ParsedText:
+        """Return the accumulated :class:`ParsedText`."""
+        text = "\n".join(self.parts)
+        starts = tuple(min(s, len(text)) for s in self.page_starts)
+        return ParsedText(text, tuple(self.blocks), starts, clean_line(title), ocr_pages, paged)
+
+
+class Reader(Protocol):
+    """Reads one file format."""
+
+    def __call__(self, path: Path) -> ParsedText:
+        """Read ``path``.
+
+        Raises:
+            ReadError: corrupt, encrypted, empty or text-less file.
+        """
+        ...
+
+
+_REGISTRY: dict[str, Callable[[Path], ParsedText]] = {}
+
+
+def register(
+    *suffixes: str,
+) -> Callable[[Callable[[Path], ParsedText]], Callable[[Path], ParsedText]]:
+    """Register a reader for file suffixes (lowercase, with the dot)."""
+
+    def deco(fn: Callable[[Path], ParsedText]) -> Callable[[Path], ParsedText]:
+        for s in suffixes:
+            _REGISTRY[s] = fn
+        return fn
+
+    return deco
+
+
+def known_suffixes() -> tuple[str, ...]:
+    """Return the file suffixes migralex can read, sorted."""
+    _load_readers()
+    return tuple(sorted(_REGISTRY))
+
+
+def _load_readers() -> None:
+    # Importing the modules registers their readers; kept lazy so import stays light.
+    from migralex.ingest import docx_reader, html_reader, pdf_reader, text_reader  # noqa: F401
+
+
+def read_file(path: Path) -> ParsedText:
+    """Read a file with the reader registered for its suffix.
+
+    Raises:
+        ReadError: unknown format (the message lists the known ones), missing file, or what the
+            reader raises.
+    """
+    _load_readers()
+    reader = _REGISTRY.get(path.suffix.lower())
+    if reader is None:
+        raise ReadError(
+            path,
+            f"unknown format {path.suffix or '(none)'!r}; known: {', '.join(known_suffixes())}",
+        )
+    if not path.is_file():
+        raise ReadError(path, "no such file")
+    parsed = reader(path)
+    if not parsed.text.strip():
+        raise ReadError(path, "no text found in the file")
+    return parsed

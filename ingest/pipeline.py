@@ -1,0 +1,283 @@
+"""Batch ingest: read → segment → tag → embed → store, one transaction per document.
+
+The tagger and the embedder are passed in (this package imports only ``corpus``); the CLI and the
+app wire in the real ones, tests a fake embedder. A failing document is recorded with its reason
+and the batch goes on; what the store already holds is never touched by a failure.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from migralex.corpus.errors import MigralexError, ReadError
+from migralex.corpus.manifest import ManifestEntry, read_manifest
+from migralex.corpus.models import KINDS, Clause, Document, Tag, content_doc_id, sha256_bytes
+from migralex.corpus.store import Store
+from migralex.ingest.base import ParsedText, known_suffixes, read_file
+from migralex.ingest.segment import MAX_CHARS, Segmentation, segment
+
+MANIFEST_NAME = "manifest.csv"
+Tagger = Callable[[Sequence[Clause], str], list[Tag]]
+LanguageDetector = Callable[[str], str]
+
+
+class PassageEmbedder(Protocol):
+    """What ingest needs of an embedder (see ``migralex.index.embedders.Embedder``)."""
+
+    name: str
+    dimension: int
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        """float32 ``(len(texts), dimension)``, rows L2-normalised."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class IngestResult:
+    """What happened to one file (the DESIGN.md ingest ``documents[]`` object).
+
+    Attributes:
+        path: the file as given.
+        doc_id: its document id ("" if it failed before one was known).
+        status: "added", "updated", "unchanged" or "failed".
+        clauses: clauses stored for it (0 when failed; the stored count when unchanged).
+        error: the reason it failed, "" otherwise.
+        seconds: wall time spent on it.
+    """
+
+    path: str
+    doc_id: str
+    status: str
+    clauses: int = 0
+    error: str = ""
+    seconds: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the DESIGN.md ingest document object."""
+        return {
+            "path": self.path,
+            "doc_id": self.doc_id,
+            "status": self.status,
+            "clauses": self.clauses,
+            "error": self.error or None,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def collect_files(
+    paths: Iterable[Path], manifest: dict[Path, ManifestEntry] | None = None
+) -> list[Path]:
+    """Expand folders (recursively) into the readable files below them, sorted, no duplicates.
+
+    With a manifest, files inside a folder are taken only if the manifest lists them (so a
+    corpus folder's README and the manifest itself are not ingested); files named explicitly are
+    always taken.
+
+    Raises:
+        ReadError: a path does not exist.
+    """
+    suffixes = set(known_suffixes())
+    out: dict[Path, None] = {}
+    for p in paths:
+        if p.is_dir():
+            for f in sorted(p.rglob("*")):
+                if not f.is_file() or f.suffix.lower() not in suffixes or f.name.startswith("."):
+                    continue
+                if manifest is not None and f.resolve() not in manifest:
+                    continue
+                out[f] = None
+        elif p.exists():
+            out[p] = None
+        else:
+            raise ReadError(p, "no such file or folder")
+    return list(out)
+
+
+def find_manifest(paths: Sequence[Path]) -> Path | None:
+    """Return ``manifest.csv`` of the single folder given, if it has one."""
+    if len(paths) == 1 and paths[0].is_dir() and (paths[0] / MANIFEST_NAME).is_file():
+        return paths[0] / MANIFEST_NAME
+    return None
+
+
+def make_document(
+    path: Path,
+    parsed: ParsedText,
+    sha256: str,
+    entry: ManifestEntry | None,
+    kind: str | None,
+    language: str | None,
+    detect: LanguageDetector,
+) -> Document:
+    """Build the :class:`Document` of a read file; explicit options beat the manifest, which
+    beats what is inferred (language detection, the file's own title, kind "other")."""
+    doc_id = entry.doc_id if entry and entry.doc_id else content_doc_id(path.stem, sha256)
+    lang = language or (entry.language if entry else "") or detect(parsed.text)
+    k = kind or (entry.kind if entry else "") or "other"
+    if k not in KINDS:
+        raise ReadError(path, f"unknown kind {k!r}; valid: {', '.join(KINDS)}")
+    title = (entry.title if entry else "") or parsed.title or path.stem
+    meta = {"source": entry.source, "licence": entry.licence} if entry else {}
+    return Document(
+        doc_id=doc_id,
+        title=title,
+        kind=k,
+        language=lang,
+        parties=entry.parties if entry else (),
+        source_path=str(path.resolve()),
+        sha256=sha256,
+        pages=parsed.pages,
+        text=parsed.text,
+        page_starts=parsed.page_starts,
+        ocr_pages=parsed.ocr_pages,
+        meta={k2: v for k2, v in meta.items() if v},
+    )
+
+
+def prepare(
+    path: Path,
+    entry: ManifestEntry | None = None,
+    kind: str | None = None,
+    language: str | None = None,
+    detect: LanguageDetector | None = None,
+    max_chars: int = MAX_CHARS,
+) -> tuple[Document, Segmentation]:
+    """Read and segment one file without touching any store.
+
+    Raises:
+        ReadError: the file cannot be read.
+    """
+    if detect is None:
+        from migralex.nlp.language import detect_language as detect  # noqa: PLC0415
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ReadError(path, f"cannot read file ({exc.strerror or exc})") from exc
+    parsed = read_file(path)
+    doc = make_document(path, parsed, sha256_bytes(data), entry, kind, language, detect)
+    return doc, segment(parsed, doc.doc_id, doc.language, doc.kind, max_chars)
+
+
+def ingest_paths(
+    paths: Sequence[Path],
+    store: Store,
+    *,
+    tagger: Tagger,
+    embedder: Callable[[], PassageEmbedder] | None,
+    passage: Callable[[Clause], str],
+    manifest: Path | None = None,
+    kind: str | None = None,
+    language: str | None = None,
+    detect: LanguageDetector | None = None,
+    on_result: Callable[[IngestResult], None] | None = None,
+) -> list[IngestResult]:
+    """Ingest files and folders into a store.
+
+    Args:
+        paths: files or folders (recursed).
+        store: the target store; the writer lock is held for the whole batch.
+        tagger: ``(clauses, language) -> tags``.
+        embedder: returns the passage embedder (called once, lazily); None stores no vectors.
+        passage: the text embedded for a clause.
+        manifest: a manifest CSV; if None and ``paths`` is one folder holding ``manifest.csv``,
+            that one is used.
+        kind: document kind for every file (overrides the manifest).
+        language: ISO 639-1 code for every file (overrides the manifest and detection).
+        detect: language detector; default ``migralex.nlp.language.detect_language``.
+        on_result: called after each file (progress reporting).
+
+    Returns:
+        One result per file, in file order.
+
+    Raises:
+        ReadError: the manifest or a named path cannot be read.
+        StoreError: the store is locked by another writer or holds another model's vectors.
+    """
+    manifest = manifest or find_manifest(paths)
+    entries = read_manifest(manifest) if manifest else None
+    files = collect_files(paths, entries)
+    loaded: list[PassageEmbedder] = []
+
+    def get_embedder() -> PassageEmbedder | None:
+        if embedder is None:
+            return None
+        if not loaded:
+            loaded.append(embedder())
+        return loaded[0]
+
+    results: list[IngestResult] = []
+    with store.writer():
+        for path in files:
+            t0 = time.perf_counter()
+            entry = entries.get(path.resolve()) if entries else None
+            try:
+                result = _ingest_one(
+                    path, store, entry, kind, language, detect, tagger, passage, get_embedder
+                )
+            except MigralexError as exc:
+                result = IngestResult(str(path), "", "failed", error=_reason(exc, path))
+            except Exception as exc:  # noqa: BLE001 - one bad file must not stop the batch
+                result = IngestResult(str(path), "", "failed", error=f"{type(exc).__name__}: {exc}")
+            result = replace(result, seconds=time.perf_counter() - t0)
+            results.append(result)
+            if on_result:
+                on_result(result)
+    return results
+
+
+def _ingest_one(
+    path: Path,
+    store: Store,
+    entry: ManifestEntry | None,
+    kind: str | None,
+    language: str | None,
+    detect: LanguageDetector | None,
+    tagger: Tagger,
+    passage: Callable[[Clause], str],
+    get_embedder: Callable[[], PassageEmbedder | None],
+) -> IngestResult:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ReadError(path, f"cannot read file ({exc.strerror or exc})") from exc
+    sha = sha256_bytes(data)
+    doc_id = entry.doc_id if entry and entry.doc_id else content_doc_id(path.stem, sha)
+    previous = store.find_by_source(str(path.resolve()))
+    if store.status_of(doc_id, sha) == "unchanged":
+        return IngestResult(str(path), doc_id, "unchanged", store.count_clauses(doc_id))
+    doc, seg = prepare(path, entry, kind, language, detect)
+    clauses = list(seg.clauses)
+    if not clauses:
+        raise ReadError(path, "no clause found in the text")
+    tags = tagger(clauses, doc.language)
+    emb = get_embedder()
+    vectors = None
+    model = None
+    if emb is not None:
+        vectors = emb.embed_passages([passage(c) for c in clauses])
+        model = (emb.name, emb.dimension)
+    replaces = tuple(d for d in previous if d != doc.doc_id)
+    status = store.write_document(doc, clauses, tags, vectors, model, replaces=replaces)
+    if replaces and status == "added":
+        status = "updated"
+    return IngestResult(str(path), doc.doc_id, status, len(clauses))
+
+
+def _reason(exc: Exception, path: Path) -> str:
+    if isinstance(exc, ReadError):
+        return exc.reason
+    text = str(exc)
+    prefix = f"{path}: "
+    return text[len(prefix) :] if text.startswith(prefix) else text
+
+
+def iter_batches(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
+    """Yield consecutive slices of at most ``size`` items."""
+    for i in range(0, len(items), size):
+        yield items[i : i + size]

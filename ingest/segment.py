@@ -1,0 +1,644 @@
+"""The clause segmenter: articles, sections, annexes and numbered paragraphs, with their path.
+
+A pure function of :class:`~migralex.ingest.base.ParsedText`: no I/O, deterministic.
+
+What is a boundary:
+
+* **Articles** — ``ARTICLE IV``, ``Article 4``, ``Art. 4``, ``Article premier``/``1er``,
+  ``Artículo 3``, ``Artikel 3``, ``Article 4 bis``, at the start of a block. A block that only
+  *cites* an article ("Article 2 of the Convention applies", "Article 2;") is not a boundary:
+  what follows the number must be empty or a heading (capitalised), and a line of a PDF must
+  not continue an unfinished sentence.
+* **Divisions** — ``PART``/``TITLE``/``CHAPTER``/``SECTION``/``DIVISION`` and their French,
+  Spanish and Dutch names; they form the ``path`` (Part → Chapter → Section) of the articles under
+  them and are not clauses themselves unless they carry text of their own.
+* **Annexes** — ``ANNEX``, ``SCHEDULE``, ``APPENDIX``, ``PROTOCOL``, ``ADMINISTRATIVE
+  ARRANGEMENT`` (and translations): a new top-level container; article numbers restart in it.
+* **Sections of laws** — ``12 (1) ...``, ``7.1`` at the start of a block, numbered in sequence,
+  used when a document has no articles (acts and regulations).
+* **Preamble** — the text before the first boundary.
+
+Articles longer than ``max_chars`` are split at their numbered paragraphs (``1``, ``1.``, ``(1)``,
+numbered in sequence from 1), each piece keeping the article's label, heading and path, with the
+paragraph number appended to the path.
+
+Clause spans run from one boundary to the next with trailing white space trimmed; structural
+headings that carry no text of their own (``PART I General Provisions``) lie between clauses and are
+returned as :attr:`Segmentation.headings`. Together, clauses and headings cover every non-blank
+character of the text exactly once.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from migralex.corpus.models import Clause, page_of, slugify
+from migralex.ingest.base import Block, ParsedText
+
+#: Default article length (characters) above which an article is split into its numbered
+#: paragraphs: about 512 word pieces of legal English (the multilingual-e5-small window;
+#: all-MiniLM-L6-v2 reads the first 256 of them, heading first).
+MAX_CHARS = 2400
+
+_NUM = r"(?:premier|1er|1st|first|único|unique|\d+(?:\.\d+)*(?:[A-Za-z](?![A-Za-z]))?|[IVXLC]+\b)"
+_SUFFIX = r"(?:\s*[-‑]?\s*(?:bis|ter|quater|quinquies|sexies)\b)?"
+_ARTICLE = re.compile(
+    rf"^(?P<kw>(?i:article|artículo|articulo|artikel|art\.|art(?=\s*\d)))\s*(?P<num>{_NUM}){_SUFFIX}"
+    r"(?P<rest>.*)$",
+    re.DOTALL,
+)
+_DIVISIONS: dict[str, int] = {
+    "part": 1, "partie": 1, "parte": 1, "deel": 1, "book": 1, "livre": 1,
+    "title": 1, "titre": 1, "título": 1, "titulo": 1, "titel": 1,
+    "chapter": 2, "chapitre": 2, "capítulo": 2, "capitulo": 2, "hoofdstuk": 2,
+    "section": 3, "sección": 3, "seccion": 3, "afdeling": 3, "division": 3,
+    "subdivision": 4, "sub-division": 4, "paragraphe": 4, "sub-part": 2,
+}  # fmt: skip
+_DIVISION = re.compile(
+    rf"^(?P<kw>(?i:{'|'.join(sorted(map(re.escape, _DIVISIONS), key=len, reverse=True))}))"
+    r"\s+(?P<num>\d+[A-Za-z]?|[IVXLC]+|[A-Z]|premier|première|preliminary|préliminaire|"
+    r"one|two|three|four|five|six|seven|eight|nine|ten)\b(?P<rest>.*)$",
+    re.DOTALL,
+)
+_ANNEX = re.compile(
+    r"^(?P<kw>(?i:(?:final\s+|additional\s+|optional\s+)?(?:annex|annexe|anexo|appendix|appendice|"
+    r"schedule|bijlage|protocol|protocole|protocolo|"
+    r"administrative\s+(?:arrangement|agreement)|arrangement\s+administratif|"
+    r"acuerdo\s+administrativo|accord\s+administratif)))"
+    r"(?P<num>\s+(?:\d+|[IVXLC]+|[A-Z])\b)?(?P<rest>.*)$",
+    re.DOTALL,
+)
+_SECTION = re.compile(r"^(?P<num>\d{1,4}(?:\.\d{1,3})?)(?=\s|$|\()\s*(?P<rest>.*)$", re.DOTALL)
+_PARA = re.compile(r"^(?:\((?P<a>\d{1,3})\)|(?P<b>\d{1,3})(?:\.(?!\d)|\)|(?=\s)))\s*\S")
+_CONNECTORS = frozenset(
+    "of with and the to under for on in by or their its a an from between at as "
+    "de du des la le les et en à au aux pour sur par del y el los las con".split()
+)
+_SENTENCE_END = re.compile(r"[.;:!?»”\")\]]$")
+_HEADING_SEPARATORS = " .:-–—\u00a0"
+
+
+@dataclass(frozen=True, slots=True)
+class Heading:
+    """A structural heading that is not a clause (``PART I General Provisions``).
+
+    Attributes:
+        label: the division label as printed ("PART I"), or "" for an unnumbered heading.
+        heading: its title text ("General Provisions").
+        start: 0-based start offset in the document text.
+        end: end offset (exclusive).
+    """
+
+    label: str
+    heading: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class Segmentation:
+    """What :func:`segment` returns: the clauses and the headings between them."""
+
+    clauses: tuple[Clause, ...]
+    headings: tuple[Heading, ...]
+
+
+@dataclass(slots=True)
+class _Unit:
+    kind: str  # "preamble" | "article" | "section" | "division" | "annex" | "group"
+    label: str
+    heading: str
+    path: tuple[str, ...]
+    start: int  # offset of the first block
+    body_start: int  # offset after the label/heading blocks
+    level: int = 0
+
+
+def _norm_num(num: str) -> int | None:
+    n = num.strip().lower()
+    if n in {"premier", "1er", "1st", "first", "único", "unique", "one", "première"}:
+        return 1
+    if re.fullmatch(r"\d+", n):
+        return int(n)
+    if re.fullmatch(r"\d+(?:\.\d+)*[a-z]?", n):
+        return int(re.match(r"\d+", n).group())  # type: ignore[union-attr]
+    if re.fullmatch(r"[ivxlc]+", n):
+        return _roman(n)
+    return None
+
+
+def _roman(s: str) -> int | None:
+    values = {"i": 1, "v": 5, "x": 10, "l": 50, "c": 100}
+    total, prev = 0, 0
+    for ch in reversed(s):
+        v = values[ch]
+        total = total - v if v < prev else total + v
+        prev = max(prev, v)
+    return total if total > 0 else None
+
+
+def _heading_from_rest(rest: str) -> str | None:
+    """Return the heading carried on a label line, "" if none, None if the line is a citation."""
+    stripped = rest.strip()
+    if not stripped:
+        return ""
+    if stripped[0] in ",;)(" and not stripped.startswith("("):
+        return None
+    body = stripped.lstrip(_HEADING_SEPARATORS).strip()
+    if not body:
+        return ""
+    first = body[0]
+    if first.islower() or first.isdigit() and not rest[:1].isspace():
+        return None
+    if first in ",;":
+        return None
+    return body
+
+
+_VERBS = re.compile(
+    r"\b(?:shall|may|must|will|is|are|has|have|doit|doivent|peut|peuvent|sont|est|sera|seront|"
+    r"será|serán|debe|deben|puede|es|son|zal|zullen|wordt|worden)\b",
+    re.IGNORECASE,
+)
+
+
+def _title_like(text: str, max_len: int = 90, max_words: int = 14) -> bool:
+    t = text.strip()
+    if not t or len(t) > max_len or len(t.split()) > max_words:
+        return False
+    if _VERBS.search(t):
+        return False
+    if not (t[0].isupper() or t[0] in "«\"'“‘["):
+        return False
+    if _PARA.match(t) or re.match(r"^\(?[a-z]\)\s", t):
+        return False
+    return not re.search(r"[.;,:]$", t)
+
+
+def _capitalised(text: str) -> bool:
+    words = [w for w in re.findall(r"[A-Za-zÀ-ÿ][\w'’-]*", text) if w.lower() not in _CONNECTORS]
+    return bool(words) and sum(w[0].isupper() for w in words) / len(words) >= 0.75
+
+
+class _Segmenter:
+    def __init__(self, parsed: ParsedText, kind: str) -> None:
+        self.p = parsed
+        self.blocks = parsed.blocks
+        self.texts = [parsed.block_text(b) for b in parsed.blocks]
+        self.kind = kind
+        hinted = [b.level for b in parsed.blocks if b.level]
+        self.has_hints = bool(hinted)
+
+    # -- classification ------------------------------------------------------------------
+    def _continues_sentence(self, i: int) -> bool:
+        """True when block i-1 is an unfinished body line (a PDF line wrap) and i continues it."""
+        if i == 0 or self.blocks[i].level:
+            return False
+        prev = self.texts[i - 1]
+        if self.blocks[i - 1].level:
+            return False
+        if self.has_hints:
+            return False  # paragraphs are whole blocks in hinted formats
+        return not _SENTENCE_END.search(prev) and not _title_like(prev)
+
+    def article_at(self, i: int) -> tuple[str, str, int | None] | None:
+        """(label, heading-on-line, number) if block i starts an article."""
+        text = self.texts[i]
+        m = _ARTICLE.match(text)
+        if not m:
+            return None
+        heading = _heading_from_rest(m.group("rest"))
+        if heading is None:
+            return None
+        if self._continues_sentence(i) and heading == "":
+            return None
+        if self._continues_sentence(i) and not _capitalised(heading[:60]):
+            return None
+        label = text[: m.end("num")] if not m.group("rest") else text[: m.start("rest")]
+        return label.strip(), heading, _norm_num(m.group("num"))
+
+    def division_at(self, i: int) -> tuple[str, str, int] | None:
+        text = self.texts[i]
+        m = _DIVISION.match(text)
+        if not m:
+            return None
+        heading = _heading_from_rest(m.group("rest"))
+        if heading is None or self._continues_sentence(i):
+            return None
+        if len(text) > 160:
+            return None
+        level = _DIVISIONS[m.group("kw").lower()]
+        return text[: m.start("rest")].strip(), heading, level
+
+    def annex_at(self, i: int) -> tuple[str, str] | None:
+        text = self.texts[i]
+        m = _ANNEX.match(text)
+        if not m:
+            return None
+        rest = m.group("rest")
+        if len(text) > 220 or re.search(r"[;,]$", text):
+            return None
+        if self._continues_sentence(i):
+            return None
+        heading = _heading_from_rest(rest)
+        if heading is None:
+            # "Administrative Arrangement for the application of ..." is a title, not a citation.
+            if not re.match(
+                r"^\s+(?:for|to|on|concerning|relating|pour|relatif|relativo|para)\b", rest
+            ):
+                return None
+            heading = rest.strip()
+        if heading and not (self.blocks[i].level or heading[:1].isupper() or rest[:1] == " "):
+            return None
+        if not self.blocks[i].level and re.search(r"\b(?:shall|is|are|may|doit|sont|est)\b", text):
+            return None
+        label = (m.group("kw") + (m.group("num") or "")).strip()
+        return label, heading
+
+    def section_at(self, i: int, expected: tuple[int, int] | None) -> tuple[str, str] | None:
+        """Law sections ("12 (1) ...", "7.1"), accepted only in numbering sequence."""
+        text = self.texts[i]
+        m = _SECTION.match(text)
+        if not m or self.blocks[i].level:
+            return None
+        num = m.group("num")
+        rest = m.group("rest")
+        if rest and not (rest[0].isupper() or rest[0] in '([“"«'):
+            return None
+        if self._continues_sentence(i):
+            return None
+        major, _, minor = num.partition(".")
+        key = (int(major), int(minor) if minor else 0)
+        if expected is not None:
+            last_major, last_minor = expected
+            # In sequence, tolerating a few missing numbers (repealed or lost in conversion).
+            if not (expected < key and key[0] <= last_major + 3 and key[1] <= 20):
+                return None
+        elif key != (1, 0):
+            return None
+        return num, rest
+
+    # -- headings on the following lines -------------------------------------------------
+    def heading_after(self, i: int, own_level: int, inline: str) -> tuple[str, int]:
+        """Return (full heading, index of the first body block) for a label at block i."""
+        j = i + 1
+        heading = inline
+        n = len(self.blocks)
+        if heading:
+            # A heading wrapped onto the next line (PDF): continue while it reads as a title.
+            while (
+                j < n
+                and not self.blocks[j].level
+                and not self.has_hints
+                and self._is_heading_continuation(heading, j)
+            ):
+                heading = f"{heading} {self.texts[j]}"
+                j += 1
+            return heading, j
+        if j < n and self.blocks[j].level and (own_level == 0 or self.blocks[j].level >= own_level):
+            if not self._is_structural(j):
+                return self.texts[j], j + 1
+        if (
+            j < n
+            and not self.blocks[j].level
+            and not self.has_hints
+            and self._is_structural(j) is False
+        ):
+            t = self.texts[j]
+            nxt = self.texts[j + 1] if j + 1 < n else ""
+            if _title_like(t) and (not nxt or not nxt[0].islower()):
+                heading = t
+                j += 1
+                while j < n and self._is_heading_continuation(heading, j):
+                    heading = f"{heading} {self.texts[j]}"
+                    j += 1
+                return heading, j
+        return "", j
+
+    def _is_heading_continuation(self, heading: str, j: int) -> bool:
+        t = self.texts[j]
+        if self._is_structural(j) or not _title_like(t, max_len=70, max_words=10):
+            return False
+        last_word = heading.split()[-1].lower() if heading.split() else ""
+        if last_word in _CONNECTORS or heading.endswith((",", "-", "–")):
+            return True
+        nxt = self.texts[j + 1] if j + 1 < len(self.texts) else ""
+        return _capitalised(t) and _capitalised(heading) and (not nxt or bool(_PARA.match(nxt)))
+
+    def _is_structural(self, j: int) -> bool:
+        return bool(self.article_at(j) or self.division_at(j) or self.annex_at(j))
+
+    # -- the pass ------------------------------------------------------------------------
+    def units(self) -> list[_Unit]:
+        blocks, texts = self.blocks, self.texts
+        n = len(blocks)
+        has_articles = any(self.article_at(i) for i in range(n))
+        use_sections = self.kind in {"law", "regulation"} and not has_articles
+        # Exchanges of notes and recommendations number their points "1.", "2.": when a text
+        # has neither articles nor sections, its numbered points are the clauses.
+        use_points = not has_articles and not (
+            use_sections and any(self.section_at(i, None) for i in range(n))
+        )
+        if use_points:
+            use_sections = False
+        last_point = 0
+        units: list[_Unit] = [_Unit("preamble", "Preamble", "", ("Preamble",), 0, 0)] if n else []
+        divisions: list[tuple[int, str]] = []  # (level, label) stack
+        container = ""  # annex label
+        before_container: int | None = None  # last article number before the annex
+        last_article: int | None = None
+        expected_section: tuple[int, int] | None = None
+        heading_level = 0  # hint level of article labels, once seen
+        i = 0
+        while i < n:
+            b = blocks[i]
+            art = self.article_at(i) if not use_sections else None
+            if art is not None:
+                label, inline, number = art
+                hinted = bool(b.level)
+                if not hinted and number is not None and last_article is not None:
+                    backwards = number < last_article and number != 1
+                    # A far jump (lapsed Parts) is fine on a clean label line, not on "Article 67."
+                    far = number > last_article + 12 and bool(re.search(r"[.;,]$", texts[i]))
+                    if backwards or far:
+                        art = None
+                if (
+                    art is not None
+                    and container
+                    and last_article is None
+                    and number is not None
+                    and before_container is not None
+                    and number == before_container + 1
+                ):
+                    # The main text goes on after a schedule ("SCHEDULE TO PART XI", then
+                    # "PART XII ... Article 68"): leave the container.
+                    container, divisions, last_article = "", [], before_container
+                if art is not None:
+                    if (
+                        number == 1
+                        and last_article is not None
+                        and last_article > 1
+                        and not container
+                    ):
+                        # numbering restarts without an annex heading: keep ids unique by path
+                        divisions = []
+                    heading_level = heading_level or b.level
+                    heading, j = self.heading_after(i, b.level, inline)
+                    path = (*(container,) * bool(container), *(lbl for _, lbl in divisions), label)
+                    units.append(
+                        _Unit(
+                            "article",
+                            label,
+                            heading,
+                            path,
+                            b.start,
+                            blocks[j].start if j < n else len(self.p.text),
+                        )
+                    )
+                    last_article = number if number is not None else last_article
+                    i = j
+                    continue
+            annex = self.annex_at(i)
+            if annex is not None and (last_article is not None or use_sections or expected_section):
+                label, inline = annex
+                heading, j = self.heading_after(i, b.level, inline)
+                container = label
+                before_container = last_article
+                divisions = []
+                last_article = None
+                units.append(
+                    _Unit(
+                        "annex",
+                        label,
+                        heading,
+                        (label,),
+                        b.start,
+                        blocks[j].start if j < n else len(self.p.text),
+                    )
+                )
+                i = j
+                continue
+            div = self.division_at(i)
+            if div is not None:
+                label, inline, level = div
+                heading, j = self.heading_after(i, b.level, inline)
+                divisions = [(lv, lb) for lv, lb in divisions if lv < level]
+                divisions.append((level, label))
+                path = (*(container,) * bool(container), *(lbl for _, lbl in divisions))
+                units.append(
+                    _Unit(
+                        "division",
+                        label,
+                        heading,
+                        path,
+                        b.start,
+                        blocks[j].start if j < n else len(self.p.text),
+                        level,
+                    )
+                )
+                i = j
+                continue
+            if use_points and not b.level:
+                m = _PARA.match(texts[i])
+                num = int(m.group("a") or m.group("b")) if m else 0
+                if m and (num == last_point + 1 or (num == 1 and last_point >= 3)):
+                    last_point = num
+                    path = (
+                        *(container,) * bool(container),
+                        *(lbl for _, lbl in divisions),
+                        f"Paragraph {num}",
+                    )
+                    units.append(_Unit("article", f"Paragraph {num}", "", path, b.start, b.start))
+                    i += 1
+                    continue
+            if use_sections:
+                sec = self.section_at(i, expected_section)
+                if sec is not None:
+                    num, rest = sec
+                    major, _, minor = num.partition(".")
+                    expected_section = (int(major), int(minor) if minor else 0)
+                    heading, j = self._section_heading(i, rest)
+                    path = (
+                        *(container,) * bool(container),
+                        *(lbl for _, lbl in divisions),
+                        f"Section {num}",
+                    )
+                    units.append(
+                        _Unit(
+                            "section",
+                            f"Section {num}",
+                            heading,
+                            path,
+                            b.start,
+                            blocks[min(i + 1, n - 1)].start if i + 1 < n else len(self.p.text),
+                        )
+                    )
+                    i += 1
+                    continue
+            if (
+                b.level
+                and heading_level
+                and b.level < heading_level + 2
+                and units
+                and units[-1].kind in {"article", "group", "division"}
+                and self._next_is_article(i)
+            ):
+                # An unnumbered heading over the next articles ("Dispositions générales").
+                units.append(
+                    _Unit(
+                        "group",
+                        "",
+                        texts[i],
+                        units[-1].path[:-1] if units[-1].kind == "article" else units[-1].path,
+                        b.start,
+                        blocks[i + 1].start if i + 1 < n else len(self.p.text),
+                    )
+                )
+            i += 1
+        return units
+
+    def _next_is_article(self, i: int) -> bool:
+        for j in range(i + 1, min(i + 3, len(self.blocks))):
+            if self.article_at(j):
+                return True
+            if not self.blocks[j].level:
+                return False
+        return False
+
+    def _section_heading(self, i: int, rest: str) -> tuple[str, int]:
+        """Marginal note of a law section: a hinted or title-like line just after its label."""
+        for j in range(i + 1, min(i + 3, len(self.blocks))):
+            t = self.texts[j]
+            if self.blocks[j].level >= 4 or (
+                not self.has_hints
+                and _title_like(t, max_len=80, max_words=12)
+                and not _SECTION.match(t)
+            ):
+                return t, j + 1
+            if not rest and j == i + 1:
+                continue
+            break
+        return "", i + 1
+
+
+def _trim_end(text: str, start: int, end: int) -> int:
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return end
+
+
+def _split_paragraphs(
+    text: str, start: int, end: int, blocks: Sequence[Block]
+) -> list[tuple[str, int]]:
+    """Return [(paragraph number, start offset)] of sequentially numbered paragraphs in a span."""
+    found: list[tuple[str, int]] = []
+    expected = 1
+    for b in blocks:
+        if b.start < start or b.start >= end:
+            continue
+        m = _PARA.match(text[b.start : b.end])
+        if not m:
+            continue
+        num = int(m.group("a") or m.group("b"))
+        if num == expected:
+            found.append((str(num), b.start))
+            expected += 1
+    return found if len(found) >= 2 else []
+
+
+def segment(
+    parsed: ParsedText,
+    doc_id: str,
+    language: str,
+    kind: str = "other",
+    max_chars: int = MAX_CHARS,
+) -> Segmentation:
+    """Split a document text into clauses.
+
+    Args:
+        parsed: the reader's output.
+        doc_id: the document id the clause ids are built from.
+        language: ISO 639-1 code set on every clause.
+        kind: the document kind; ``law`` and ``regulation`` without articles are split into
+            numbered sections.
+        max_chars: articles longer than this (characters) are split into numbered paragraphs.
+
+    Returns:
+        Clauses in document order (``ordinal`` 0..n-1, unique ``clause_id``) and the structural
+        headings between them.
+    """
+    seg = _Segmenter(parsed, kind)
+    units = seg.units()
+    text = parsed.text
+    clauses: list[Clause] = []
+    headings: list[Heading] = []
+    used: dict[str, int] = {}
+
+    def emit(label: str, heading: str, path: tuple[str, ...], start: int, end: int) -> None:
+        end = _trim_end(text, start, end)
+        if end <= start:
+            return
+        slug = "/".join(slugify(p) for p in path)
+        n = used.get(slug, 0) + 1
+        used[slug] = n
+        cid = f"{doc_id}:{slug}" + (f"~{n}" if n > 1 else "")
+        clauses.append(
+            Clause(
+                clause_id=cid,
+                doc_id=doc_id,
+                ordinal=len(clauses),
+                label=label,
+                heading=heading,
+                path=path,
+                text=text[start:end],
+                start=start,
+                end=end,
+                page_start=page_of(parsed.page_starts, start),
+                page_end=page_of(parsed.page_starts, end - 1),
+                language=language,
+            )
+        )
+
+    for k, u in enumerate(units):
+        end = units[k + 1].start if k + 1 < len(units) else len(text)
+        if u.kind in {"division", "group"} or (u.kind == "annex"):
+            # Structural heading; a clause only if text of its own follows before the next unit.
+            head_end = _trim_end(text, u.start, min(u.body_start, end))
+            if head_end > u.start:
+                headings.append(Heading(u.label, u.heading, u.start, head_end))
+            body_start = u.body_start
+            while body_start < end and text[body_start].isspace():
+                body_start += 1
+            if body_start < _trim_end(text, body_start, end):
+                if u.kind == "annex":
+                    headings.pop() if head_end > u.start else None
+                    emit(u.label, u.heading, u.path, u.start, end)
+                else:
+                    emit(
+                        u.label or u.heading,
+                        u.heading,
+                        (*u.path, "text")
+                        if u.kind == "division"
+                        else (*u.path, slugify(u.heading)[:40]),
+                        body_start,
+                        end,
+                    )
+            continue
+        if u.kind == "preamble":
+            emit("Preamble", "", ("Preamble",), u.start, end)
+            continue
+        span_end = _trim_end(text, u.start, end)
+        paras = (
+            _split_paragraphs(text, u.body_start, span_end, parsed.blocks)
+            if span_end - u.start > max_chars
+            else []
+        )
+        if not paras:
+            emit(u.label, u.heading, u.path, u.start, span_end)
+            continue
+        bounds = [u.start] + [s for _, s in paras[1:]] + [span_end]
+        for (num, _), s, e in zip(paras, bounds, bounds[1:], strict=False):
+            emit(u.label, u.heading, (*u.path, num), s, e)
+    return Segmentation(tuple(clauses), tuple(headings))

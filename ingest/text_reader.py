@@ -1,0 +1,105 @@
+"""Markdown (markdown-it-py) and plain-text readers.
+
+Markdown headings give heading hints; ordered-list items keep their printed numbers ("1."), which
+matter for paragraph numbering; inline markup and link targets are dropped, link text is kept.
+Plain text gives one block per line and no hints.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from migralex.corpus.errors import ReadError
+from migralex.ingest.base import ParsedText, TextBuilder, register
+
+
+def _read_text(path: Path) -> str:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ReadError(path, f"cannot read file ({exc.strerror or exc})") from exc
+    if b"\x00" in data[:4096]:
+        raise ReadError(path, "binary data, not text")
+    for enc in ("utf-8-sig", "cp1252"):
+        try:
+            return data.decode(enc)
+        except UnicodeDecodeError:
+            continue
+    raise ReadError(path, "neither UTF-8 nor Windows-1252 text")
+
+
+def _inline_text(token: object) -> str:
+    parts: list[str] = []
+    for child in getattr(token, "children", None) or []:
+        if child.type in ("text", "code_inline", "html_inline"):
+            parts.append(child.content)
+        elif child.type in ("softbreak", "hardbreak"):
+            parts.append(" ")
+        elif child.type == "image":
+            parts.append(child.content)
+    return "".join(parts)
+
+
+@register(".md", ".markdown")
+def read_markdown(path: Path) -> ParsedText:
+    """Read a Markdown file (CommonMark with tables).
+
+    Returns:
+        One block per paragraph, heading, list item paragraph or table row.
+
+    Raises:
+        ReadError: unreadable or binary file.
+    """
+    from markdown_it import MarkdownIt
+
+    md = MarkdownIt("commonmark").enable("table")
+    tokens = md.parse(_read_text(path))
+    builder = TextBuilder()
+    title = ""
+    level = 0
+    prefix = ""
+    row: list[str] = []
+    in_row = False
+    for tok in tokens:
+        if tok.type == "heading_open":
+            level = int(tok.tag[1])
+        elif tok.type == "heading_close":
+            level = 0
+        elif tok.type == "list_item_open":
+            prefix = f"{tok.info}{tok.markup} " if tok.info else f"{tok.markup} "
+        elif tok.type == "tr_open":
+            in_row, row = True, []
+        elif tok.type == "tr_close":
+            in_row = False
+            builder.add(" | ".join(c for c in row if c))
+        elif tok.type == "inline":
+            text = _inline_text(tok)
+            if in_row:
+                row.append(text.strip())
+                continue
+            if level == 1 or (level and not title):
+                title = title or text
+            builder.add(prefix + text, level)
+            prefix = ""
+        elif tok.type in ("fence", "code_block"):
+            for line in tok.content.splitlines():
+                builder.add(line)
+    return builder.build(title=title)
+
+
+@register(".txt", ".text")
+def read_text(path: Path) -> ParsedText:
+    """Read a plain-text file: one block per non-empty line, a form feed starts a new page.
+
+    Raises:
+        ReadError: unreadable or binary file.
+    """
+    builder = TextBuilder()
+    pages = _read_text(path).split("\f")
+    for i, page in enumerate(pages):
+        if i:
+            builder.new_page()
+        for line in page.splitlines():
+            builder.add(line)
+    first = builder.parts[0] if builder.parts else ""
+    return builder.build(title=first[:200], paged=len(pages) > 1)

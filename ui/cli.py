@@ -1,0 +1,383 @@
+"""The ``migralex`` command line (Typer). Contracts: ``../shared/DESIGN.md`` ("CLI contracts").
+
+Exit codes: 0 success; 1 some inputs failed (the rest were processed); 2 usage error.
+Errors go to stderr as ``migralex: error: <file>: <reason>``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from migralex.corpus.errors import MigralexError, ReadError
+from migralex.corpus.store import Filters
+
+app = typer.Typer(
+    name="migralex",
+    help="Search, tag and check clauses of labour migration and social security agreements.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+StoreOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--store", help="Store folder (default: $MIGRALEX_STORE, else the user data dir)."
+    ),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON (DESIGN.md shapes).")]
+ModelOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--model",
+        help="Embedding model: minilm, e5-small, or a sentence-transformers name/path "
+        "(default: the store's, else $MIGRALEX_MODEL, else minilm).",
+    ),
+]
+
+
+def _error(where: str, reason: str) -> None:
+    typer.echo(f"migralex: error: {where}: {reason}", err=True)
+
+
+def _fail(exc: Exception, where: str = "") -> typer.Exit:
+    if isinstance(exc, ReadError):
+        _error(exc.path, exc.reason)
+    else:
+        _error(where or "migralex", str(exc))
+    return typer.Exit(1)
+
+
+def _print_json(obj: Any) -> None:
+    typer.echo(json.dumps(obj, ensure_ascii=False, indent=2))
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders (recursed).")],
+    store: StoreOpt = None,
+    manifest: Annotated[
+        Path | None,
+        typer.Option("--manifest", help="CSV with the columns of ../shared/corpus/manifest.csv."),
+    ] = None,
+    kind: Annotated[str | None, typer.Option("--kind", help="Kind for every file.")] = None,
+    language: Annotated[
+        str | None, typer.Option("--language", help="ISO 639-1 code for every file.")
+    ] = None,
+    model: ModelOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Ingest documents: read, split into clauses, tag, embed and store them."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from migralex.corpus.models import KINDS
+    from migralex.ui import service
+
+    if kind is not None and kind not in KINDS:
+        raise typer.BadParameter(f"unknown kind {kind!r}; valid: {', '.join(KINDS)}")
+    t0 = time.perf_counter()
+    try:
+        st = service.open_store(store)
+        from migralex.corpus.manifest import read_manifest
+        from migralex.ingest.pipeline import collect_files, find_manifest
+
+        mf = manifest or find_manifest(paths)
+        total = len(collect_files(paths, read_manifest(mf) if mf else None))
+        console = Console(stderr=True)
+        columns = (
+            TextColumn("ingest"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("{task.description}"),
+        )
+        with Progress(*columns, console=console, transient=True) as progress:
+            task = progress.add_task("", total=total)
+
+            def on_result(r: Any) -> None:
+                progress.update(task, advance=1, description=Path(r.path).name)
+                if r.status == "failed":
+                    progress.console.print(f"migralex: error: {r.path}: {r.error}", markup=False)
+
+            results = service.ingest(
+                paths, st, manifest=mf, kind=kind, language=language, model=model,
+                on_result=on_result,
+            )  # fmt: skip
+    except MigralexError as exc:
+        raise _fail(exc) from exc
+    totals = {
+        s: sum(r.status == s for r in results) for s in ("added", "updated", "unchanged", "failed")
+    }
+    totals["clauses"] = sum(r.clauses for r in results)
+    seconds = round(time.perf_counter() - t0, 2)
+    if as_json:
+        _print_json(
+            {
+                "store": str(st.root),
+                "documents": [r.to_json() for r in results],
+                "totals": totals,
+                "seconds": seconds,
+            }
+        )
+    else:
+        typer.echo(
+            f"{len(results)} files: {totals['added']} added, {totals['updated']} updated, "
+            f"{totals['unchanged']} unchanged, {totals['failed']} failed; "
+            f"{totals['clauses']} clauses in {seconds:.1f} s -> {st.root}"
+        )
+    if totals["failed"]:
+        raise typer.Exit(1)
+
+
+def _hits_json(query: str, mode: str, hits: list[Any]) -> dict[str, Any]:
+    return {"query": query, "mode": mode, "results": [h.to_json() for h in hits]}
+
+
+def _print_hits(hits: list[Any]) -> None:
+    if not hits:
+        typer.echo("no results")
+    for h in hits:
+        c = h.clause
+        pages = f"p. {c.page_start}" + (f"-{c.page_end}" if c.page_end != c.page_start else "")
+        typer.echo(f"{h.rank:>2}. [{h.score:.3f}] {h.doc_title} — {c.citation} ({pages})")
+        if h.tags:
+            typer.echo(f"    tags: {', '.join(h.tags)}")
+        snippet = " ".join(c.text.split())
+        typer.echo(f"    {snippet[:300]}{'…' if len(snippet) > 300 else ''}")
+        typer.echo(f"    id: {c.clause_id}")
+
+
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help="What you look for, in your own words.")],
+    store: StoreOpt = None,
+    k: Annotated[int, typer.Option("-k", min=1, help="Number of results.")] = 10,
+    mode: Annotated[str, typer.Option("--mode", help="hybrid, semantic or lexical.")] = "hybrid",
+    kind: Annotated[list[str] | None, typer.Option("--kind", help="Document kind.")] = None,
+    language: Annotated[list[str] | None, typer.Option("--language", help="Language.")] = None,
+    party: Annotated[list[str] | None, typer.Option("--party", help="Party (substring).")] = None,
+    tag: Annotated[list[str] | None, typer.Option("--tag", help="Clause tag.")] = None,
+    doc: Annotated[list[str] | None, typer.Option("--doc", help="Document id.")] = None,
+    model: ModelOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Search clauses (filters are OR within one option, AND across options)."""
+    from migralex.index.search import MODES
+    from migralex.ui import service
+
+    if mode not in MODES:
+        raise typer.BadParameter(f"unknown mode {mode!r}; valid: {', '.join(MODES)}")
+    filters = Filters(
+        kinds=tuple(kind or ()),
+        languages=tuple(language or ()),
+        parties=tuple(party or ()),
+        tags=tuple(tag or ()),
+        doc_ids=tuple(doc or ()),
+    )
+    try:
+        st = service.open_store(store)
+        hits = service.searcher(st, model).search(query, k, mode, filters)
+    except MigralexError as exc:
+        raise _fail(exc, str(store or "store")) from exc
+    if as_json:
+        _print_json(_hits_json(query, mode, hits))
+    else:
+        _print_hits(hits)
+
+
+@app.command()
+def similar(
+    clause_id: Annotated[str, typer.Argument(help="A clause id (from search or tag).")],
+    store: StoreOpt = None,
+    k: Annotated[int, typer.Option("-k", min=1, help="Number of results.")] = 10,
+    all_per_doc: Annotated[
+        bool, typer.Option("--all", help="Several clauses per document (default: the best one).")
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Comparable clauses of other documents, best first."""
+    from migralex.ui import service
+
+    try:
+        st = service.open_store(store)
+        hits = service.searcher(st).similar(clause_id, k, one_per_document=not all_per_doc)
+    except MigralexError as exc:
+        raise _fail(exc, clause_id) from exc
+    if as_json:
+        _print_json(_hits_json(clause_id, "similar", hits))
+    else:
+        _print_hits(hits)
+
+
+@app.command()
+def tag(
+    file: Annotated[Path, typer.Argument(help="A document (PDF, DOCX, HTML, Markdown, text).")],
+    kind: Annotated[str | None, typer.Option("--kind", help="Document kind.")] = None,
+    language: Annotated[str | None, typer.Option("--language", help="ISO 639-1 code.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Split a document into clauses and tag them (nothing is stored)."""
+    from migralex.ui import service
+
+    try:
+        tagged = service.tag_file(file, kind, language)
+    except MigralexError as exc:
+        raise _fail(exc, str(file)) from exc
+    data = tagged.to_json()
+    data["path"] = str(file)
+    if as_json:
+        _print_json(data)
+        return
+    typer.echo(
+        f"{tagged.document.title} [{tagged.document.language}], {len(tagged.clauses)} clauses"
+    )
+    for c in data["clauses"]:
+        pages = f"p. {c['page_start']}" + (
+            f"-{c['page_end']}" if c["page_end"] != c["page_start"] else ""
+        )
+        heading = f" — {c['heading']}" if c["heading"] else ""
+        typer.echo(f"{c['label']}{heading} ({pages})")
+        for t in c["tags"]:
+            exc = f" [exception: {t['exception']}]" if t["exception"] else ""
+            typer.echo(f"    {t['name']}: “{t['text']}” ({t['rule']}){exc}")
+
+
+@app.command()
+def checklist(
+    file: Annotated[Path, typer.Argument(help="The draft to check.")],
+    checklist_name: Annotated[str, typer.Option("--checklist", help="ssa, bla or national-law.")],
+    store: StoreOpt = None,
+    report: Annotated[
+        Path | None,
+        typer.Option("--report", help="Also write a report: .md, .html, .docx or .xlsx."),
+    ] = None,
+    language: Annotated[str | None, typer.Option("--language", help="ISO 639-1 code.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Run a checklist on a draft: each item present, partial or absent, with evidence."""
+    from migralex.nlp.checklist import CHECKLIST_IDS
+    from migralex.ui import reports, service
+
+    if checklist_name not in CHECKLIST_IDS:
+        raise typer.BadParameter(
+            f"unknown checklist {checklist_name!r}; valid: {', '.join(CHECKLIST_IDS)}"
+        )
+    if report is not None and report.suffix.lower() not in reports.FORMATS:
+        raise typer.BadParameter(
+            f"unknown report format {report.suffix!r}; valid: {', '.join(reports.FORMATS)}"
+        )
+    try:
+        st = service.open_store(store)
+        tagged, result = service.run_checklist(file, checklist_name, st, language=language)
+        doc = tagged.document
+        data = result.to_json(
+            {"path": str(file), "doc_id": doc.doc_id, "title": doc.title, "language": doc.language}
+        )
+        if report is not None:
+            reports.write_report(data, report)
+    except MigralexError as exc:
+        raise _fail(exc, str(file)) from exc
+    except OSError as exc:
+        raise _fail(exc, str(report)) from exc
+    if as_json:
+        _print_json(data)
+        return
+    typer.echo(f"{data['title']} on {doc.title}")
+    for item in data["items"]:
+        ev = item["evidence"][0] if item["evidence"] else None
+        where = f" — {ev['label']} {ev['heading']}".rstrip() if ev else ""
+        typer.echo(f"  [{item['status']:>7}] {item['id']}: {item['question']}{where}")
+    s = data["summary"]
+    typer.echo(f"present {s['present']}, partial {s['partial']}, absent {s['absent']}")
+    if report is not None:
+        typer.echo(f"report written to {report}")
+
+
+@app.command()
+def checklists(as_json: JsonOpt = False) -> None:
+    """List the checklists and their items."""
+    from migralex.nlp.checklist import list_checklists
+
+    data = [
+        {
+            "id": c.id,
+            "title": c.title,
+            "description": c.description,
+            "items": [
+                {"id": i.id, "question": i.question, "reference": i.reference} for i in c.items
+            ],
+        }
+        for c in list_checklists()
+    ]
+    if as_json:
+        _print_json({"checklists": data})
+        return
+    for c in data:
+        typer.echo(f"{c['id']}: {c['title']}")
+        for i in c["items"]:
+            typer.echo(f"  {i['id']}: {i['question']} ({i['reference']})")
+
+
+@app.command()
+def stats(store: StoreOpt = None, as_json: JsonOpt = False) -> None:
+    """Counts of documents, clauses, tags, languages and kinds in the store."""
+    from migralex.ui import service
+
+    try:
+        data = service.stats(service.open_store(store))
+    except MigralexError as exc:
+        raise _fail(exc, str(store or "store")) from exc
+    if as_json:
+        _print_json(data)
+        return
+    typer.echo(f"store: {data['store']}")
+    typer.echo(
+        f"documents {data['documents']}, clauses {data['clauses']}, vectors {data['vectors']}"
+    )
+    typer.echo(f"model: {data['model']} (dim {data['dimension']})")
+    typer.echo("languages: " + ", ".join(f"{k} {v}" for k, v in data["languages"].items()))
+    typer.echo("kinds: " + ", ".join(f"{k} {v}" for k, v in data["kinds"].items()))
+    if data["languages_without_tagger"]:
+        typer.echo(
+            "no tagger for: "
+            + ", ".join(data["languages_without_tagger"])
+            + " (stored and searchable, not tagged)"
+        )
+    typer.echo("tags: " + ", ".join(f"{k} {v}" for k, v in data["tags"].items()))
+
+
+@app.command()
+def serve(
+    store: StoreOpt = None,
+    port: Annotated[int, typer.Option("--port", help="HTTP port.")] = 8501,
+) -> None:
+    """Serve the Streamlit app."""
+    from migralex.ui import service
+
+    root = store or service.settings().store
+    env = {**os.environ, "MIGRALEX_STORE": str(root)}
+    app_path = Path(__file__).with_name("app.py")
+    cmd = [
+        sys.executable, "-m", "streamlit", "run", str(app_path),
+        "--server.port", str(port), "--server.headless", "true",
+        "--browser.gatherUsageStats", "false",
+    ]  # fmt: skip
+    raise typer.Exit(subprocess.call(cmd, env=env))
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

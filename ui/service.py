@@ -1,0 +1,277 @@
+"""The operations behind the CLI and the app, wired to the real tagger, embedder and store.
+
+Everything here is importable and testable without a terminal or a browser; the CLI formats what
+these functions return and the Streamlit app renders it.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from migralex.corpus.errors import StoreError
+from migralex.corpus.models import Clause, Document, Hit, Tag
+from migralex.corpus.settings import Settings
+from migralex.corpus.store import Filters, Store
+from migralex.index.embedders import (
+    Embedder,
+    canonical_model_name,
+    get_embedder,
+    passage_text,
+)
+from migralex.index.search import Searcher
+from migralex.ingest.pipeline import IngestResult, ingest_paths, prepare
+from migralex.ingest.segment import Segmentation
+
+#: Document kinds whose clauses serve as good-practice examples for each checklist.
+EXAMPLE_KINDS: dict[str, tuple[str, ...]] = {
+    "ssa": ("ssa", "regional", "ilo"),
+    "bla": ("bla", "ssa", "ilo"),
+    "national-law": ("law", "regulation", "ssa", "ilo"),
+}
+
+
+def settings(**overrides: Any) -> Settings:
+    """Return settings from the environment with the given non-None overrides."""
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})
+
+
+def open_store(store_dir: Path | None = None) -> Store:
+    """Open (creating if needed) the store at ``store_dir``, else the configured one."""
+    return Store(store_dir or settings().store)
+
+
+def clause_passage(clause: Clause) -> str:
+    """What is embedded for a clause: its heading, then its text."""
+    return passage_text(clause.heading, clause.text)
+
+
+def model_for(store: Store, requested: str | None) -> str:
+    """Choose the embedding model: the one the store was built with, else the requested or
+    configured one.
+
+    Raises:
+        StoreError: the requested model differs from the store's.
+    """
+    recorded = store.model
+    if requested:
+        name = canonical_model_name(requested)
+        if recorded and store.count_vectors() and recorded[0] != name:
+            raise StoreError(
+                f"{store.root}: store was built with model {recorded[0]!r}, not {name!r}; "
+                "use another --store"
+            )
+        return name
+    if recorded:
+        return recorded[0]
+    return canonical_model_name(settings().model)
+
+
+def embedder_factory(name: str) -> Callable[[], Embedder]:
+    """Return a function that loads (once) the embedder ``name`` with the configured threads."""
+    cfg = settings()
+    return functools.partial(get_embedder, name, cfg.threads, cfg.batch_size)
+
+
+def tagger() -> Callable[[Sequence[Clause], str], list[Tag]]:
+    """Return the clause tagger (``migralex.nlp.tagger.tag_clauses``)."""
+    from migralex.nlp.tagger import tag_clauses
+
+    return tag_clauses
+
+
+def ingest(
+    paths: Sequence[Path],
+    store: Store,
+    *,
+    manifest: Path | None = None,
+    kind: str | None = None,
+    language: str | None = None,
+    model: str | None = None,
+    on_result: Callable[[IngestResult], None] | None = None,
+) -> list[IngestResult]:
+    """Ingest files and folders into ``store`` with the real tagger and embedder.
+
+    Raises:
+        ReadError: a named path or the manifest cannot be read.
+        StoreError: locked store or model mismatch.
+    """
+    name = model_for(store, model)
+    return ingest_paths(
+        paths,
+        store,
+        tagger=tagger(),
+        embedder=embedder_factory(name),
+        passage=clause_passage,
+        manifest=manifest,
+        kind=kind,
+        language=language,
+        on_result=on_result,
+    )
+
+
+def searcher(store: Store, model: str | None = None) -> Searcher:
+    """Return a searcher over ``store`` using the store's model for queries."""
+    return Searcher(store, embedder_factory(model_for(store, model)), settings().threads)
+
+
+@dataclass(frozen=True, slots=True)
+class TaggedDocument:
+    """A file read, segmented and tagged without being stored."""
+
+    document: Document
+    segmentation: Segmentation
+    tags: dict[str, list[Tag]]
+
+    @property
+    def clauses(self) -> tuple[Clause, ...]:
+        """The document's clauses."""
+        return self.segmentation.clauses
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the DESIGN.md ``tag`` JSON object (``path`` is the source path)."""
+        d = self.document
+        return {
+            "path": d.source_path,
+            "doc_id": d.doc_id,
+            "title": d.title,
+            "language": d.language,
+            "pages": d.pages,
+            "clauses": [
+                {
+                    "clause_id": c.clause_id,
+                    "label": c.label,
+                    "heading": c.heading,
+                    "path": list(c.path),
+                    "text": c.text,
+                    "page_start": c.page_start,
+                    "page_end": c.page_end,
+                    "tags": [
+                        {
+                            "name": t.name,
+                            "start": t.start,
+                            "end": t.end,
+                            "text": t.text,
+                            "rule": t.rule,
+                            "exception": t.exception,
+                            "negated": t.negated,
+                        }
+                        for t in self.tags.get(c.clause_id, [])
+                    ],
+                }
+                for c in self.clauses
+            ],
+        }
+
+
+def tag_file(path: Path, kind: str | None = None, language: str | None = None) -> TaggedDocument:
+    """Read, segment and tag one file (nothing is stored).
+
+    Raises:
+        ReadError: the file cannot be read.
+    """
+    doc, seg = prepare(path, None, kind, language)
+    by_clause: dict[str, list[Tag]] = {c.clause_id: [] for c in seg.clauses}
+    for t in tagger()(seg.clauses, doc.language):
+        by_clause[t.clause_id].append(t)
+    return TaggedDocument(doc, seg, by_clause)
+
+
+def run_checklist(
+    path: Path,
+    checklist_name: str,
+    store: Store | None,
+    *,
+    kind: str | None = None,
+    language: str | None = None,
+    model: str | None = None,
+    n_examples: int = 3,
+) -> tuple[TaggedDocument, Any]:
+    """Run a checklist on a draft file, with good-practice examples from the store.
+
+    Args:
+        path: the draft (any readable format).
+        checklist_name: "ssa", "bla" or "national-law".
+        store: the store examples come from (None: no examples; its model is used for the
+            draft's clause vectors when it has one).
+        kind: kind of the draft (default "draft").
+        language: its language (default: detected).
+        model: embedding model (default: the store's, else the configured one).
+        n_examples: examples per item.
+
+    Returns:
+        The tagged draft and the ``ChecklistResult``.
+
+    Raises:
+        NotFoundError: unknown checklist.
+        ReadError: the draft cannot be read.
+    """
+    from migralex.nlp.checklist import load_checklist
+    from migralex.nlp.checklist import run_checklist as run
+
+    checklist = load_checklist(checklist_name)
+    tagged = tag_file(path, kind or "draft", language)
+    name = (
+        model_for(store, model)
+        if store is not None
+        else canonical_model_name(model or settings().model)
+    )
+    emb = embedder_factory(name)()
+    vectors = emb.embed_passages([clause_passage(c) for c in tagged.clauses])
+    find_examples = None
+    if store is not None and store.count_vectors():
+        search = searcher(store, name)
+        draft_id = tagged.document.doc_id
+        kinds = EXAMPLE_KINDS.get(checklist_name, ())
+
+        def find_examples(item: Any, n: int) -> list[Hit]:
+            query = item.question + " " + " ".join(item.cues[:2])
+            filters = Filters(kinds=kinds, exclude_doc_ids=(draft_id,))
+            if item.tags:
+                tagged_filters = Filters(
+                    kinds=kinds, tags=tuple(item.tags), exclude_doc_ids=(draft_id,)
+                )
+                hits = search.search(query, k=n * 4, mode="semantic", filters=tagged_filters)
+                if hits:
+                    return _one_per_doc(hits, n)
+            return _one_per_doc(search.search(query, k=n * 4, mode="semantic", filters=filters), n)
+
+    result = run(
+        checklist,
+        tagged.clauses,
+        tagged.tags,
+        np.asarray(vectors, dtype=np.float32),
+        emb.embed_queries,
+        find_examples,
+        n_examples=n_examples,
+    )
+    return tagged, result
+
+
+def _one_per_doc(hits: Sequence[Hit], n: int) -> list[Hit]:
+    seen: set[str] = set()
+    out: list[Hit] = []
+    for h in hits:
+        if h.clause.doc_id in seen:
+            continue
+        seen.add(h.clause.doc_id)
+        out.append(h)
+        if len(out) == n:
+            break
+    return out
+
+
+def stats(store: Store) -> dict[str, Any]:
+    """Return the DESIGN.md ``stats`` object plus the languages no tagger covers."""
+    from migralex.nlp.tagger import SUPPORTED_LANGUAGES
+
+    out = store.stats()
+    out["languages_without_tagger"] = sorted(
+        lang for lang in out["languages"] if lang not in SUPPORTED_LANGUAGES
+    )
+    return out
