@@ -124,7 +124,8 @@ class VectorIndex:
         k = max(1, min(k, index.ntotal if allowed is None else len(allowed)))
         params = None
         if allowed is not None:
-            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed.astype(np.int64)))
+            selector = faiss.IDSelectorBatch(allowed.astype(np.int64))
+            params = faiss.SearchParameters(sel=selector)  # type: ignore[call-arg]
         scores, ids = index.search(q, k, params=params)
         out = [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
         out.sort(key=lambda x: (-x[1], x[0]))

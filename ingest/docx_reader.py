@@ -47,12 +47,13 @@ def read_docx(path: Path) -> ParsedText:
         ReadError: not a DOCX (zip) file or corrupt.
     """
     import docx
+    from docx.opc.exceptions import OpcError
     from docx.table import Table
     from docx.text.paragraph import Paragraph
 
     try:
         document = docx.Document(str(path))
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+    except (OpcError, zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
         raise ReadError(path, f"not a readable DOCX file ({exc})") from exc
     builder = TextBuilder()
     title = ""

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 from migralex.corpus.errors import ReadError
 from migralex.ingest.base import ParsedText, TextBuilder, clean_line, register
@@ -116,7 +117,8 @@ def read_pdf(path: Path) -> ParsedText:
             builder.add(line)
     meta_title = ""
     try:
-        meta_title = str((reader.metadata or {}).get("/Title") or "")
+        metadata: Any = reader.metadata or {}
+        meta_title = str(metadata.get("/Title") or "")
     except Exception:  # noqa: BLE001 - broken metadata must not fail the read
         meta_title = ""
     return builder.build(title=meta_title or header, paged=True)

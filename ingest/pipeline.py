@@ -154,7 +154,9 @@ def prepare(
         ReadError: the file cannot be read.
     """
     if detect is None:
-        from migralex.nlp.language import detect_language as detect  # noqa: PLC0415
+        from migralex.nlp.language import detect_language
+
+        detect = detect_language
     try:
         data = path.read_bytes()
     except OSError as exc:

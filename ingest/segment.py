@@ -216,8 +216,7 @@ class _Segmenter:
             return None
         if self._continues_sentence(i) and not _capitalised(heading[:60]):
             return None
-        label = text[: m.end("num")] if not m.group("rest") else text[: m.start("rest")]
-        return label.strip(), heading, _norm_num(m.group("num"))
+        return text[: m.start("rest")].strip(), heading, _norm_num(m.group("num"))
 
     def division_at(self, i: int) -> tuple[str, str, int] | None:
         text = self.texts[i]
@@ -442,15 +441,15 @@ class _Segmenter:
                 continue
             if use_points and not b.level:
                 m = _PARA.match(texts[i])
-                num = int(m.group("a") or m.group("b")) if m else 0
-                if m and (num == last_point + 1 or (num == 1 and last_point >= 3)):
-                    last_point = num
+                point = int(m.group("a") or m.group("b")) if m else 0
+                if m and (point == last_point + 1 or (point == 1 and last_point >= 3)):
+                    last_point = point
                     path = (
                         *(container,) * bool(container),
                         *(lbl for _, lbl in divisions),
-                        f"Paragraph {num}",
+                        f"Paragraph {point}",
                     )
-                    units.append(_Unit("article", f"Paragraph {num}", "", path, b.start, b.start))
+                    units.append(_Unit("article", f"Paragraph {point}", "", path, b.start, b.start))
                     i += 1
                     continue
             if use_sections:

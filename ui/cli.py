@@ -106,7 +106,12 @@ def ingest(
             def on_result(r: Any) -> None:
                 progress.update(task, advance=1, description=Path(r.path).name)
                 if r.status == "failed":
-                    progress.console.print(f"migralex: error: {r.path}: {r.error}", markup=False)
+                    progress.console.print(
+                        f"migralex: error: {r.path}: {r.error}",
+                        markup=False,
+                        highlight=False,
+                        soft_wrap=True,
+                    )
 
             results = service.ingest(
                 paths, st, manifest=mf, kind=kind, language=language, model=model,
@@ -247,8 +252,8 @@ def tag(
         heading = f" — {c['heading']}" if c["heading"] else ""
         typer.echo(f"{c['label']}{heading} ({pages})")
         for t in c["tags"]:
-            exc = f" [exception: {t['exception']}]" if t["exception"] else ""
-            typer.echo(f"    {t['name']}: “{t['text']}” ({t['rule']}){exc}")
+            qualifier = f" [exception: {t['exception']}]" if t["exception"] else ""
+            typer.echo(f"    {t['name']}: “{t['text']}” ({t['rule']}){qualifier}")
 
 
 @app.command()

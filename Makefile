@@ -1,0 +1,44 @@
+# migralex — set up, demo, test, benchmark. See README.md.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+CORPUS ?= ../shared/corpus
+STORE ?= store
+PORT ?= 8501
+STAMP := $(VENV)/.installed
+
+.PHONY: setup demo ingest serve test lint bench clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	# exactly this torch: the local CPU wheel (any other version pulls GBs of CUDA)
+	$(BIN)/python -m pip install --quiet torch==2.13.0
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+ingest: setup
+	$(BIN)/migralex ingest $(CORPUS) --store $(STORE)
+	$(BIN)/migralex stats --store $(STORE)
+
+serve: setup
+	$(BIN)/migralex serve --store $(STORE) --port $(PORT)
+
+demo: ingest serve
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+test: setup lint
+	$(BIN)/python -m pytest
+
+bench: setup
+	$(BIN)/python -m migralex.evaluation.speed --corpus $(CORPUS) --store $(STORE)
+
+clean:
+	rm -rf $(STORE) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,155 @@
+"""Speed benchmark: read + segment + tag throughput over a corpus, embedding throughput, and
+query latency of every search mode over a store.
+
+Usage::
+
+    python -m migralex.evaluation.speed --corpus ../shared/corpus [--store store] [--model minilm]
+
+Prints a table and, with ``--json``, a JSON object. Timings are wall-clock on this machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+from pathlib import Path
+from typing import Any
+
+QUERIES = (
+    "pension keeps being paid when the pensioner moves to the other country",
+    "can periods of insurance in both countries be added together?",
+    "which country's social security law applies to a posted worker?",
+    "equal treatment of nationals of the other party",
+    "mutual assistance between institutions and exchange of information",
+    "égalité de traitement des ressortissants",
+    "totalisation des périodes d'assurance",
+    "who pays the travel costs of recruited workers?",
+    "residence requirement for the old age pension",
+    "settlement of disputes between the competent authorities",
+)
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def bench_pipeline(corpus: Path) -> dict[str, Any]:
+    """Read, segment and tag every manifest document; return counts and seconds per stage."""
+    from migralex.corpus.manifest import read_manifest
+    from migralex.ingest.pipeline import collect_files, prepare
+    from migralex.nlp.tagger import tag_clauses
+
+    entries = read_manifest(corpus / "manifest.csv")
+    files = collect_files([corpus], entries)
+    t_read = t_tag = 0.0
+    n_clauses = n_tags = 0
+    pages = 0
+    all_clauses = []
+    for f in files:
+        t0 = time.perf_counter()
+        doc, seg = prepare(f, entries.get(f.resolve()))
+        t1 = time.perf_counter()
+        tags = tag_clauses(seg.clauses, doc.language)
+        t2 = time.perf_counter()
+        t_read += t1 - t0
+        t_tag += t2 - t1
+        n_clauses += len(seg.clauses)
+        n_tags += len(tags)
+        pages += doc.pages
+        all_clauses.extend(seg.clauses)
+    return {
+        "documents": len(files),
+        "pages": pages,
+        "clauses": n_clauses,
+        "tags": n_tags,
+        "read_segment_seconds": round(t_read, 2),
+        "tag_seconds": round(t_tag, 2),
+        "tag_clauses_per_s": round(n_clauses / t_tag, 1) if t_tag else None,
+        "_clauses": all_clauses,
+    }
+
+
+def bench_embedding(texts: list[str], model: str) -> dict[str, Any]:
+    """Embed ``texts`` and return the throughput (load time excluded)."""
+    from migralex.index.embedders import get_embedder
+
+    t0 = time.perf_counter()
+    emb = get_embedder(model, 2, 32)
+    emb.embed_passages(texts[:4])
+    t_load = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    emb.embed_passages(texts)
+    t = time.perf_counter() - t1
+    return {
+        "model": model,
+        "load_seconds": round(t_load, 2),
+        "clauses": len(texts),
+        "clauses_per_s": round(len(texts) / t, 1),
+    }
+
+
+def bench_queries(store_dir: Path, repeats: int = 3) -> dict[str, Any]:
+    """Warm query latency (ms) per mode over a store, ``repeats`` passes over :data:`QUERIES`."""
+    from migralex.corpus.store import Store
+    from migralex.ui import service
+
+    out: dict[str, Any] = {}
+    with Store(store_dir) as store:
+        searcher = service.searcher(store)
+        searcher.search("warm up", k=10, mode="hybrid")
+        for mode in ("lexical", "semantic", "hybrid"):
+            times = []
+            for _ in range(repeats):
+                for q in QUERIES:
+                    t0 = time.perf_counter()
+                    searcher.search(q, k=10, mode=mode)
+                    times.append((time.perf_counter() - t0) * 1000)
+            out[mode] = {
+                "p50_ms": round(statistics.median(times), 1),
+                "p95_ms": round(_percentile(times, 0.95), 1),
+            }
+        out["clauses"] = store.count_clauses()
+    return out
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Command-line entry point."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--corpus", type=Path, default=Path("../shared/corpus"))
+    parser.add_argument("--store", type=Path, default=None, help="measure query latency here")
+    parser.add_argument("--model", default="minilm")
+    parser.add_argument("--sample", type=int, default=300, help="clauses to embed")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+
+    from migralex.index.embedders import passage_text
+
+    result: dict[str, Any] = {"pipeline": bench_pipeline(args.corpus)}
+    clauses = result["pipeline"].pop("_clauses")
+    step = max(1, len(clauses) // args.sample)
+    texts = [passage_text(c.heading, c.text) for c in clauses[::step][: args.sample]]
+    result["embedding"] = bench_embedding(texts, args.model)
+    if args.store is not None and args.store.exists():
+        result["queries"] = bench_queries(args.store)
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return
+    p, e = result["pipeline"], result["embedding"]
+    print(
+        f"documents {p['documents']}, pages {p['pages']}, clauses {p['clauses']}, tags {p['tags']}"
+    )
+    print(f"read + segment {p['read_segment_seconds']} s; tag {p['tag_seconds']} s "
+          f"({p['tag_clauses_per_s']} clauses/s)")  # fmt: skip
+    print(f"embedding {e['model']}: {e['clauses_per_s']} clauses/s (load {e['load_seconds']} s)")
+    if "queries" in result:
+        q = result["queries"]
+        print(f"queries over {q['clauses']} clauses (warm, ms):")
+        for mode in ("lexical", "semantic", "hybrid"):
+            print(f"  {mode:9} p50 {q[mode]['p50_ms']:7.1f}  p95 {q[mode]['p95_ms']:7.1f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,932 @@
+"""Checklists: data files of questions about an agreement or a law, and the engine that answers them.
+
+A checklist (``nlp/checklists/{id}.yaml``, package data) is a list of items: a question in our own
+words, why it matters, the ILO standard it comes from, the tag names and heading keywords that
+signal it, a few exemplar sentences (``cues``) for semantic similarity, and the rules that make a
+found provision only *partial*. :func:`run_checklist` answers every item of a checklist for one
+document's clauses: ``present``, ``partial`` or ``absent``, with the evidence clauses, a confidence
+and a reason a lawyer can check.
+
+Scoring, per item and clause (all signals are computed for every clause):
+
+* **heading** (strong): one of the item's ``headings`` regexes is found in the clause heading
+  (case- and accent-insensitive search);
+* **tag** (strong): the clause carries a :class:`~migralex.corpus.models.Tag` whose name is one
+  of the item's ``tags``;
+* **semantic** (weaker): the highest cosine similarity between the clause vector and the vectors
+  of the item's ``cues`` (dot product of L2-normalised vectors, in [-1, 1]).
+
+The evidence score of a clause is ``HEADING_WEIGHT * heading + TAG_WEIGHT * tag +
+SEMANTIC_WEIGHT * max(similarity, 0)``, in [0, 1]. Status:
+
+* ``present`` — a clause with heading or tag evidence (or, without them, semantic similarity
+  >= :data:`SEMANTIC_PRESENT`) on which none of the item's partial rules fires;
+* ``partial`` — such clauses exist but a partial rule fires on every one of them (or an
+  item-level rule fires), or the only evidence is a similarity in
+  [:data:`SEMANTIC_PARTIAL`, :data:`SEMANTIC_PRESENT`), or the only evidence is in the preamble;
+* ``absent`` — otherwise.
+
+The engine is pure: no I/O besides reading the YAML package data, no globals mutated,
+deterministic (ties are broken by clause ordinal).
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.resources
+import math
+import re
+import unicodedata
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from importlib.resources.abc import Traversable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+from migralex.corpus.errors import NotFoundError, ValidationError
+from migralex.corpus.models import Clause, Hit, Tag
+
+#: The checklists shipped with migralex (file stems under ``nlp/checklists/``).
+CHECKLIST_IDS: tuple[str, ...] = ("ssa", "bla", "national-law")
+
+#: Statuses an item can have, from best to worst.
+STATUSES: tuple[str, ...] = ("present", "partial", "absent")
+
+#: Weight of a heading match in the evidence score. Provisional, calibrated later on the
+#: checklist benchmark (``evaluation/``).
+HEADING_WEIGHT = 0.45
+#: Weight of a tag match in the evidence score. Provisional, calibrated later.
+TAG_WEIGHT = 0.35
+#: Weight of the (non-negative) cue similarity in the evidence score. Provisional.
+SEMANTIC_WEIGHT = 0.20
+
+#: Cosine similarity at or above which a clause without heading or tag evidence makes an item
+#: ``present``. Provisional: set for sentence-transformers models (all-MiniLM-L6-v2,
+#: multilingual-e5-small) on legal text, to be calibrated later on the checklist benchmark.
+SEMANTIC_PRESENT = 0.70
+#: Cosine similarity at or above which a clause counts as (weak) evidence; with nothing
+#: stronger the item is ``partial``. Provisional, calibrated later like :data:`SEMANTIC_PRESENT`.
+SEMANTIC_PARTIAL = 0.50
+
+#: Tag names a checklist item may refer to (DESIGN.md "Tag names"; more may be added there).
+TAG_NAMES: frozenset[str] = frozenset(
+    {
+        "equality_of_treatment",
+        "export_of_benefits",
+        "totalisation",
+        "applicable_legislation",
+        "administrative_assistance",
+        "data_protection",
+        "dispute_settlement",
+        "claims_and_appeals",
+        "nationality_requirement",
+        "residence_requirement",
+        "irregular_status",
+        "recruitment",
+        "recruitment_costs",
+        "employment_contract",
+        "wages_and_conditions",
+        "remittances",
+        "family_reunification",
+        "return_and_reintegration",
+        "complaint_mechanism",
+        "joint_committee",
+        "information_exchange",
+        "gender",
+        "branch_medical_care",
+        "branch_sickness",
+        "branch_unemployment",
+        "branch_old_age",
+        "branch_employment_injury",
+        "branch_family",
+        "branch_maternity",
+        "branch_invalidity",
+        "branch_survivors",
+    }
+)
+
+#: Partial rules the engine implements (the ``when`` of an item's ``partial`` entries):
+#:
+#: * ``tag_exception`` — every tag of the item on the clause carries an ``exception`` that is
+#:   not a mere cross-reference to the same instrument ("unless otherwise provided in this
+#:   Agreement", "subject to Articles 8 and 9": the limits then live in the cited articles).
+#: * ``nationals_only`` — the clause confines the right to nationals/citizens (of the parties)
+#:   and says nothing of other persons, residents or "regardless of nationality"
+#:   (C118 Art. 10 and R167 reach refugees and stateless persons; C102 Art. 68 non-nationals).
+#: * ``lawful_status_only`` — the clause requires lawful residence, a valid permit or regular
+#:   status, without a "regardless of status" override (C143 Art. 9, R202 para. 6).
+#: * ``status_silent`` — the clause never says it applies whatever the worker's nationality or
+#:   migration status (C19 Art. 1: employment injury without condition of residence).
+#: * ``fewer_branches`` (item level) — the evidence clauses name fewer ``branch_*`` tags than the
+#:   rest of the document (e.g. benefits exported for old age only while the agreement covers
+#:   invalidity and survivors too).
+#: * ``no_binding_settlement`` — disputes are left to consultation: no arbitration, tribunal,
+#:   court or binding decision is mentioned.
+#: * ``discretionary`` — the clause only says the parties *may* act ("may", "peut",
+#:   "podrá"), with no obligation word ("shall", "must", "s'engagent", "deberán").
+#: * ``costs_on_worker`` — the clause puts costs on the worker (borne by, deducted from wages),
+#:   not in a negated statement (C181 Art. 7; fair recruitment: employer pays).
+#: * ``semantic_only`` — the only evidence is a similarity in the partial band; its ``reason``
+#:   replaces the default text for that case.
+PARTIAL_RULES: tuple[str, ...] = (
+    "tag_exception",
+    "nationals_only",
+    "lawful_status_only",
+    "status_silent",
+    "fewer_branches",
+    "no_binding_settlement",
+    "discretionary",
+    "costs_on_worker",
+    "semantic_only",
+)
+
+_CHECKLIST_KEYS = ("id", "title", "description", "items")
+_ITEM_KEYS = (
+    "id",
+    "question",
+    "why",
+    "reference",
+    "tags",
+    "headings",
+    "cues",
+    "partial",
+    "present_when",
+)
+_PARTIAL_KEYS = ("when", "reason")
+_ITEM_ID = re.compile(r"^[a-z]+\.[a-z0-9_]+$")
+_MIN_CUES, _MAX_CUES = 3, 6
+_PREAMBLE_LABELS = frozenset({"preamble", "préambule", "preámbulo", "preambule", "preambulo"})
+_SEMANTIC_ONLY_REASON = (
+    "only similar wording was found, no clause clearly devoted to this; check the evidence"
+)
+
+
+# --------------------------------------------------------------------------------------------
+# Data model
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PartialRule:
+    """A rule that makes a found provision only partial.
+
+    Attributes:
+        when: rule id, one of :data:`PARTIAL_RULES`.
+        reason: text shown to the user when the rule fires.
+    """
+
+    when: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChecklistItem:
+    """One question of a checklist.
+
+    Attributes:
+        id: stable id from DESIGN.md ("ssa.export_of_benefits").
+        question: the question, in our words.
+        why: why it matters, one or two sentences.
+        reference: the standards it comes from ("C118 Art. 5; C157; R167 Model Agreement").
+        tags: tag names (DESIGN.md) whose presence on a clause signals the item; may be empty.
+        headings: regexes searched in article headings (case- and accent-insensitive).
+        cues: 3-6 exemplar sentences (English/French) for semantic similarity.
+        partial: the rules that make a found provision only partial.
+        present_when: what counts as present, for the user.
+    """
+
+    id: str
+    question: str
+    why: str
+    reference: str
+    tags: tuple[str, ...]
+    headings: tuple[str, ...]
+    cues: tuple[str, ...]
+    partial: tuple[PartialRule, ...]
+    present_when: str
+
+
+@dataclass(frozen=True, slots=True)
+class Checklist:
+    """A named list of checklist items (one YAML file).
+
+    Attributes:
+        id: one of :data:`CHECKLIST_IDS` for the shipped checklists.
+        title: human title.
+        description: what the checklist is for.
+        items: the items, in file order.
+    """
+
+    id: str
+    title: str
+    description: str
+    items: tuple[ChecklistItem, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """A clause supporting an item's status.
+
+    Attributes:
+        clause: the clause.
+        score: evidence score in [0, 1] (see the module docstring).
+        tags: the clause's tag names, sorted, unique.
+        via: the signals that found it, comma-joined in the order "heading", "tag", "semantic".
+    """
+
+    clause: Clause
+    score: float
+    tags: tuple[str, ...]
+    via: str
+
+
+@dataclass(frozen=True, slots=True)
+class ItemResult:
+    """The answer to one checklist item.
+
+    Attributes:
+        item: the item.
+        status: "present", "partial" or "absent".
+        confidence: in [0, 1], how sure the engine is of ``status`` (not of the item being
+            present): see :func:`run_checklist`.
+        reason: why this status, in words for the user (names the clause and rule).
+        evidence: up to ``n_evidence`` clauses, best first (empty when absent).
+        examples: good-practice clauses from agreements in force (from ``find_examples``).
+    """
+
+    item: ChecklistItem
+    status: str
+    confidence: float
+    reason: str
+    evidence: tuple[Evidence, ...]
+    examples: tuple[Hit, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ChecklistResult:
+    """The answers to every item of a checklist for one document.
+
+    Attributes:
+        checklist: the checklist run.
+        items: one result per item, in checklist order.
+    """
+
+    checklist: Checklist
+    items: tuple[ItemResult, ...]
+
+    def summary(self) -> dict[str, int]:
+        """Return how many items are present, partial and absent (keys in that order)."""
+        counts = dict.fromkeys(STATUSES, 0)
+        for result in self.items:
+            counts[result.status] += 1
+        return counts
+
+    def to_json(self, document: dict[str, Any]) -> dict[str, Any]:
+        """Return the DESIGN.md ``checklist --json`` object.
+
+        Args:
+            document: ``{"path", "doc_id", "title", "language"}`` of the checked document,
+                included as given.
+
+        Returns:
+            ``{"checklist", "title", "document", "items", "summary"}``; each item has the
+            DESIGN.md keys plus ``why`` and ``reason``. Scores are rounded to 6 decimals,
+            confidences to 4.
+        """
+        items = []
+        for r in self.items:
+            items.append(
+                {
+                    "id": r.item.id,
+                    "question": r.item.question,
+                    "reference": r.item.reference,
+                    "status": r.status,
+                    "confidence": round(float(r.confidence), 4),
+                    "evidence": [
+                        {
+                            "clause_id": e.clause.clause_id,
+                            "label": e.clause.label,
+                            "heading": e.clause.heading,
+                            "text": e.clause.text,
+                            "score": round(float(e.score), 6),
+                            "tags": list(e.tags),
+                        }
+                        for e in r.evidence
+                    ],
+                    "examples": [
+                        {
+                            "doc_id": h.clause.doc_id,
+                            "doc_title": h.doc_title,
+                            "clause_id": h.clause.clause_id,
+                            "label": h.clause.label,
+                            "text": h.clause.text,
+                        }
+                        for h in r.examples
+                    ],
+                    "why": r.item.why,
+                    "reason": r.reason,
+                }
+            )
+        return {
+            "checklist": self.checklist.id,
+            "title": self.checklist.title,
+            "document": document,
+            "items": items,
+            "summary": self.summary(),
+        }
+
+
+# --------------------------------------------------------------------------------------------
+# Loading
+# --------------------------------------------------------------------------------------------
+
+
+def _strip_accents(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def _fold(text: str) -> str:
+    """Lowercase, strip accents, straighten apostrophes and collapse white space."""
+    text = _strip_accents(text).casefold().replace("\u2019", "'")
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def _fail(source: str, where: str, message: str) -> ValidationError:
+    return ValidationError(f"{source}: {where}: {message}")
+
+
+def _check_keys(data: Any, keys: tuple[str, ...], source: str, where: str) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        raise _fail(source, where, f"expected a mapping with keys {', '.join(keys)}")
+    unknown = sorted(set(map(str, data)) - set(keys))
+    if unknown:
+        raise _fail(
+            source, where, f"unknown key(s) {', '.join(unknown)}; valid keys: {', '.join(keys)}"
+        )
+    missing = [k for k in keys if k not in data]
+    if missing:
+        raise _fail(source, where, f"missing field(s) {', '.join(missing)}")
+    return data
+
+
+def _text(value: Any, source: str, where: str, key: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise _fail(source, where, f"{key} must be a non-empty string")
+    return value.strip()
+
+
+def _texts(value: Any, source: str, where: str, key: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise _fail(source, where, f"{key} must be a list of non-empty strings")
+    return tuple(v.strip() for v in value)
+
+
+def _parse_item(data: Any, source: str, index: int) -> ChecklistItem:
+    where = f"item {index + 1}"
+    if isinstance(data, dict) and isinstance(data.get("id"), str):
+        where = f"item {data['id']!r}"
+    data = _check_keys(data, _ITEM_KEYS, source, where)
+    item_id = _text(data["id"], source, where, "id")
+    if not _ITEM_ID.match(item_id):
+        raise _fail(
+            source, where, "id must look like 'prefix.snake_case' (e.g. 'ssa.totalisation')"
+        )
+    tags = _texts(data["tags"], source, where, "tags")
+    unknown_tags = sorted(set(tags) - TAG_NAMES)
+    if unknown_tags:
+        raise _fail(
+            source,
+            where,
+            f"unknown tag(s) {', '.join(unknown_tags)}; valid tags: {', '.join(sorted(TAG_NAMES))}",
+        )
+    headings = _texts(data["headings"], source, where, "headings")
+    for pattern in headings:
+        try:
+            _rx(pattern)
+        except re.error as exc:
+            raise _fail(source, where, f"bad heading regex {pattern!r}: {exc}") from exc
+    cues = _texts(data["cues"], source, where, "cues")
+    if not _MIN_CUES <= len(cues) <= _MAX_CUES:
+        raise _fail(
+            source, where, f"cues must hold {_MIN_CUES}-{_MAX_CUES} sentences, got {len(cues)}"
+        )
+    raw_partial = data["partial"] if data["partial"] is not None else []
+    if not isinstance(raw_partial, list):
+        raise _fail(source, where, "partial must be a list of {when, reason}")
+    partial = []
+    for rule in raw_partial:
+        rule = _check_keys(rule, _PARTIAL_KEYS, source, f"{where} partial rule")
+        when = _text(rule["when"], source, where, "partial.when")
+        if when not in PARTIAL_RULES:
+            raise _fail(
+                source,
+                where,
+                f"unknown partial rule {when!r}; valid rules: {', '.join(PARTIAL_RULES)}",
+            )
+        partial.append(PartialRule(when, _text(rule["reason"], source, where, "partial.reason")))
+    return ChecklistItem(
+        id=item_id,
+        question=_text(data["question"], source, where, "question"),
+        why=_text(data["why"], source, where, "why"),
+        reference=_text(data["reference"], source, where, "reference"),
+        tags=tags,
+        headings=headings,
+        cues=cues,
+        partial=tuple(partial),
+        present_when=_text(data["present_when"], source, where, "present_when"),
+    )
+
+
+def _load_file(path: Path | Traversable) -> Checklist:
+    """Read and validate one checklist YAML file.
+
+    Args:
+        path: a file path or an :mod:`importlib.resources` traversable.
+
+    Returns:
+        The checklist, items in file order.
+
+    Raises:
+        ValidationError: the file is not valid YAML, has unknown keys or missing fields, an
+            unknown tag or partial rule, a bad heading regex, a wrong number of cues or
+            duplicate item ids; the message names the file and the item.
+    """
+    source = str(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ValidationError(f"{source}: not valid YAML: {exc}") from exc
+    data = _check_keys(data, _CHECKLIST_KEYS, source, "checklist")
+    checklist_id = _text(data["id"], source, "checklist", "id")
+    if not isinstance(data["items"], list) or not data["items"]:
+        raise _fail(source, "checklist", "items must be a non-empty list")
+    items = tuple(_parse_item(raw, source, i) for i, raw in enumerate(data["items"]))
+    seen: set[str] = set()
+    for item in items:
+        if item.id in seen:
+            raise _fail(source, f"item {item.id!r}", "duplicate item id")
+        seen.add(item.id)
+    return Checklist(
+        id=checklist_id,
+        title=_text(data["title"], source, "checklist", "title"),
+        description=_text(data["description"], source, "checklist", "description"),
+        items=items,
+    )
+
+
+@functools.cache
+def load_checklist(name: str) -> Checklist:
+    """Return a shipped checklist by id (cached; the YAML is read once per process).
+
+    Args:
+        name: one of :data:`CHECKLIST_IDS`.
+
+    Raises:
+        NotFoundError: ``name`` is not a shipped checklist; the message lists the valid ids.
+        ValidationError: the checklist file is invalid, or its ``id`` is not ``name``.
+    """
+    if name not in CHECKLIST_IDS:
+        raise NotFoundError(
+            f"unknown checklist {name!r}; valid checklists: {', '.join(CHECKLIST_IDS)}"
+        )
+    resource = importlib.resources.files("migralex.nlp") / "checklists" / f"{name}.yaml"
+    checklist = _load_file(resource)
+    if checklist.id != name:
+        raise ValidationError(f"{resource}: checklist id {checklist.id!r} should be {name!r}")
+    return checklist
+
+
+def list_checklists() -> list[Checklist]:
+    """Return every shipped checklist, in :data:`CHECKLIST_IDS` order."""
+    return [load_checklist(name) for name in CHECKLIST_IDS]
+
+
+# --------------------------------------------------------------------------------------------
+# Partial rules (clause text is folded: lowercase, no accents)
+# --------------------------------------------------------------------------------------------
+
+
+def _rx(*patterns: str) -> re.Pattern[str]:
+    """Compile the alternation of ``patterns``, accent-stripped, case-insensitive.
+
+    Match it against :func:`_fold`-ed text (lowercase, no accents, single spaces).
+    """
+    return re.compile("|".join(f"(?:{_strip_accents(p)})" for p in patterns), re.IGNORECASE)
+
+
+_INTERNAL_REFERENCE = _rx(
+    r"\b(?:this|the present|present) (?:agreement|convention|arrangement|protocol|act|law)\b",
+    r"\b(?:du present|de la presente|le present|la presente) (?:accord|convention|loi)\b",
+    r"\b(?:del presente|de la presente|el presente|la presente) (?:acuerdo|convenio|ley)\b",
+    r"^(?:subject to|sous reserve d[eu']s?|sin perjuicio de|salvo lo dispuesto en)\s*"
+    r"(?:the provisions of )?(?:articles?|paragraphs?|sections?|l'article|los articulos|el articulo)"
+    r"[\s\d,ivxlc()and&etyu-]*$",
+)
+_NATIONALS = _rx(
+    r"\b(?:only|solely|exclusively) (?:to )?(?:the )?(?:nationals|citizens)\b",
+    r"\b(?:nationals|citizens) of (?:either|a|one|each|both|the two|the) (?:contracting )?"
+    r"(?:party|parties|state|states)\b",
+    r"\bmust (?:be|hold) (?:a )?(?:citizen|national|citizenship|nationality)\b",
+    r"\bressortissants? (?:de l'une|de l'autre|des (?:deux )?(?:parties|etats)|d'une partie|"
+    r"de chacune)",
+    r"\bseul(?:e)?s? les (?:ressortissants|nationaux|citoyens)\b",
+    r"\bnacionales de (?:una|ambas|las|cualquiera de las|la otra) (?:dos )?(?:partes|estados)",
+    r"\bsolo (?:los )?(?:nacionales|ciudadanos)\b",
+)
+_NATIONALS_COMPARATOR = _rx(
+    r"\b(?:as|than) (?:to |for |do |are )?$",
+    r"\bque (?:les |los |pour les |para los )?$",
+    r"\bcomme (?:les )?$",
+)
+_ANY_PERSON = _rx(
+    r"\bany person\b",
+    r"\ball persons\b",
+    r"\bpersons? (?:who|to whom|covered)\b",
+    r"\bresid(?:ing|ent|ents|e)\b",
+    r"\b(?:regardless|irrespective) of (?:their |his |her )?nationality\b",
+    r"\btoute personne\b",
+    r"\btoutes les personnes\b",
+    r"\bresid(?:ant|ent|ents|ence)\b",
+    r"\b(?:sans (?:condition|distinction) de|quelle que soit (?:leur|sa)) nationalite\b",
+    r"\btoda persona\b",
+    r"\btodas las personas\b",
+    r"\bresid(?:an|entes?|ir)\b",
+    r"\b(?:sin distincion de|independientemente de (?:su )?) ?nacionalidad\b",
+    r"\brefugees?\b",
+    r"\bstateless\b",
+    r"\brefugies?\b",
+    r"\bapatrides?\b",
+    r"\brefugiados?\b",
+    r"\bapatridas?\b",
+)
+_LAWFUL = _rx(
+    r"\b(?:lawful(?:ly)?|legal(?:ly)?|regular(?:ly)?) (?:resident|residing|residence|stay|"
+    r"staying|employed|admitted|present|status)\b",
+    r"\b(?:valid|current) (?:work |residence )?(?:permit|visa|authori[sz]ation)\b",
+    r"\bresid\w* (?:reguliere|legale)(?:ment)?\b",
+    r"\b(?:regulierement|legalement) (?:resid|etabli|admis|employe)",
+    r"\btitre de sejour (?:valide|en cours)",
+    r"\bresidencia (?:legal|regular)\b",
+    r"\b(?:legalmente|regularmente) (?:residentes?|establecid|admitid|emplead)",
+    r"\bpermiso de (?:residencia|trabajo) vigente\b",
+)
+_STATUS_OVERRIDE = _rx(
+    r"\b(?:regardless|irrespective) of (?:their |his |her |the )?(?:\w+ )?(?:status|situation)\b",
+    r"\bwhether or not\b",
+    r"\bquel(?:le)?s? que soi(?:t|ent) (?:leur|son|sa) (?:statut|situation)\b",
+    r"\bindependamment de (?:leur|son|sa) (?:statut|situation)\b",
+    r"\bindependientemente de (?:su )?(?:situacion|condicion|estatus)\b",
+    r"\bcualquiera que sea su (?:situacion|condicion)\b",
+)
+_STATUS_WORDS = _rx(
+    r"\b(?:regardless|irrespective)\b",
+    r"\bwhether or not\b",
+    r"\b(?:any|every) (?:worker|person|employee)\b",
+    r"\ball (?:workers|employees|persons)\b",
+    r"\b(?:foreign|foreigners?|migrants?|non-nationals?|nationality|irregular|undocumented|"
+    r"unauthori[sz]ed|permit)\b",
+    r"\bquel(?:le)?s? que soi",
+    r"\bindependamment\b",
+    r"\btout(?:e)? (?:travailleur|personne|salarie)\b",
+    r"\btous les (?:travailleurs|salaries)\b",
+    r"\b(?:etrangers?|nationalite|irreguliere?|sans titre)\b",
+    r"\bcualquiera que sea\b",
+    r"\bindependientemente\b",
+    r"\btod[oa]s? (?:el |los |las )?(?:trabajador|persona)",
+    r"\b(?:extranjer[oa]s?|nacionalidad|irregular)\b",
+)
+_BINDING = _rx(
+    r"\barbitra",
+    r"\btribunal",
+    r"\bcourts?\b",
+    r"\bcour\b",
+    r"\bjuridiction",
+    r"\bcorte\b",
+    r"\bbinding\b",
+    r"\bobligatoire",
+    r"\bvinculante",
+    r"\bjudicial\b",
+)
+_MAY = _rx(
+    r"\bmay\b", r"\bpeu(?:t|vent)\b", r"\bpourr(?:a|ont)\b", r"\bpodr(?:a|an)\b", r"\bpueden?\b"
+)
+_SHALL = _rx(
+    r"\bshall\b",
+    r"\bmust\b",
+    r"\bwill\b",
+    r"\bundertakes?\b",
+    r"\bagree\b",
+    r"\b(?:is|are) entitled\b",
+    r"\bs'engag(?:e|ent)\b",
+    r"\bdoi(?:t|vent)\b",
+    r"\bdevr(?:a|ont)\b",
+    r"\b(?:est|sont) tenu",
+    r"\bveill(?:e|ent|eront)\b",
+    r"\bdeber(?:a|an)\b",
+    r"\bse comprometen?\b",
+    r"\btendr(?:a|an) derecho\b",
+)
+_COSTS_ON_WORKER = _rx(
+    r"\b(?:borne|paid|payable|met|covered|defrayed) by the (?:migrant )?workers?\b",
+    r"\bdeduct\w* from (?:the |his |her |their )?(?:workers'? )?(?:wages?|salar(?:y|ies)|pay)\b",
+    r"\bat the (?:migrant )?workers?'?s? (?:own )?expense\b",
+    r"\ba la charge (?:du|des) travailleurs?\b",
+    r"\b(?:retenu|deduit)\w* (?:sur|de) (?:son |leur |le )?salaire\b",
+    r"\ba cargo del? (?:los )?trabajador",
+    r"\bdescontad\w+ del? (?:su )?salario\b",
+)
+_NEGATION_BEFORE = _rx(r"\b(?:not|no|never|nor|ne|pas|aucun\w*|ni|ningun\w*|nunca|sin)\b")
+
+
+def _nationals_only(text: str) -> bool:
+    for match in _NATIONALS.finditer(text):
+        if _NATIONALS_COMPARATOR.search(text[max(0, match.start() - 24) : match.start()]):
+            continue  # "same conditions as nationals of the latter Party": a comparator
+        return not _ANY_PERSON.search(text)
+    return False
+
+
+def _lawful_status_only(text: str) -> bool:
+    return bool(_LAWFUL.search(text)) and not _STATUS_OVERRIDE.search(text)
+
+
+def _costs_on_worker(text: str) -> bool:
+    for match in _COSTS_ON_WORKER.finditer(text):
+        window = text[max(0, match.start() - 60) : match.start()]
+        if not _NEGATION_BEFORE.search(window):
+            return True
+    return False
+
+
+def _real_exception(exception: str) -> bool:
+    """True if ``exception`` limits the right, not a cross-reference to the same instrument."""
+    folded = _fold(exception)
+    return bool(folded) and not _INTERNAL_REFERENCE.search(folded)
+
+
+#: Clause-level rules: (folded clause text, the clause's tags of this item) -> detail or None.
+_ClauseRule = Callable[[str, Sequence[Tag]], str | None]
+
+
+def _rule_tag_exception(text: str, tags: Sequence[Tag]) -> str | None:
+    if tags and all(_real_exception(t.exception) for t in tags):
+        return f"«{tags[0].exception}»"
+    return None
+
+
+_CLAUSE_RULES: dict[str, _ClauseRule] = {
+    "tag_exception": _rule_tag_exception,
+    "nationals_only": lambda text, _t: "" if _nationals_only(text) else None,
+    "lawful_status_only": lambda text, _t: "" if _lawful_status_only(text) else None,
+    "status_silent": lambda text, _t: None if _STATUS_WORDS.search(text) else "",
+    "no_binding_settlement": lambda text, _t: None if _BINDING.search(text) else "",
+    "discretionary": lambda text, _t: "" if _MAY.search(text) and not _SHALL.search(text) else None,
+    "costs_on_worker": lambda text, _t: "" if _costs_on_worker(text) else None,
+}
+
+
+# --------------------------------------------------------------------------------------------
+# Engine
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Scored:
+    index: int
+    heading: bool
+    tag: bool
+    similarity: float
+    score: float
+
+
+def _is_preamble(clause: Clause) -> bool:
+    return _fold(clause.label) in _PREAMBLE_LABELS or (
+        bool(clause.path) and _fold(clause.path[0]) in _PREAMBLE_LABELS
+    )
+
+
+@functools.cache
+def _heading_regex(patterns: tuple[str, ...]) -> re.Pattern[str] | None:
+    return _rx(*patterns) if patterns else None
+
+
+def _via(s: _Scored) -> str:
+    parts = [("heading", s.heading), ("tag", s.tag), ("semantic", s.similarity >= SEMANTIC_PARTIAL)]
+    return ",".join(name for name, on in parts if on)
+
+
+def _strong_confidence(s: _Scored) -> float:
+    """0.6 base + 0.2 heading + 0.15 tag + 0.05 * similarity (>= 0), capped at 1."""
+    return min(1.0, 0.6 + 0.2 * s.heading + 0.15 * s.tag + 0.05 * max(s.similarity, 0.0))
+
+
+def _branches(tags: Sequence[Tag]) -> set[str]:
+    return {t.name for t in tags if t.name.startswith("branch_")}
+
+
+def _check_vectors(name: str, vectors: np.ndarray, rows: int, dim: int | None) -> None:
+    if (
+        vectors.ndim != 2
+        or vectors.shape[0] != rows
+        or (dim is not None and vectors.shape[1] != dim)
+    ):
+        want = f"({rows}, {dim if dim is not None else 'dim'})"
+        raise ValidationError(f"{name}: expected an array of shape {want}, got {vectors.shape}")
+
+
+def _run_item(
+    item: ChecklistItem,
+    clauses: Sequence[Clause],
+    tags: Mapping[str, Sequence[Tag]],
+    similarity: np.ndarray,
+    n_evidence: int,
+) -> tuple[str, float, str, tuple[Evidence, ...]]:
+    heading_rx = _heading_regex(item.headings)
+    item_tags = set(item.tags)
+    scored: list[_Scored] = []
+    for i, clause in enumerate(clauses):
+        h = bool(heading_rx and clause.heading and heading_rx.search(_fold(clause.heading)))
+        t = any(tag.name in item_tags for tag in tags.get(clause.clause_id, ()))
+        sim = float(similarity[i]) if similarity.size else 0.0
+        score = HEADING_WEIGHT * h + TAG_WEIGHT * t + SEMANTIC_WEIGHT * max(sim, 0.0)
+        scored.append(_Scored(i, h, t, sim, min(1.0, score)))
+
+    def relevant(s: _Scored) -> bool:
+        return s.heading or s.tag or s.similarity >= SEMANTIC_PARTIAL
+
+    body = [s for s in scored if relevant(s) and not _is_preamble(clauses[s.index])]
+    preamble_only = not body
+    pool = body or [s for s in scored if relevant(s)]
+    pool.sort(key=lambda s: (-s.score, s.index))
+    evidence = tuple(
+        Evidence(
+            clause=clauses[s.index],
+            score=s.score,
+            tags=tuple(sorted({t.name for t in tags.get(clauses[s.index].clause_id, ())})),
+            via=_via(s),
+        )
+        for s in pool[:n_evidence]
+    )
+
+    if not pool:
+        best = max(scored, key=lambda s: (s.similarity, -s.index), default=None)
+        if best is None or best.similarity <= 0:
+            return "absent", 1.0, "no clause addresses this", ()
+        confidence = 1.0 - 0.5 * best.similarity / SEMANTIC_PARTIAL
+        reason = (
+            f"no clause addresses this; the closest is {clauses[best.index].citation} "
+            f"(similarity {best.similarity:.2f})"
+        )
+        return "absent", confidence, reason, ()
+
+    strong = [s for s in pool if s.heading or s.tag]
+    candidates = strong or [s for s in pool if s.similarity >= SEMANTIC_PRESENT]
+    rules = {r.when: r for r in item.partial}
+    if not candidates:  # only mid-range similarity
+        best = pool[0]
+        rule = rules.get("semantic_only")
+        text = rule.reason if rule else _SEMANTIC_ONLY_REASON
+        span = SEMANTIC_PRESENT - SEMANTIC_PARTIAL
+        confidence = 0.3 + 0.3 * (best.similarity - SEMANTIC_PARTIAL) / span
+        reason = (
+            f"{text} (closest: {clauses[best.index].citation}, similarity {best.similarity:.2f})"
+        )
+        return "partial", confidence, reason, evidence
+
+    def confidence_of(s: _Scored) -> float:
+        if s.heading or s.tag:
+            return _strong_confidence(s)
+        return 0.5 + 0.4 * (s.similarity - SEMANTIC_PRESENT) / (1.0 - SEMANTIC_PRESENT)
+
+    clean: list[_Scored] = []
+    fired: list[tuple[_Scored, PartialRule, str]] = []
+    for s in candidates:
+        clause = clauses[s.index]
+        folded = _fold(clause.text)
+        own_tags = [t for t in tags.get(clause.clause_id, ()) if t.name in item_tags]
+        hits = []
+        for rule in item.partial:
+            check = _CLAUSE_RULES.get(rule.when)
+            detail = check(folded, own_tags) if check else None
+            if detail is not None:
+                hits.append((s, rule, detail))
+        if hits:
+            fired.extend(hits)
+        else:
+            clean.append(s)
+
+    if "fewer_branches" in rules and candidates:
+        evidence_ids = {clauses[s.index].clause_id for s in candidates}
+        covered: set[str] = set()
+        for cid in evidence_ids:
+            covered |= _branches(tags.get(cid, ()))
+        elsewhere: set[str] = set()
+        for clause in clauses:
+            if clause.clause_id not in evidence_ids:
+                elsewhere |= _branches(tags.get(clause.clause_id, ()))
+        missing = sorted(elsewhere - covered)
+        if covered and missing:
+            names = ", ".join(m.removeprefix("branch_").replace("_", " ") for m in missing)
+            first = candidates[0]
+            fired.append((first, rules["fewer_branches"], f"not: {names}"))
+            clean = []
+
+    if clean:
+        best = clean[0]
+        via = _via(best).replace(",", ", ")
+        reason = f"found in {clauses[best.index].citation} (via {via})"
+        confidence = confidence_of(best)
+        if preamble_only:
+            reason = f"mentioned only in the preamble ({clauses[best.index].citation}), which "
+            reason += "states aims rather than rights"
+            return "partial", 0.5 * confidence, reason, evidence
+        return "present", confidence, reason, evidence
+
+    seen: set[str] = set()
+    reasons = []
+    for s, rule, detail in fired:
+        if rule.when in seen:
+            continue
+        seen.add(rule.when)
+        where = clauses[s.index].citation + (f": {detail}" if detail else "")
+        reasons.append(f"{rule.reason} [{where}]")
+    confidence = 0.85 * confidence_of(fired[0][0])
+    return "partial", confidence, "; ".join(reasons), evidence
+
+
+def run_checklist(
+    checklist: Checklist,
+    clauses: Sequence[Clause],
+    tags: Mapping[str, Sequence[Tag]],
+    clause_vectors: np.ndarray,
+    embed_queries: Callable[[list[str]], np.ndarray],
+    find_examples: Callable[[ChecklistItem, int], list[Hit]] | None = None,
+    n_examples: int = 3,
+    n_evidence: int = 3,
+) -> ChecklistResult:
+    """Answer every item of ``checklist`` for one document.
+
+    Args:
+        checklist: from :func:`load_checklist`.
+        clauses: the document's clauses, in document order.
+        tags: the tags of each clause, by ``clause_id`` (clauses without tags may be missing).
+        clause_vectors: float32 ``(len(clauses), dim)``, L2-normalised, row i = ``clauses[i]``.
+        embed_queries: encodes a list of cue sentences into float32 ``(n, dim)`` L2-normalised
+            vectors in the space of ``clause_vectors`` (cosine = dot product). Called once,
+            with all cues of the checklist, and not at all when there are no clauses.
+        find_examples: ``(item, n) -> hits``: good-practice clauses from agreements in force,
+            called once per item (whatever its status) when given; its errors propagate.
+        n_examples: how many examples to ask for per item.
+        n_evidence: at most this many evidence clauses per item.
+
+    Returns:
+        One :class:`ItemResult` per item, in checklist order. Evidence is ranked by score
+        (see the module docstring), ties by clause order; the preamble is used only when no
+        other clause is relevant (and then the item is at best ``partial``). Confidence, in
+        [0, 1]:
+
+        * present/partial from a heading or tag: ``0.6 + 0.2 heading + 0.15 tag + 0.05
+          similarity`` (x 0.85 when a partial rule fired, x 0.5 for preamble-only evidence);
+        * present from similarity ``s`` alone: ``0.5 + 0.4 (s - SEMANTIC_PRESENT) /
+          (1 - SEMANTIC_PRESENT)``;
+        * partial from similarity alone: ``0.3 + 0.3 (s - SEMANTIC_PARTIAL) /
+          (SEMANTIC_PRESENT - SEMANTIC_PARTIAL)``;
+        * absent: ``1 - 0.5 s / SEMANTIC_PARTIAL`` for the best similarity ``s`` (1.0 when
+          no clause is even slightly similar).
+
+    Raises:
+        ValidationError: ``clause_vectors`` or the cue vectors have the wrong shape.
+    """
+    vectors = np.asarray(clause_vectors, dtype=np.float32)
+    item_sims: list[np.ndarray] = []
+    if clauses:
+        _check_vectors("clause_vectors", vectors, len(clauses), None)
+        cues = [cue for item in checklist.items for cue in item.cues]
+        cue_vectors = np.asarray(embed_queries(cues), dtype=np.float32)
+        _check_vectors("embed_queries(cues)", cue_vectors, len(cues), vectors.shape[1])
+        sims = vectors @ cue_vectors.T  # (n_clauses, n_cues)
+        start = 0
+        for item in checklist.items:
+            stop = start + len(item.cues)
+            item_sims.append(sims[:, start:stop].max(axis=1))
+            start = stop
+    else:
+        item_sims = [np.zeros(0, dtype=np.float32) for _ in checklist.items]
+
+    results = []
+    for item, similarity in zip(checklist.items, item_sims, strict=True):
+        status, confidence, reason, evidence = _run_item(
+            item, clauses, tags, similarity, n_evidence
+        )
+        confidence = min(1.0, max(0.0, confidence))
+        if math.isnan(confidence):
+            confidence = 0.0
+        examples = tuple(find_examples(item, n_examples)) if find_examples is not None else ()
+        results.append(ItemResult(item, status, confidence, reason, evidence, examples))
+    return ChecklistResult(checklist, tuple(results))

@@ -1,0 +1,48 @@
+"""Shared fixtures: the real corpus beside the checkout, and small stores built with a fake embedder."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
+
+
+def corpus_file(relative: str) -> Path:
+    """Return a file of ../shared/corpus, skipping the test when the corpus is not there."""
+    path = CORPUS / relative
+    if not path.is_file():
+        pytest.skip(f"real corpus file {relative} not found beside the checkout ({CORPUS})")
+    return path
+
+
+@pytest.fixture(autouse=True)
+def _fake_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test uses the deterministic hash embedder unless it asks for a real model."""
+    monkeypatch.setenv("MIGRALEX_MODEL", os.environ.get("MIGRALEX_TEST_MODEL", "hash"))
+
+
+@pytest.fixture(scope="session")
+def small_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A store with four real agreements (EN PDF, EN HTML, EN MD, FR MD), hash embedder."""
+    from migralex.corpus.store import Store
+    from migralex.ui import service
+
+    files = [
+        "ssa/ca-si-96-32.pdf",
+        "ssa/ca-si-2006-122.html",
+        "ssa/nl-bwbv0001745.md",
+        "ssa/nl-bwbv0003682.md",
+    ]
+    paths = [corpus_file(f) for f in files]
+    root = tmp_path_factory.mktemp("store")
+    mp = pytest.MonkeyPatch()
+    mp.setenv("MIGRALEX_MODEL", "hash")
+    with Store(root) as store:
+        results = service.ingest(paths, store, manifest=CORPUS / "manifest.csv")
+    mp.undo()
+    assert [r.status for r in results] == ["added"] * len(files)
+    yield root

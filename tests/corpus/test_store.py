@@ -1,0 +1,159 @@
+"""The store: idempotent re-ingest, replacement, transactions, the writer lock, model checks."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from migralex.corpus.errors import StoreError
+from migralex.corpus.models import Clause, Document, Tag
+from migralex.corpus.store import Filters, Store
+from migralex.ui import service
+
+DRAFT = """# Agreement on social security between A and B
+
+### Article 1
+
+#### Definitions
+
+For the purposes of this Agreement, "territory" means the territory of each Party.
+
+### Article 2
+
+#### Equality of Treatment
+
+Persons to whom this Agreement applies shall receive equal treatment with nationals of the other Party.
+
+### Article 3
+
+#### Export of Benefits
+
+Benefits shall not be reduced by reason only that the beneficiary resides in the territory of the other Party.
+"""
+
+
+def _write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _ingest(store: Store, *paths: Path) -> list[str]:
+    return [r.status for r in service.ingest(list(paths), store)]
+
+
+def test_reingest_unchanged_is_noop_and_changed_file_replaces(tmp_path: Path) -> None:
+    draft = _write(tmp_path / "draft.md", DRAFT)
+    with Store(tmp_path / "store") as store:
+        assert _ingest(store, draft) == ["added"]
+        first = store.stats()
+        gen = store.generation
+        assert _ingest(store, draft) == ["unchanged"]
+        assert store.generation == gen
+        assert store.stats() == first
+        _write(draft, DRAFT.replace("### Article 3", "### Article 3\n\n#### Old\n\n### Article 4"))
+        assert _ingest(store, draft) == ["updated"]
+        docs = store.documents()
+        assert len(docs) == 1, "the old version must be replaced, not kept beside the new"
+        assert any(c.label == "Article 4" for c in store.clauses(docs[0].doc_id))
+        assert store.count_vectors() == store.count_clauses()
+
+
+def test_clause_ids_are_stable_across_reingest_into_a_new_store(tmp_path: Path) -> None:
+    draft = _write(tmp_path / "draft.md", DRAFT)
+    ids = []
+    for name in ("a", "b"):
+        with Store(tmp_path / name) as store:
+            _ingest(store, draft)
+            ids.append([c.clause_id for c in store.clauses()])
+    assert ids[0] == ids[1]
+    assert ids[0][1].endswith(":article-1")
+
+
+def test_failure_mid_write_leaves_store_as_it_was(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    draft = _write(tmp_path / "draft.md", DRAFT)
+    with Store(tmp_path / "store") as store:
+        _ingest(store, draft)
+        before = store.stats()
+        clauses_before = store.clauses()
+        _write(draft, DRAFT + "\n### Article 9\n\nNew text.\n")
+
+        def broken_tagger(clauses: list[Clause], language: str) -> list[Tag]:
+            # a tag pointing to a clause that does not exist violates the foreign key mid-write
+            return [Tag("nowhere:article-1", "totalisation", 0, 1, "x", "test.rule")]
+
+        monkeypatch.setattr(service, "tagger", lambda: broken_tagger)
+        results = service.ingest([draft], store)
+        assert results[0].status == "failed"
+        assert results[0].error
+        assert store.stats() == before
+        assert store.clauses() == clauses_before
+
+
+def test_bad_file_fails_alone_and_names_its_reason(tmp_path: Path) -> None:
+    good = _write(tmp_path / "good.md", DRAFT)
+    bad = tmp_path / "broken.pdf"
+    bad.write_bytes(b"%PDF-1.4 this is not really a pdf")
+    with Store(tmp_path / "store") as store:
+        results = service.ingest([bad, good], store)
+    assert [r.status for r in results] == ["failed", "added"]
+    assert "PDF" in results[0].error
+
+
+def test_writer_lock_refuses_a_second_writer(tmp_path: Path) -> None:
+    with Store(tmp_path / "s") as a, Store(tmp_path / "s") as b:
+        with a.writer():
+            with pytest.raises(StoreError, match="another migralex process"):
+                with b.writer():
+                    pass
+
+
+def test_store_refuses_vectors_of_another_model(tmp_path: Path) -> None:
+    doc = Document("d", "t", "ssa", "en", (), "f", "0" * 64, 1, text="Article 1 x")
+    clause = Clause(
+        "d:article-1", "d", 0, "Article 1", "", ("Article 1",), "Article 1 x", 0, 11, 1, 1, "en"
+    )
+    with Store(tmp_path / "s") as store:
+        store.write_document(doc, [clause], [], np.ones((1, 4), np.float32) / 2, ("hash", 4))
+        with pytest.raises(StoreError, match="model 'hash'"):
+            store.write_document(doc, [clause], [], np.ones((1, 8), np.float32), ("minilm", 8))
+
+
+def test_newer_schema_is_refused(tmp_path: Path) -> None:
+    Store(tmp_path / "s").close()
+    conn = sqlite3.connect(tmp_path / "s" / "migralex.sqlite")
+    conn.execute("UPDATE meta SET value='99' WHERE key='schema_version'")
+    conn.commit()
+    conn.close()
+    with pytest.raises(StoreError, match="newer"):
+        Store(tmp_path / "s")
+
+
+@pytest.mark.parametrize(
+    ("filters", "expect_docs"),
+    [
+        (Filters(languages=("fr",)), {"nl-bwbv0003682"}),
+        (Filters(parties=("mexic",)), {"ca-si-96-32"}),
+        (Filters(doc_ids=("ca-si-2006-122",)), {"ca-si-2006-122"}),
+        (Filters(kinds=("bla",)), set()),
+    ],
+)
+def test_filters_select_rows_in_sql(
+    small_store: Path, filters: Filters, expect_docs: set[str]
+) -> None:
+    with Store(small_store) as store:
+        rowids = store.filter_rowids(filters)
+        assert rowids is not None
+        docs = {c.doc_id for c in store.clauses_by_rowid(list(rowids)).values()}
+    assert docs == expect_docs
+
+
+def test_copied_store_keeps_working(small_store: Path, tmp_path: Path) -> None:
+    shutil.copytree(small_store, tmp_path / "copy")
+    with Store(tmp_path / "copy") as store:
+        assert store.stats()["documents"] == 4

@@ -1,0 +1,124 @@
+"""Search modes, filters inside the ranking, similar clauses, fusion and the embedders."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from migralex.corpus.errors import ValidationError
+from migralex.corpus.store import Filters, Store
+from migralex.index.embedders import HashEmbedder
+from migralex.index.search import lexical_query, rrf_fuse
+from migralex.ui import service
+
+
+@pytest.fixture()
+def store(small_store: Path) -> Store:
+    with Store(small_store) as s:
+        yield s
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "semantic", "lexical"])
+def test_each_mode_finds_the_equality_of_treatment_article(store: Store, mode: str) -> None:
+    hits = service.searcher(store).search("equality of treatment", k=5, mode=mode)
+    assert hits, mode
+    assert [h.rank for h in hits] == list(range(1, len(hits) + 1))
+    assert any("Equality of Treatment" in h.clause.heading for h in hits[:3])
+    scores = [h.score for h in hits]
+    assert scores == sorted(scores, reverse=True)
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "semantic", "lexical"])
+def test_filters_apply_before_ranking(store: Store, mode: str) -> None:
+    searcher = service.searcher(store)
+    unfiltered = searcher.search("benefits", k=3, mode=mode)
+    top_doc = unfiltered[0].clause.doc_id
+    others = Filters(exclude_doc_ids=(top_doc,))
+    filtered = searcher.search("benefits", k=3, mode=mode, filters=others)
+    # A filter applied after a truncated top-k would return fewer than k hits here.
+    assert len(filtered) == 3
+    assert top_doc not in {h.clause.doc_id for h in filtered}
+    french = searcher.search(
+        "benefits prestations", k=5, mode=mode, filters=Filters(languages=("fr",))
+    )
+    assert french and {h.clause.language for h in french} == {"fr"}
+
+
+def test_tag_and_party_filters(store: Store) -> None:
+    searcher = service.searcher(store)
+    hits = searcher.search("pension", k=5, filters=Filters(parties=("Latvia",)))
+    assert hits and {h.clause.doc_id for h in hits} == {"ca-si-2006-122"}
+    tagged = store.stats()["tags"]
+    if tagged:
+        name = next(iter(tagged))
+        hits = searcher.search("agreement", k=5, filters=Filters(tags=(name,)))
+        assert hits and all(name in h.tags for h in hits)
+
+
+def test_similar_returns_other_documents_one_each(store: Store) -> None:
+    clause = next(c for c in store.clauses("ca-si-96-32") if c.label == "ARTICLE 4")
+    hits = service.searcher(store).similar(clause.clause_id, k=3)
+    docs = [h.clause.doc_id for h in hits]
+    assert "ca-si-96-32" not in docs
+    assert len(docs) == len(set(docs))
+
+
+def test_bad_queries(store: Store) -> None:
+    searcher = service.searcher(store)
+    with pytest.raises(ValidationError, match="valid: hybrid, semantic, lexical"):
+        searcher.search("x", mode="fuzzy")
+    with pytest.raises(ValidationError):
+        searcher.search("   ")
+    assert searcher.search("the of and", mode="lexical") == []
+
+
+def test_lexical_query_quotes_content_words() -> None:
+    assert lexical_query('Export of "benefits" abroad?') == '"export" OR "benefits" OR "abroad"'
+
+
+def test_rrf_fuse_rewards_agreement_and_breaks_ties_by_id() -> None:
+    fused = rrf_fuse([[(1, 0.9), (2, 0.8)], [(2, 5.0), (3, 4.0)]])
+    assert [i for i, _ in fused] == [2, 1, 3]
+    assert fused[0][1] == pytest.approx(1 / 62 + 1 / 61)
+
+
+def test_hash_embedder_is_deterministic_and_normalised() -> None:
+    e = HashEmbedder()
+    a = e.embed_passages(["export of benefits", "export of benefits", "tax exemption"])
+    assert a.dtype == np.float32 and a.shape == (3, 256)
+    np.testing.assert_allclose(np.linalg.norm(a, axis=1), 1.0, rtol=1e-5)
+    assert np.array_equal(a[0], a[1])
+    assert a[0] @ a[1] > a[0] @ a[2]
+
+
+def test_faiss_cache_is_rebuilt_when_stale(small_store: Path, tmp_path: Path) -> None:
+    import shutil
+
+    root = tmp_path / "s"
+    shutil.copytree(small_store, root)
+    with Store(root) as s:
+        service.searcher(s).search("pension", k=1, mode="semantic")
+        assert (root / "vectors.faiss").exists()
+        s.delete_document("nl-bwbv0001745")
+        hits = service.searcher(s).search("export of benefits Belize", k=20, mode="semantic")
+        assert "nl-bwbv0001745" not in {h.clause.doc_id for h in hits}
+
+
+@pytest.mark.integration
+def test_real_minilm_puts_export_of_benefits_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from conftest import corpus_file
+
+    monkeypatch.setenv("MIGRALEX_MODEL", "minilm")
+    with Store(tmp_path / "s") as s:
+        service.ingest([corpus_file("ssa/ca-si-2006-122.html")], s)
+        assert s.model == ("minilm", 384)
+        hits = service.searcher(s).search(
+            "pension keeps being paid when the pensioner moves to the other country",
+            k=3,
+            mode="semantic",
+        )
+    assert hits[0].clause.heading == "Export of Benefits"

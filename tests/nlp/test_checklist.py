@@ -1,0 +1,589 @@
+"""Tests of the checklist data files and engine (nlp/checklist.py), with a fake embedder."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from migralex.corpus.errors import NotFoundError, ValidationError
+from migralex.corpus.models import Clause, Hit, Tag
+from migralex.nlp import checklist as ck
+from migralex.nlp.checklist import (
+    CHECKLIST_IDS,
+    SEMANTIC_PARTIAL,
+    SEMANTIC_PRESENT,
+    ChecklistItem,
+    ChecklistResult,
+    list_checklists,
+    load_checklist,
+    run_checklist,
+)
+
+CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
+
+#: DESIGN.md "Checklist item ids".
+DESIGN_ITEM_IDS: dict[str, tuple[str, ...]] = {
+    "ssa": (
+        "ssa.personal_scope",
+        "ssa.material_scope",
+        "ssa.equality_of_treatment",
+        "ssa.export_of_benefits",
+        "ssa.applicable_legislation",
+        "ssa.totalisation",
+        "ssa.administrative_assistance",
+        "ssa.data_protection",
+        "ssa.claims_and_appeals",
+        "ssa.dispute_settlement",
+        "ssa.entry_into_force_and_termination",
+    ),
+    "bla": (
+        "bla.social_security",
+        "bla.equality_of_treatment",
+        "bla.references_ssa_or_law",
+        "bla.joint_committee",
+        "bla.complaint_mechanism",
+        "bla.information_exchange",
+        "bla.scope_of_workers",
+        "bla.employment_contract",
+        "bla.recruitment_costs",
+        "bla.remittances",
+        "bla.family_reunification",
+        "bla.return_and_reintegration",
+        "bla.gender",
+        "bla.duration_and_termination",
+    ),
+    "national-law": (
+        "law.nationality_requirement",
+        "law.residence_requirement",
+        "law.irregular_status_coverage",
+        "law.employment_injury_regardless_of_status",
+        "law.excluded_categories",
+        "law.benefits_abroad",
+        "law.reimbursement_of_contributions",
+        "law.equality_of_treatment",
+    ),
+}
+
+_STOP = frozenset(
+    "the of and a an to in or is are be by for on as that this with any its it their his her "
+    "which who shall les des de la le et du en un une aux par pour que qui est sont".split()
+)
+
+
+def fake_embed(texts: Sequence[str], dim: int = 256) -> np.ndarray:
+    """Deterministic bag-of-words embedder: sha256 of each word's 6-letter stem -> ±1 in a bucket.
+
+    Same words give overlapping vectors; float32 ``(n, dim)``, L2-normalised (zero rows stay 0).
+    """
+    out = np.zeros((len(texts), dim), dtype=np.float32)
+    for i, text in enumerate(texts):
+        for word in re.findall(r"\w+", text.lower()):
+            if len(word) < 3 or word in _STOP:
+                continue
+            digest = hashlib.sha256(word[:6].encode()).digest()
+            out[i, digest[0] % dim] += 1.0 if digest[1] % 2 else -1.0
+        norm = np.linalg.norm(out[i])
+        if norm:
+            out[i] /= norm
+    return out
+
+
+def make_clauses(rows: Sequence[tuple[str, str, str]], doc_id: str = "draft") -> list[Clause]:
+    """Build clauses from (label, heading, body) with consistent offsets in a virtual text."""
+    clauses, offset = [], 0
+    for ordinal, (label, heading, body) in enumerate(rows):
+        text = f"{label} {heading}\n{body}" if heading else f"{label}\n{body}"
+        clauses.append(
+            Clause(
+                clause_id=f"{doc_id}:{label.lower().replace(' ', '-')}",
+                doc_id=doc_id,
+                ordinal=ordinal,
+                label=label,
+                heading=heading,
+                path=(label,),
+                text=text,
+                start=offset,
+                end=offset + len(text),
+                page_start=1,
+                page_end=1,
+                language="en",
+            )
+        )
+        offset += len(text) + 2
+    return clauses
+
+
+def tag(clause: Clause, name: str, phrase: str, exception: str = "") -> Tag:
+    """A tag on the first occurrence of ``phrase`` in ``clause``."""
+    start = clause.text.index(phrase)
+    return Tag(
+        clause.clause_id, name, start, start + len(phrase), phrase, f"test.{name}", exception
+    )
+
+
+def run(
+    name: str,
+    clauses: Sequence[Clause],
+    tags: dict[str, list[Tag]] | None = None,
+    **kwargs: object,
+) -> ChecklistResult:
+    vectors = fake_embed([c.text for c in clauses])
+    return run_checklist(
+        load_checklist(name),
+        clauses,
+        tags or {},
+        vectors,
+        lambda cues: fake_embed(cues),
+        **kwargs,  # type: ignore[arg-type]
+    )
+
+
+def by_id(result: ChecklistResult) -> dict[str, ck.ItemResult]:
+    return {r.item.id: r for r in result.items}
+
+
+SMALL_SSA = [
+    ("Preamble", "", "The Parties, resolved to cooperate in the field of social security, agree:"),
+    (
+        "Article 1",
+        "Definitions",
+        "For the purposes of this Agreement, competent authority means the minister.",
+    ),
+    (
+        "Article 2",
+        "Equality of Treatment",
+        "Any person who is or has been subject to the legislation of a Party shall receive "
+        "benefits under the same conditions as nationals of the other Party.",
+    ),
+    (
+        "Article 3",
+        "Export of Benefits",
+        "Benefits shall not be reduced or suspended because the beneficiary resides in the "
+        "territory of the other Party.",
+    ),
+    (
+        "Article 4",
+        "Totalization",
+        "Creditable periods completed under the legislation of both Parties shall be added "
+        "together to determine entitlement to a benefit.",
+    ),
+]
+
+
+# --------------------------------------------------------------------------------------------
+# Data files
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", CHECKLIST_IDS)
+def test_every_design_item_id_exists(name: str) -> None:
+    checklist = load_checklist(name)
+    assert checklist.id == name
+    ids = [item.id for item in checklist.items]
+    assert set(DESIGN_ITEM_IDS[name]) <= set(ids)
+    assert len(ids) == len(set(ids))
+
+
+@pytest.mark.parametrize("name", CHECKLIST_IDS)
+def test_items_are_complete(name: str) -> None:
+    for item in load_checklist(name).items:
+        assert item.question.endswith("?"), item.id
+        assert 3 <= len(item.cues) <= 6, item.id
+        assert item.reference and item.why and item.present_when, item.id
+        assert item.headings, item.id
+        assert all(rule.when in ck.PARTIAL_RULES for rule in item.partial), item.id
+
+
+def test_list_checklists_in_order_and_cached() -> None:
+    assert [c.id for c in list_checklists()] == list(CHECKLIST_IDS)
+    assert load_checklist("ssa") is load_checklist("ssa")
+
+
+@pytest.mark.parametrize("name", ["", "SSA", "law", "national_law"])
+def test_unknown_checklist_lists_valid_names(name: str) -> None:
+    with pytest.raises(NotFoundError) as info:
+        load_checklist(name)
+    for valid in CHECKLIST_IDS:
+        assert valid in str(info.value)
+
+
+_GOOD_ITEM = """\
+  - id: x.item
+    question: Is it there?
+    why: Because.
+    reference: C118 Art. 3
+    tags: [equality_of_treatment]
+    headings: [equal treatment]
+    cues: [one cue, two cue, three cue]
+    partial:
+      - when: tag_exception
+        reason: limited
+    present_when: It is there.
+"""
+_HEADER = "id: x\ntitle: X\ndescription: Test.\nitems:\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            _HEADER + _GOOD_ITEM.replace("    why:", "    colour: red\n    why:"),
+            "unknown key(s) colour",
+        ),
+        (_HEADER + _GOOD_ITEM.replace("    why: Because.\n", ""), "missing field(s) why"),
+        (_HEADER + _GOOD_ITEM.replace("tag_exception", "made_up_rule"), "unknown partial rule"),
+        (_HEADER + _GOOD_ITEM.replace("[equality_of_treatment]", "[equality]"), "unknown tag(s)"),
+        (_HEADER + _GOOD_ITEM.replace("[equal treatment]", "['equal (treatment']"), "bad heading"),
+        (_HEADER + _GOOD_ITEM.replace(", three cue", ""), "cues must hold"),
+        (
+            _HEADER + _GOOD_ITEM.replace("reason: limited", "reason: limited\n        extra: 1"),
+            "unknown key",
+        ),
+        (_HEADER + _GOOD_ITEM + _GOOD_ITEM, "duplicate item id"),
+        (_HEADER + _GOOD_ITEM.replace("id: x.item", "id: Not An Id"), "id must look like"),
+        ("id: x\ntitle: X\ndescription: Test.\nitems: []\nowner: me\n", "unknown key(s) owner"),
+        ("id: x\ntitle: X\nitems: []\n", "missing field(s) description"),
+        ("id: [x\n", "not valid YAML"),
+    ],
+)
+def test_bad_yaml_raises_validation_error(tmp_path: Path, text: str, expected: str) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ValidationError) as info:
+        ck._load_file(path)
+    message = str(info.value)
+    assert str(path) in message
+    assert expected in message
+    if "item" in text and "x.item" in text and "duplicate" not in expected:
+        assert "'x.item'" in message
+
+
+def test_good_yaml_loads(tmp_path: Path) -> None:
+    path = tmp_path / "good.yaml"
+    path.write_text(_HEADER + _GOOD_ITEM, encoding="utf-8")
+    checklist = ck._load_file(path)
+    (item,) = checklist.items
+    assert item.tags == ("equality_of_treatment",)
+    assert item.partial == (ck.PartialRule("tag_exception", "limited"),)
+
+
+# --------------------------------------------------------------------------------------------
+# Engine
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("item_id", "status", "label"),
+    [
+        ("ssa.equality_of_treatment", "present", "Article 2"),
+        ("ssa.export_of_benefits", "present", "Article 3"),
+        ("ssa.totalisation", "present", "Article 4"),
+        ("ssa.data_protection", "absent", None),
+        ("ssa.dispute_settlement", "absent", None),
+        ("ssa.entry_into_force_and_termination", "absent", None),
+    ],
+)
+def test_small_ssa(item_id: str, status: str, label: str | None) -> None:
+    result = by_id(run("ssa", make_clauses(SMALL_SSA)))[item_id]
+    assert result.status == status, result.reason
+    if label is None:
+        assert result.evidence == ()
+    else:
+        assert result.evidence[0].clause.label == label
+        assert "heading" in result.evidence[0].via
+        assert all(e.clause.label != "Preamble" for e in result.evidence)
+    assert 0.0 <= result.confidence <= 1.0
+
+
+@pytest.mark.parametrize(
+    ("exception", "status"),
+    [
+        ("except for persons residing in a third State", "partial"),
+        ("unless otherwise provided in this Agreement", "present"),  # cross-reference only
+        ("", "present"),
+    ],
+)
+def test_tag_exception_makes_partial(exception: str, status: str) -> None:
+    clauses = make_clauses(SMALL_SSA)
+    export = clauses[3]
+    tags = {
+        export.clause_id: [tag(export, "export_of_benefits", "shall not be reduced", exception)]
+    }
+    result = by_id(run("ssa", clauses, tags))["ssa.export_of_benefits"]
+    assert result.status == status
+    if status == "partial":
+        assert exception in result.reason
+        assert "Article 3" in result.reason
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        (
+            "Nationals of either Party shall enjoy the same rights as nationals of the other.",
+            "partial",
+        ),
+        (
+            "Any person covered shall receive benefits under the same conditions as nationals of the other Party.",
+            "present",
+        ),
+        ("Les ressortissants de l'une des Parties bénéficient des mêmes droits.", "partial"),
+    ],
+)
+def test_nationals_only_rule(body: str, status: str) -> None:
+    rows = [("Article 1", "Equal Treatment", body)]
+    assert by_id(run("ssa", make_clauses(rows)))["ssa.equality_of_treatment"].status == status
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        ("The competent authorities shall resolve difficulties by consultation.", "partial"),
+        (
+            "A dispute not resolved by consultation shall be submitted to an arbitral tribunal.",
+            "present",
+        ),
+    ],
+)
+def test_no_binding_settlement_rule(body: str, status: str) -> None:
+    rows = [("Article 9", "Settlement of Disputes", body)]
+    assert by_id(run("ssa", make_clauses(rows)))["ssa.dispute_settlement"].status == status
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        ("Recruitment costs shall be borne by the worker.", "partial"),
+        ("Recruitment costs shall not be borne by the worker but by the employer.", "present"),
+    ],
+)
+def test_costs_on_worker_rule(body: str, status: str) -> None:
+    rows = [("Article 5", "Recruitment Costs", body)]
+    assert by_id(run("bla", make_clauses(rows)))["bla.recruitment_costs"].status == status
+
+
+@pytest.mark.parametrize(
+    ("name", "item_id", "heading", "body", "status"),
+    [
+        # lawful_status_only
+        ("national-law", "law.irregular_status_coverage", "Workers Without a Permit",
+         "Only workers lawfully resident in the country are insured.", "partial"),
+        ("national-law", "law.irregular_status_coverage", "Workers Without a Permit",
+         "Workers are insured whether or not they hold a valid permit.", "present"),
+        # status_silent
+        ("national-law", "law.employment_injury_regardless_of_status", "Employment Injury",
+         "An insured person injured at work receives a benefit.", "partial"),
+        ("national-law", "law.employment_injury_regardless_of_status", "Employment Injury",
+         "Any worker injured at work receives a benefit, regardless of migration status.",
+         "present"),
+        # discretionary
+        ("bla", "bla.family_reunification", "Family Reunification",
+         "The receiving Party may allow the worker's spouse to join him or her.", "partial"),
+        ("bla", "bla.family_reunification", "Family Reunification",
+         "The receiving Party shall allow the worker's spouse to join him or her.", "present"),
+    ],
+)  # fmt: skip
+def test_status_and_discretion_rules(
+    name: str, item_id: str, heading: str, body: str, status: str
+) -> None:
+    result = by_id(run(name, make_clauses([("Section 4", heading, body)])))[item_id]
+    assert result.status == status, result.reason
+
+
+@pytest.mark.parametrize(
+    ("export_branches", "status"),
+    [
+        (["branch_old_age"], "partial"),
+        (["branch_old_age", "branch_invalidity"], "present"),
+        ([], "present"),  # export clause names no branch: taken to cover all
+    ],
+)
+def test_fewer_branches_rule(export_branches: list[str], status: str) -> None:
+    rows = [
+        (
+            "Article 2",
+            "Material Scope",
+            "This Agreement applies to old age and invalidity pensions.",
+        ),
+        ("Article 5", "Export of Benefits", "Old age and invalidity pensions are paid abroad."),
+    ]
+    scope, export = make_clauses(rows)
+    tags = {
+        scope.clause_id: [
+            tag(scope, "branch_old_age", "old age"),
+            tag(scope, "branch_invalidity", "invalidity"),
+        ],
+        export.clause_id: [
+            tag(export, n, {"branch_old_age": "Old age", "branch_invalidity": "invalidity"}[n])
+            for n in export_branches
+        ],
+    }
+    result = by_id(run("ssa", [scope, export], tags))["ssa.export_of_benefits"]
+    assert result.status == status
+    if status == "partial":
+        assert "invalidity" in result.reason
+
+
+def _one_direction_embedder(dim: int = 4) -> tuple[np.ndarray, object]:
+    axis = np.zeros(dim, dtype=np.float32)
+    axis[0] = 1.0
+    return axis, lambda cues: np.tile(axis, (len(cues), 1))
+
+
+@pytest.mark.parametrize(
+    ("similarity", "status"),
+    [
+        (0.95, "present"),
+        ((SEMANTIC_PARTIAL + SEMANTIC_PRESENT) / 2, "partial"),
+        (SEMANTIC_PARTIAL / 2, "absent"),
+    ],
+)
+def test_semantic_thresholds(similarity: float, status: str) -> None:
+    (clause,) = make_clauses(
+        [
+            (
+                "Article 7",
+                "Miscellaneous",
+                "Some text without a telling heading; see the arbitral tribunal.",
+            )
+        ]
+    )
+    vector = np.array([[similarity, np.sqrt(1 - similarity**2), 0.0, 0.0]], dtype=np.float32)
+    _axis, embed = _one_direction_embedder()
+    result = run_checklist(load_checklist("ssa"), [clause], {}, vector, embed)  # type: ignore[arg-type]
+    for item in result.items:
+        assert item.status == status, item.item.id
+        if status != "absent":
+            assert item.evidence[0].via == "semantic"
+    confidences = [r.confidence for r in result.items]
+    assert all(0.0 <= c <= 1.0 for c in confidences)
+
+
+def test_preamble_is_evidence_only_when_nothing_else() -> None:
+    rows = [
+        ("Preamble", "", "Desiring to ensure equality of treatment."),
+        ("Article 1", "Definitions", "Terms."),
+    ]
+    clauses = make_clauses(rows)
+    tags = {
+        clauses[0].clause_id: [tag(clauses[0], "equality_of_treatment", "equality of treatment")]
+    }
+    result = by_id(run("ssa", clauses, tags))["ssa.equality_of_treatment"]
+    assert result.status == "partial"
+    assert "preamble" in result.reason
+    assert [e.clause.label for e in result.evidence] == ["Preamble"]
+
+
+def test_to_json_has_design_keys() -> None:
+    clauses = make_clauses(SMALL_SSA)
+    example = Hit(rank=1, score=0.9, clause=clauses[2], doc_title="Model", kind="ssa")
+    calls: list[tuple[str, int]] = []
+
+    def find_examples(item: ChecklistItem, n: int) -> list[Hit]:
+        calls.append((item.id, n))
+        return [example]
+
+    result = run("ssa", clauses, find_examples=find_examples, n_examples=2)
+    assert calls == [(i, 2) for i in DESIGN_ITEM_IDS["ssa"]]
+    document = {"path": "draft.pdf", "doc_id": "draft", "title": "Draft", "language": "en"}
+    data = result.to_json(document)
+    assert set(data) == {"checklist", "title", "document", "items", "summary"}
+    assert data["checklist"] == "ssa" and data["document"] == document
+    assert set(data["summary"]) == {"present", "partial", "absent"}
+    for item in data["items"]:
+        assert set(item) == {
+            "id", "question", "reference", "status", "confidence", "evidence", "examples", "why", "reason",
+        }  # fmt: skip
+        assert item["status"] in ("present", "partial", "absent")
+        for evidence in item["evidence"]:
+            assert set(evidence) == {"clause_id", "label", "heading", "text", "score", "tags"}
+        assert item["examples"] == [
+            {
+                "doc_id": "draft",
+                "doc_title": "Model",
+                "clause_id": clauses[2].clause_id,
+                "label": "Article 2",
+                "text": clauses[2].text,
+            }
+        ]
+
+
+@pytest.mark.parametrize("name", CHECKLIST_IDS)
+def test_summary_adds_up_and_is_deterministic(name: str) -> None:
+    clauses = make_clauses(SMALL_SSA)
+    first, second = run(name, clauses), run(name, clauses)
+    summary = first.summary()
+    assert sum(summary.values()) == len(first.items) == len(load_checklist(name).items)
+    assert summary == {
+        s: sum(r.status == s for r in first.items) for s in ("present", "partial", "absent")
+    }
+    assert first == second
+    assert first.to_json({}) == second.to_json({})
+
+
+def test_no_clauses_all_absent_without_embedding() -> None:
+    def embed(cues: list[str]) -> np.ndarray:
+        raise AssertionError("must not embed when there are no clauses")
+
+    result = run_checklist(load_checklist("bla"), [], {}, np.zeros((0, 8), np.float32), embed)
+    assert result.summary() == {"present": 0, "partial": 0, "absent": 14}
+
+
+@pytest.mark.parametrize("shape", [(2, 8), (5, 8, 1)])
+def test_bad_vector_shape(shape: tuple[int, ...]) -> None:
+    clauses = make_clauses(SMALL_SSA)
+    with pytest.raises(ValidationError):
+        run_checklist(load_checklist("ssa"), clauses, {}, np.zeros(shape, np.float32), fake_embed)
+
+
+# --------------------------------------------------------------------------------------------
+# Real document: the Canada-Mexico social security agreement (SI/96-32)
+# --------------------------------------------------------------------------------------------
+
+
+def _tags_for(clauses: Sequence[Clause]) -> dict[str, list[Tag]]:
+    tagger = pytest.importorskip("migralex.nlp.tagger", reason="the tagger is not written yet")
+    grouped: dict[str, list[Tag]] = {}
+    for t in tagger.tag_clauses(clauses, "en"):
+        grouped.setdefault(t.clause_id, []).append(t)
+    return grouped
+
+
+@pytest.mark.parametrize(
+    "use_tagger",
+    [pytest.param(False, id="no-tags"), pytest.param(True, id="tagger", marks=pytest.mark.slow)],
+)
+def test_canada_mexico_agreement(use_tagger: bool) -> None:
+    path = CORPUS / "ssa" / "ca-si-96-32.pdf"
+    if not path.is_file():
+        pytest.skip(
+            f"real corpus file ssa/ca-si-96-32.pdf not found beside the checkout ({CORPUS})"
+        )
+    from migralex.ingest.base import read_file
+    from migralex.ingest.segment import segment
+
+    clauses = segment(read_file(path), "ca-si-96-32", "en", "ssa").clauses
+    tags = _tags_for(clauses) if use_tagger else {}
+    result = run("ssa", clauses, tags)
+    results = by_id(result)
+    assert tuple(results) == DESIGN_ITEM_IDS["ssa"]
+    expected = {
+        "ssa.equality_of_treatment": "ARTICLE 4",
+        "ssa.export_of_benefits": "ARTICLE 5",  # "Payment of Benefits Abroad"
+        "ssa.totalisation": "ARTICLE 12",  # chapter "Totalizing"
+        "ssa.applicable_legislation": "ARTICLE 6",
+    }
+    for item_id, label in expected.items():
+        r = results[item_id]
+        assert r.status == "present", (item_id, r.reason)
+        assert label in [e.clause.label for e in r.evidence], (item_id, r.evidence)
+    assert results["ssa.equality_of_treatment"].evidence[0].clause.label == "ARTICLE 4"
+    assert results["ssa.export_of_benefits"].evidence[0].clause.label == "ARTICLE 5"
+    assert results["ssa.dispute_settlement"].evidence[0].clause.label == "ARTICLE 25"
+    assert results["ssa.dispute_settlement"].status == "present"  # arbitral tribunal
+    assert all(e.clause.label != "Preamble" for r in result.items for e in r.evidence)

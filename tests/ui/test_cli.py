@@ -1,0 +1,206 @@
+"""Every CLI command and its DESIGN.md JSON shape, exit codes and error lines."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import CORPUS, corpus_file
+from typer.testing import CliRunner
+
+from migralex.ui.cli import app
+
+runner = CliRunner()
+HIT_KEYS = {"rank", "score", "doc_id", "doc_title", "kind", "language", "clause_id", "label",
+            "heading", "text", "tags", "page_start", "page_end"}  # fmt: skip
+
+
+def _json(args: list[str], code: int = 0) -> dict:
+    result = runner.invoke(app, args)
+    assert result.exit_code == code, result.output + str(result.exception)
+    return json.loads(result.stdout)
+
+
+@pytest.fixture()
+def store(small_store: Path, tmp_path: Path) -> Path:
+    root = tmp_path / "store"
+    shutil.copytree(small_store, root)
+    return root
+
+
+def test_ingest_json_shape_and_idempotence(tmp_path: Path) -> None:
+    doc = corpus_file("ssa/nl-bwbv0001745.md")
+    args = ["ingest", str(doc), "--store", str(tmp_path / "s"), "--kind", "ssa", "--json"]
+    first = _json(args)
+    assert set(first) >= {"store", "documents", "totals", "seconds"}
+    assert set(first["totals"]) >= {"added", "updated", "unchanged", "failed", "clauses"}
+    d = first["documents"][0]
+    assert set(d) >= {"path", "doc_id", "status", "clauses", "error"}
+    assert d["status"] == "added" and d["clauses"] > 10 and d["error"] is None
+    assert _json(args)["documents"][0]["status"] == "unchanged"
+
+
+def test_ingest_partial_failure_exits_1_with_error_line(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.pdf"
+    bad.write_bytes(b"not a pdf")
+    good = tmp_path / "good.md"
+    good.write_text("# T\n\n### Article 1\n\nThe Parties agree.\n", encoding="utf-8")
+    result = runner.invoke(
+        app, ["ingest", str(bad), str(good), "--store", str(tmp_path / "s"), "--json"]
+    )
+    assert result.exit_code == 1
+    data = json.loads(result.stdout)
+    assert data["totals"]["failed"] == 1 and data["totals"]["added"] == 1
+    assert f"migralex: error: {bad}: " in result.stderr
+
+
+def test_usage_errors_exit_2(tmp_path: Path) -> None:
+    assert runner.invoke(app, ["search"]).exit_code == 2
+    assert (
+        runner.invoke(app, ["search", "x", "--mode", "fuzzy", "--store", str(tmp_path)]).exit_code
+        == 2
+    )
+    assert runner.invoke(app, ["ingest", str(tmp_path), "--kind", "treaty"]).exit_code == 2
+
+
+def test_missing_path_is_reported(tmp_path: Path) -> None:
+    result = runner.invoke(
+        app, ["ingest", str(tmp_path / "nope.pdf"), "--store", str(tmp_path / "s")]
+    )
+    assert result.exit_code == 1
+    assert "migralex: error:" in result.stderr and "no such file" in result.stderr
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "semantic", "lexical"])
+def test_search_json_shape(store: Path, mode: str) -> None:
+    data = _json(
+        ["search", "export of benefits", "--store", str(store), "--mode", mode, "-k", "4", "--json"]
+    )
+    assert data["query"] == "export of benefits" and data["mode"] == mode
+    assert 1 <= len(data["results"]) <= 4
+    for hit in data["results"]:
+        assert set(hit) >= HIT_KEYS
+
+
+def test_search_filters_from_cli(store: Path) -> None:
+    data = _json(["search", "pension", "--store", str(store), "--language", "fr", "--json"])
+    assert {h["language"] for h in data["results"]} == {"fr"}
+    data = _json(
+        [
+            "search",
+            "pension",
+            "--store",
+            str(store),
+            "--doc",
+            "ca-si-96-32",
+            "--kind",
+            "ssa",
+            "--json",
+        ]
+    )
+    assert {h["doc_id"] for h in data["results"]} == {"ca-si-96-32"}
+
+
+def test_similar_json_shape(store: Path) -> None:
+    cid = _json(
+        ["search", "equality of treatment", "--store", str(store), "--doc", "ca-si-96-32", "--json"]
+    )["results"][0]["clause_id"]
+    data = _json(["similar", cid, "--store", str(store), "-k", "2", "--json"])
+    assert data["query"] == cid and len(data["results"]) == 2
+    assert all(set(h) >= HIT_KEYS and h["doc_id"] != "ca-si-96-32" for h in data["results"])
+
+
+def test_similar_unknown_clause(store: Path) -> None:
+    result = runner.invoke(app, ["similar", "nope:article-1", "--store", str(store)])
+    assert result.exit_code == 1 and "no clause 'nope:article-1'" in result.stderr
+
+
+def test_tag_json_shape_on_canada_mexico() -> None:
+    path = corpus_file("ssa/ca-si-96-32.pdf")
+    data = _json(["tag", str(path), "--json"])
+    assert set(data) >= {"path", "doc_id", "language", "clauses"}
+    assert data["language"] == "en"
+    articles = [c for c in data["clauses"] if c["label"].startswith("ARTICLE")]
+    assert len({c["label"] for c in articles}) == 28
+    for c in data["clauses"]:
+        assert set(c) >= {"clause_id", "label", "heading", "text", "page_start", "page_end", "tags"}
+        for t in c["tags"]:
+            assert set(t) >= {"name", "start", "end", "text", "rule"}
+            assert c["text"][t["start"] : t["end"]] == t["text"]
+
+
+def test_checklist_json_shape_and_reports(store: Path, tmp_path: Path) -> None:
+    pytest.importorskip("migralex.nlp.checklist")
+    path = corpus_file("ssa/ca-si-96-32.pdf")
+    report = tmp_path / "report.md"
+    data = _json(
+        [
+            "checklist",
+            str(path),
+            "--checklist",
+            "ssa",
+            "--store",
+            str(store),
+            "--report",
+            str(report),
+            "--json",
+        ]
+    )
+    assert set(data) >= {"checklist", "title", "document", "items", "summary"}
+    assert set(data["document"]) >= {"path", "doc_id", "title", "language"}
+    ids = {i["id"] for i in data["items"]}
+    assert {"ssa.equality_of_treatment", "ssa.export_of_benefits", "ssa.totalisation"} <= ids
+    for item in data["items"]:
+        assert set(item) >= {
+            "id",
+            "question",
+            "reference",
+            "status",
+            "confidence",
+            "evidence",
+            "examples",
+        }
+        assert item["status"] in {"present", "partial", "absent"}
+    assert sum(data["summary"].values()) == len(data["items"])
+    assert report.read_text(encoding="utf-8").startswith("# ")
+
+
+def test_checklists_and_stats(store: Path) -> None:
+    pytest.importorskip("migralex.nlp.checklist")
+    lists = _json(["checklists", "--json"])["checklists"]
+    assert {c["id"] for c in lists} == {"ssa", "bla", "national-law"}
+    stats = _json(["stats", "--store", str(store), "--json"])
+    assert set(stats) >= {
+        "documents",
+        "clauses",
+        "tags",
+        "languages",
+        "kinds",
+        "model",
+        "dimension",
+    }
+    assert (
+        stats["documents"] == 4
+        and stats["model"] == "hash"
+        and stats["languages"] == {"en": 3, "fr": 1}
+    )
+
+
+def test_manifest_metadata_is_applied(tmp_path: Path) -> None:
+    if not (CORPUS / "manifest.csv").is_file():
+        pytest.skip("no corpus manifest")
+    doc = corpus_file("ssa/nl-bwbv0001745.md")
+    data = _json(
+        [
+            "ingest",
+            str(doc),
+            "--store",
+            str(tmp_path / "s"),
+            "--manifest",
+            str(CORPUS / "manifest.csv"),
+            "--json",
+        ]
+    )
+    assert data["documents"][0]["doc_id"] == "nl-bwbv0001745"
