@@ -115,6 +115,8 @@ class Clause:
         page_start: 1-based page of the first character.
         page_end: 1-based page of the last character.
         language: ISO 639-1 code.
+        context: headings of the enclosing annex, parts, chapters and unnumbered groups,
+            outermost first, e.g. ("Provisions Concerning Benefits", "Totalizing").
     """
 
     clause_id: str
@@ -129,6 +131,7 @@ class Clause:
     page_start: int
     page_end: int
     language: str
+    context: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.end - self.start != len(self.text):
@@ -218,6 +221,7 @@ class Hit:
             "label": c.label,
             "heading": c.heading,
             "path": list(c.path),
+            "context": list(c.context),
             "text": c.text,
             "tags": list(self.tags),
             "page_start": c.page_start,

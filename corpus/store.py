@@ -62,7 +62,8 @@ CREATE TABLE IF NOT EXISTS clauses (
     "end" INTEGER NOT NULL,
     page_start INTEGER NOT NULL,
     page_end INTEGER NOT NULL,
-    language TEXT NOT NULL
+    language TEXT NOT NULL,
+    context TEXT NOT NULL DEFAULT '[]'  -- JSON list of enclosing headings
 );
 CREATE INDEX IF NOT EXISTS clauses_doc ON clauses(doc_id, ordinal);
 CREATE TABLE IF NOT EXISTS tags (
@@ -97,7 +98,7 @@ END;
 
 _CLAUSE_COLS = (
     'rowid, clause_id, doc_id, ordinal, label, heading, path, text, start, "end", '
-    "page_start, page_end, language"
+    "page_start, page_end, language, context"
 )
 
 
@@ -141,6 +142,7 @@ def _clause_from_row(row: Sequence[Any]) -> Clause:
         page_start=row[10],
         page_end=row[11],
         language=row[12],
+        context=tuple(json.loads(row[13])),
     )
 
 
@@ -345,8 +347,8 @@ class Store:
             for c in clauses:
                 cur = conn.execute(
                     "INSERT INTO clauses(clause_id, doc_id, ordinal, label, heading, path, text,"
-                    ' start, "end", page_start, page_end, language)'
-                    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                    ' start, "end", page_start, page_end, language, context)'
+                    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     (
                         c.clause_id,
                         c.doc_id,
@@ -360,6 +362,7 @@ class Store:
                         c.page_start,
                         c.page_end,
                         c.language,
+                        json.dumps(list(c.context)),
                     ),
                 )
                 rowids.append(int(cur.lastrowid or 0))

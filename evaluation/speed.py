@@ -125,12 +125,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
 
-    from migralex.index.embedders import passage_text
+    from migralex.ui.service import clause_passage
 
     result: dict[str, Any] = {"pipeline": bench_pipeline(args.corpus)}
     clauses = result["pipeline"].pop("_clauses")
     step = max(1, len(clauses) // args.sample)
-    texts = [passage_text(c.heading, c.text) for c in clauses[::step][: args.sample]]
+    texts = [clause_passage(c) for c in clauses[::step][: args.sample]]
     result["embedding"] = bench_embedding(texts, args.model)
     if args.store is not None and args.store.exists():
         result["queries"] = bench_queries(args.store)

@@ -114,6 +114,8 @@ class SentenceTransformerEmbedder:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+        os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
         import torch
         from sentence_transformers import SentenceTransformer
 
@@ -126,7 +128,10 @@ class SentenceTransformerEmbedder:
                 f"'e5-small' or a local sentence-transformers folder"
             ) from exc
         self.name = name
-        dim = self._model.get_sentence_embedding_dimension()
+        dimension_of = getattr(self._model, "get_embedding_dimension", None) or getattr(
+            self._model, "get_sentence_embedding_dimension"
+        )
+        dim = dimension_of()
         self.dimension = int(dim or 0)
         self.batch_size = batch_size
         self.max_seq_length = int(getattr(self._model, "max_seq_length", 256) or 256)
@@ -227,12 +232,7 @@ def canonical_model_name(name: str) -> str:
     return ALIASES.get(name.lower(), name)
 
 
-def passage_text(heading: str, text: str, title: str = "") -> str:
-    """Return what is embedded for a clause: heading first (it names the topic), then the text.
-
-    The document title is appended only when given (retrieval work may use it).
-    """
-    parts = [p for p in (heading, text) if p]
-    if title:
-        parts.append(f"({title})")
-    return "\n".join(parts)
+def passage_text(heading: str, text: str, context: str = "") -> str:
+    """Return what is embedded for a clause: the innermost enclosing heading ("Totalizing"),
+    the clause heading (it names the topic), then the text."""
+    return "\n".join(p for p in (context, heading, text) if p)

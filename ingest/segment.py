@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from migralex.corpus.models import Clause, page_of, slugify
 from migralex.ingest.base import Block, ParsedText
@@ -114,6 +114,38 @@ class _Unit:
     start: int  # offset of the first block
     body_start: int  # offset after the label/heading blocks
     level: int = 0
+    context: tuple[str, ...] = ()  # headings of the enclosing annex, divisions and group
+
+
+@dataclass(slots=True)
+class _State:
+    """Where the segmenter stands: the open annex, division stack and numbering."""
+
+    divisions: list[tuple[int, str, str]] = field(default_factory=list)  # (level, label, heading)
+    group: str = ""  # unnumbered heading over the next articles
+    container: str = ""  # annex label
+    container_heading: str = ""
+    before_container: int | None = None  # last article number before the annex
+    last_article: int | None = None
+    last_section: tuple[int, int] | None = None
+    last_point: int = 0
+    heading_level: int = 0  # hint level of article labels, once seen
+
+    def path(self) -> tuple[str, ...]:
+        return (*((self.container,) if self.container else ()), *(d[1] for d in self.divisions))
+
+    def context(self) -> tuple[str, ...]:
+        heads = (self.container_heading, *(d[2] for d in self.divisions), self.group)
+        return tuple(h for h in heads if h)
+
+    def enter_container(self, label: str, heading: str) -> None:
+        self.before_container = self.last_article
+        self.container, self.container_heading = label, heading
+        self.divisions, self.group, self.last_article = [], "", None
+
+    def leave_container(self) -> None:
+        self.container = self.container_heading = self.group = ""
+        self.divisions, self.last_article = [], self.before_container
 
 
 def _norm_num(num: str) -> int | None:
@@ -342,159 +374,98 @@ class _Segmenter:
         )
         if use_points:
             use_sections = False
-        last_point = 0
+        st = _State()
         units: list[_Unit] = [_Unit("preamble", "Preamble", "", ("Preamble",), 0, 0)] if n else []
-        divisions: list[tuple[int, str]] = []  # (level, label) stack
-        container = ""  # annex label
-        before_container: int | None = None  # last article number before the annex
-        last_article: int | None = None
-        expected_section: tuple[int, int] | None = None
-        heading_level = 0  # hint level of article labels, once seen
+
+        def start_of(j: int) -> int:
+            return blocks[j].start if j < n else len(self.p.text)
+
+        def add(kind: str, label: str, heading: str, i: int, j: int, level: int = 0) -> None:
+            own = (label,) if kind in {"article", "section"} else ()
+            path = (label,) if kind == "annex" else (*st.path(), *own)
+            context = st.context() if kind in {"article", "section"} else ()
+            units.append(
+                _Unit(kind, label, heading, path, blocks[i].start, start_of(j), level, context)
+            )
+
         i = 0
         while i < n:
             b = blocks[i]
             art = self.article_at(i) if not use_sections else None
             if art is not None:
                 label, inline, number = art
-                hinted = bool(b.level)
-                if not hinted and number is not None and last_article is not None:
-                    backwards = number < last_article and number != 1
+                if not b.level and number is not None and st.last_article is not None:
+                    backwards = number < st.last_article and number != 1
                     # A far jump (lapsed Parts) is fine on a clean label line, not on "Article 67."
-                    far = number > last_article + 12 and bool(re.search(r"[.;,]$", texts[i]))
+                    far = number > st.last_article + 12 and bool(re.search(r"[.;,]$", texts[i]))
                     if backwards or far:
                         art = None
+            if art is not None:
                 if (
-                    art is not None
-                    and container
-                    and last_article is None
+                    st.container
+                    and st.last_article is None
                     and number is not None
-                    and before_container is not None
-                    and number == before_container + 1
+                    and st.before_container is not None
+                    and number == st.before_container + 1
                 ):
                     # The main text goes on after a schedule ("SCHEDULE TO PART XI", then
                     # "PART XII ... Article 68"): leave the container.
-                    container, divisions, last_article = "", [], before_container
-                if art is not None:
-                    if (
-                        number == 1
-                        and last_article is not None
-                        and last_article > 1
-                        and not container
-                    ):
-                        # numbering restarts without an annex heading: keep ids unique by path
-                        divisions = []
-                    heading_level = heading_level or b.level
-                    heading, j = self.heading_after(i, b.level, inline)
-                    path = (*(container,) * bool(container), *(lbl for _, lbl in divisions), label)
-                    units.append(
-                        _Unit(
-                            "article",
-                            label,
-                            heading,
-                            path,
-                            b.start,
-                            blocks[j].start if j < n else len(self.p.text),
-                        )
-                    )
-                    last_article = number if number is not None else last_article
-                    i = j
-                    continue
+                    st.leave_container()
+                elif number == 1 and (st.last_article or 0) > 1 and not st.container:
+                    # numbering restarts without an annex heading: a new instrument begins
+                    st.divisions, st.group = [], ""
+                st.heading_level = st.heading_level or b.level
+                heading, j = self.heading_after(i, b.level, inline)
+                add("article", label, heading, i, j)
+                st.last_article = number if number is not None else st.last_article
+                i = j
+                continue
             annex = self.annex_at(i)
-            if annex is not None and (last_article is not None or use_sections or expected_section):
+            if annex is not None and (
+                st.last_article is not None or use_sections or st.last_section
+            ):
                 label, inline = annex
                 heading, j = self.heading_after(i, b.level, inline)
-                container = label
-                before_container = last_article
-                divisions = []
-                last_article = None
-                units.append(
-                    _Unit(
-                        "annex",
-                        label,
-                        heading,
-                        (label,),
-                        b.start,
-                        blocks[j].start if j < n else len(self.p.text),
-                    )
-                )
+                st.enter_container(label, heading)
+                add("annex", label, heading, i, j)
                 i = j
                 continue
             div = self.division_at(i)
             if div is not None:
                 label, inline, level = div
                 heading, j = self.heading_after(i, b.level, inline)
-                divisions = [(lv, lb) for lv, lb in divisions if lv < level]
-                divisions.append((level, label))
-                path = (*(container,) * bool(container), *(lbl for _, lbl in divisions))
-                units.append(
-                    _Unit(
-                        "division",
-                        label,
-                        heading,
-                        path,
-                        b.start,
-                        blocks[j].start if j < n else len(self.p.text),
-                        level,
-                    )
-                )
+                st.divisions = [d for d in st.divisions if d[0] < level] + [(level, label, heading)]
+                st.group = ""
+                add("division", label, heading, i, j, level)
                 i = j
                 continue
             if use_points and not b.level:
                 m = _PARA.match(texts[i])
                 point = int(m.group("a") or m.group("b")) if m else 0
-                if m and (point == last_point + 1 or (point == 1 and last_point >= 3)):
-                    last_point = point
-                    path = (
-                        *(container,) * bool(container),
-                        *(lbl for _, lbl in divisions),
-                        f"Paragraph {point}",
-                    )
-                    units.append(_Unit("article", f"Paragraph {point}", "", path, b.start, b.start))
+                if m and (point == st.last_point + 1 or (point == 1 and st.last_point >= 3)):
+                    st.last_point = point
+                    add("article", f"Paragraph {point}", "", i, i)
                     i += 1
                     continue
             if use_sections:
-                sec = self.section_at(i, expected_section)
+                sec = self.section_at(i, st.last_section)
                 if sec is not None:
                     num, rest = sec
                     major, _, minor = num.partition(".")
-                    expected_section = (int(major), int(minor) if minor else 0)
-                    heading, j = self._section_heading(i, rest)
-                    path = (
-                        *(container,) * bool(container),
-                        *(lbl for _, lbl in divisions),
-                        f"Section {num}",
-                    )
-                    units.append(
-                        _Unit(
-                            "section",
-                            f"Section {num}",
-                            heading,
-                            path,
-                            b.start,
-                            blocks[min(i + 1, n - 1)].start if i + 1 < n else len(self.p.text),
-                        )
-                    )
+                    st.last_section = (int(major), int(minor) if minor else 0)
+                    heading, _j = self._section_heading(i, rest)
+                    add("section", f"Section {num}", heading, i, i + 1)
                     i += 1
                     continue
             if (
                 b.level
-                and heading_level
-                and b.level < heading_level + 2
-                and units
-                and units[-1].kind in {"article", "group", "division"}
+                and i > 0
+                and (not st.heading_level or b.level < st.heading_level + 2)
                 and self._next_is_article(i)
             ):
                 # An unnumbered heading over the next articles ("Dispositions générales").
-                units.append(
-                    _Unit(
-                        "group",
-                        "",
-                        texts[i],
-                        units[-1].path[:-1] if units[-1].kind == "article" else units[-1].path,
-                        b.start,
-                        blocks[i + 1].start if i + 1 < n else len(self.p.text),
-                    )
-                )
+                st.group = texts[i]
+                add("group", "", texts[i], i, i + 1)
             i += 1
         return units
 
@@ -575,10 +546,11 @@ def segment(
     headings: list[Heading] = []
     used: dict[str, int] = {}
 
-    def emit(label: str, heading: str, path: tuple[str, ...], start: int, end: int) -> None:
+    def emit(u: _Unit, start: int, end: int, path: tuple[str, ...] | None = None) -> None:
         end = _trim_end(text, start, end)
         if end <= start:
             return
+        path = path or u.path
         slug = "/".join(slugify(p) for p in path)
         n = used.get(slug, 0) + 1
         used[slug] = n
@@ -588,8 +560,8 @@ def segment(
                 clause_id=cid,
                 doc_id=doc_id,
                 ordinal=len(clauses),
-                label=label,
-                heading=heading,
+                label=u.label or u.heading,
+                heading=u.heading,
                 path=path,
                 text=text[start:end],
                 start=start,
@@ -597,47 +569,38 @@ def segment(
                 page_start=page_of(parsed.page_starts, start),
                 page_end=page_of(parsed.page_starts, end - 1),
                 language=language,
+                context=u.context,
             )
         )
 
     for k, u in enumerate(units):
         end = units[k + 1].start if k + 1 < len(units) else len(text)
-        if u.kind in {"division", "group"} or (u.kind == "annex"):
+        if u.kind in {"division", "group", "annex"}:
             # Structural heading; a clause only if text of its own follows before the next unit.
             head_end = _trim_end(text, u.start, min(u.body_start, end))
-            if head_end > u.start:
-                headings.append(Heading(u.label, u.heading, u.start, head_end))
             body_start = u.body_start
             while body_start < end and text[body_start].isspace():
                 body_start += 1
-            if body_start < _trim_end(text, body_start, end):
-                if u.kind == "annex":
-                    headings.pop() if head_end > u.start else None
-                    emit(u.label, u.heading, u.path, u.start, end)
-                else:
-                    emit(
-                        u.label or u.heading,
-                        u.heading,
-                        (*u.path, "text")
-                        if u.kind == "division"
-                        else (*u.path, slugify(u.heading)[:40]),
-                        body_start,
-                        end,
-                    )
-            continue
-        if u.kind == "preamble":
-            emit("Preamble", "", ("Preamble",), u.start, end)
+            has_body = body_start < _trim_end(text, body_start, end)
+            if u.kind == "annex" and has_body:
+                emit(u, u.start, end)  # an annex's text is cited as the annex
+                continue
+            if head_end > u.start:
+                headings.append(Heading(u.label, u.heading, u.start, head_end))
+            if has_body:
+                own = "text" if u.kind == "division" else slugify(u.heading)[:40]
+                emit(u, body_start, end, (*u.path, own))
             continue
         span_end = _trim_end(text, u.start, end)
         paras = (
             _split_paragraphs(text, u.body_start, span_end, parsed.blocks)
-            if span_end - u.start > max_chars
+            if u.kind != "preamble" and span_end - u.start > max_chars
             else []
         )
         if not paras:
-            emit(u.label, u.heading, u.path, u.start, span_end)
+            emit(u, u.start, span_end)
             continue
         bounds = [u.start] + [s for _, s in paras[1:]] + [span_end]
         for (num, _), s, e in zip(paras, bounds, bounds[1:], strict=False):
-            emit(u.label, u.heading, (*u.path, num), s, e)
+            emit(u, s, e, (*u.path, num))
     return Segmentation(tuple(clauses), tuple(headings))

@@ -181,7 +181,9 @@ class FilterOptions:
     documents: dict[str, str]
 
 
-def filter_options(summaries: Sequence[Mapping[str, Any]], stats: Mapping[str, Any]) -> FilterOptions:
+def filter_options(
+    summaries: Sequence[Mapping[str, Any]], stats: Mapping[str, Any]
+) -> FilterOptions:
     """Return the filter choices from ``store.document_summaries()`` and ``store.stats()``."""
     parties = {p.strip() for s in summaries for p in s.get("parties") or () if p.strip()}
     docs = sorted(summaries, key=lambda s: (str(s["title"]).lower(), s["doc_id"]))
@@ -366,7 +368,8 @@ def document_rows(summaries: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]
 def count_rows(counts: Mapping[str, int], key: str) -> list[dict[str, Any]]:
     """Return ``[{key: name, "count": n}]`` sorted by count (descending), then name."""
     return [
-        {key: name, "count": n} for name, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+        {key: name, "count": n}
+        for name, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
     ]
 
 

@@ -47,8 +47,8 @@ def open_store(store_dir: Path | None = None) -> Store:
 
 
 def clause_passage(clause: Clause) -> str:
-    """What is embedded for a clause: its heading, then its text."""
-    return passage_text(clause.heading, clause.text)
+    """What is embedded for a clause: its innermost division heading, its heading, its text."""
+    return passage_text(clause.heading, clause.text, clause.context[-1] if clause.context else "")
 
 
 def model_for(store: Store, requested: str | None) -> str:
@@ -148,6 +148,7 @@ class TaggedDocument:
                     "label": c.label,
                     "heading": c.heading,
                     "path": list(c.path),
+                    "context": list(c.context),
                     "text": c.text,
                     "page_start": c.page_start,
                     "page_end": c.page_end,

@@ -1,0 +1,396 @@
+"""The migralex Streamlit app: clause search, clause detail, checklists and the document list.
+
+Run with ``migralex serve [--store DIR]`` (or ``streamlit run ui/app.py`` with
+``MIGRALEX_STORE`` set). This script only renders (STYLE.md rule 14): the work is done by
+:mod:`migralex.ui.service` and the display data is built by :mod:`migralex.ui.app_views`.
+The store and the searcher (with its embedding model and FAISS index) are opened once per
+process in ``st.cache_resource`` builders keyed by the store folder.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+from migralex.corpus.errors import MigralexError
+from migralex.corpus.store import Store
+from migralex.index.search import MODES, Searcher
+from migralex.ui import app_views as views
+from migralex.ui import service
+
+PAGE_KEY = "page"
+CLAUSE_KEY = "clause_id"
+CHECKLIST_RESULT_KEY = "checklist_view"
+REPORTS_KEY = "checklist_reports"
+
+
+@st.cache_resource(show_spinner=False)
+def get_store(root: str) -> Store:
+    """The store at ``root``, opened once per process."""
+    return service.open_store(Path(root))
+
+
+@st.cache_resource(show_spinner="Loading the search index…")
+def get_searcher(root: str) -> Searcher:
+    """The searcher of the store at ``root`` (the embedding model loads on first query)."""
+    return service.searcher(get_store(root))
+
+
+def open_clause(clause_id: str) -> None:
+    """Button callback: show one clause on the detail page."""
+    st.session_state[CLAUSE_KEY] = clause_id
+    st.session_state[PAGE_KEY] = "Clause detail"
+
+
+def go_to(page: str) -> None:
+    """Button callback: switch page."""
+    st.session_state[PAGE_KEY] = page
+
+
+def reload_store() -> None:
+    """Button callback: drop the cached store and searcher (after an ingest)."""
+    get_searcher.clear()
+    get_store.clear()
+
+
+def render_hit(hit: views.HitView, key_prefix: str) -> None:
+    """One result card: document, citation, pages, highlighted text, tag chips, open button."""
+    with st.container(border=True):
+        st.markdown(f"**{hit.rank}. {views.md_escape(hit.doc_title)}**")
+        facts = [hit.citation, hit.pages, f"{hit.kind} · {hit.language}", f"score {hit.score:.3f}"]
+        if hit.similar_count:
+            facts.append(f"+{hit.similar_count} near-identical in other documents")
+        st.caption(views.md_escape(" · ".join(f for f in facts if f)))
+        st.html(hit.html)
+        if hit.tags:
+            st.html(views.tag_chips_html(hit.tags))
+        st.button(
+            "Open clause",
+            key=f"{key_prefix}_open_{hit.clause_id}",
+            on_click=open_clause,
+            args=(hit.clause_id,),
+            help=hit.clause_id,
+        )
+
+
+def page_search(root: str, store: Store, stats: dict[str, Any]) -> None:
+    """Search page: query, mode, k, filters, results."""
+    st.header("Search clauses")
+    options = views.filter_options(store.document_summaries(), stats)
+    query = st.text_input(
+        "Query",
+        key="search_query",
+        placeholder="e.g. export of pensions to the other country",
+        persist_state="session",
+    )
+    col_mode, col_k = st.columns([3, 1])
+    with col_mode:
+        mode = st.radio(
+            "Mode",
+            MODES,
+            key="search_mode",
+            horizontal=True,
+            persist_state="session",
+            help="hybrid: semantic and lexical ranks fused; semantic: meaning; lexical: words.",
+        )
+    with col_k:
+        k = st.number_input("Results", 1, 100, 10, step=1, key="search_k", persist_state="session")
+    with st.expander("Filters"):
+        c1, c2, c3 = st.columns(3)
+        kinds = c1.multiselect("Kind", options.kinds, key="filter_kinds", persist_state="session")
+        languages = c2.multiselect(
+            "Language", options.languages, key="filter_languages", persist_state="session"
+        )
+        parties = c3.multiselect(
+            "Party", options.parties, key="filter_parties", persist_state="session"
+        )
+        tags = st.multiselect("Tag", options.tags, key="filter_tags", persist_state="session")
+        doc_ids = st.multiselect(
+            "Document",
+            list(options.documents),
+            format_func=lambda d: options.documents.get(d, d),
+            key="filter_docs",
+            persist_state="session",
+        )
+    if not query or not query.strip():
+        st.caption("Type a query and press Enter.")
+        return
+    filters = views.build_filters(kinds, languages, parties, tags, doc_ids)
+    try:
+        with st.spinner("Searching…"):
+            hits = get_searcher(root).search(query, int(k), str(mode), filters)
+    except MigralexError as exc:
+        st.error(f"Search failed: {exc}")
+        return
+    if not hits:
+        st.info("No clause matches this query and these filters.")
+        return
+    tags_by_clause = store.tags_for(h.clause.clause_id for h in hits)
+    st.caption(f"{len(hits)} results ({mode})")
+    for hit in views.hit_views(hits, tags_by_clause):
+        render_hit(hit, "search")
+
+
+def page_clause(root: str, store: Store) -> None:
+    """Clause detail page: the clause, its tags, and comparable clauses of other documents."""
+    st.header("Clause detail")
+    clause_id = st.text_input(
+        "Clause id", key=CLAUSE_KEY, persist_state="session", help="From a search result."
+    ).strip()
+    if not clause_id:
+        st.info("Open a clause from the search results, or paste a clause id above.")
+        st.button("Go to search", key="detail_to_search", on_click=go_to, args=("Search",))
+        return
+    try:
+        detail = views.clause_detail(store, clause_id)
+    except MigralexError as exc:
+        st.error(str(exc))
+        return
+    c = detail.clause
+    st.subheader(views.md_escape(views.citation(c.label, c.heading)))
+    st.markdown(f"**{views.md_escape(detail.doc_title)}**")
+    facts = [
+        " › ".join(c.path),
+        views.pages_label(c.page_start, c.page_end),
+        f"{detail.kind} · {detail.language}",
+        "; ".join(detail.parties),
+        f"clause {detail.position}",
+    ]
+    st.caption(views.md_escape(" · ".join(f for f in facts if f)))
+    st.caption(views.md_escape(f"{c.clause_id} — {detail.source_path}"))
+    nav = st.columns(3)
+    nav[0].button(
+        "◀ Previous clause",
+        key="detail_prev",
+        disabled=not detail.previous_id,
+        on_click=open_clause,
+        args=(detail.previous_id,),
+    )
+    nav[1].button(
+        "Next clause ▶",
+        key="detail_next",
+        disabled=not detail.next_id,
+        on_click=open_clause,
+        args=(detail.next_id,),
+    )
+    nav[2].button("Back to search", key="detail_back", on_click=go_to, args=("Search",))
+    with st.container(border=True):
+        st.html(detail.html)
+    if detail.tags:
+        st.html(views.tag_chips_html(t.name for t in detail.tags))
+        with st.expander(f"Tags and rules ({len(detail.tags)})"):
+            st.dataframe(views.tag_rows(detail.tags), hide_index=True, key="detail_tags_table")
+    else:
+        st.caption("No tags on this clause.")
+
+    st.subheader("Comparable clauses in other documents")
+    k = st.slider("How many", 1, 20, 5, key="similar_k", persist_state="session")
+    try:
+        similar = get_searcher(root).similar(clause_id, int(k))
+    except MigralexError as exc:
+        st.error(f"Similar clauses unavailable: {exc}")
+        return
+    if not similar:
+        st.info("No other document in the store.")
+        return
+    tags_by_clause = store.tags_for(h.clause.clause_id for h in similar)
+    for hit in views.hit_views(similar, tags_by_clause):
+        render_hit(hit, "similar")
+
+
+def render_checklist(view: views.ChecklistView) -> None:
+    """Checklist results: summary, item table, items with evidence and examples, downloads."""
+    data = view.data
+    st.subheader(views.md_escape(f"{data['title']} — {data['document']['path']}"))
+    st.caption(
+        views.md_escape(f"{data['document']['title']} · {view.language} · {view.clauses} clauses")
+    )
+    if not view.tagged:
+        st.warning(
+            "No tags were found in this draft (its language may have no tagger): statuses "
+            "rest on headings and semantic similarity only."
+        )
+    s = view.summary
+    m1, m2, m3 = st.columns(3)
+    m1.metric(views.status_label("present"), s.get("present", 0))
+    m2.metric(views.status_label("partial"), s.get("partial", 0))
+    m3.metric(views.status_label("absent"), s.get("absent", 0))
+    st.dataframe(
+        view.rows(),
+        hide_index=True,
+        key="checklist_table",
+        column_config={
+            "confidence": st.column_config.ProgressColumn(
+                "confidence", min_value=0.0, max_value=1.0, format="%.2f"
+            ),
+        },
+    )
+    cols = st.columns(len(views.REPORT_FORMATS))
+    reports = st.session_state.get(REPORTS_KEY) or views.report_files(data)
+    for col, report in zip(cols, reports, strict=True):
+        col.download_button(
+            f"Download {report.label}",
+            report.data,
+            file_name=report.file_name,
+            mime=report.mime,
+            key=f"download_{report.suffix.lstrip('.')}",
+            on_click="ignore",
+        )
+    for item in view.items:
+        _, color, _ = views.STATUS_STYLE.get(item.status, ("", "gray", ""))
+        with st.expander(f"{item.status_label} — {item.id}: {item.question}"):
+            st.badge(item.status, color=color)
+            if item.reason:
+                st.markdown(f"**Reason:** {views.md_escape(item.reason)}")
+            if item.why:
+                st.caption(views.md_escape(f"Why it matters: {item.why}"))
+            st.caption(
+                views.md_escape(f"Reference: {item.reference} · confidence {item.confidence:.2f}")
+            )
+            if item.evidence:
+                st.markdown("**Evidence in the draft**")
+            for ev in item.evidence:
+                with st.container(border=True):
+                    st.markdown(views.md_escape(ev.citation))
+                    st.caption(
+                        views.md_escape(
+                            " · ".join(x for x in (ev.pages, f"score {ev.score:.2f}") if x)
+                        )
+                    )
+                    st.html(ev.html)
+                    if ev.tags:
+                        st.html(views.tag_chips_html(ev.tags))
+            if item.examples:
+                st.markdown("**Good-practice examples from the store**")
+            for ex in item.examples:
+                with st.container(border=True):
+                    st.markdown(
+                        f"**{views.md_escape(ex.doc_title)}** — {views.md_escape(ex.label)}"
+                    )
+                    st.html(views.highlight_html(ex.text, (), "12em"))
+                    st.button(
+                        "Open clause",
+                        key=f"example_open_{item.id}_{ex.clause_id}",
+                        on_click=open_clause,
+                        args=(ex.clause_id,),
+                    )
+
+
+def page_checklist(store: Store | None) -> None:
+    """Checklist page: choose a checklist, upload a draft, run, show and download."""
+    st.header("Check a draft")
+    checklists, problems = views.available_checklists()
+    for problem in problems:
+        st.warning(problem)
+    if not checklists:
+        st.error("No checklist is available.")
+        return
+    by_id = {c.id: c for c in checklists}
+    checklist_id = st.selectbox(
+        "Checklist",
+        list(by_id),
+        format_func=lambda i: f"{by_id[i].title} ({i})",
+        key="checklist_id",
+        persist_state="session",
+    )
+    chosen = by_id[checklist_id] if checklist_id in by_id else checklists[0]
+    with st.expander(f"The {len(chosen.items)} questions"):
+        if getattr(chosen, "description", ""):
+            st.caption(views.md_escape(chosen.description))
+        for item in chosen.items:
+            st.markdown(f"- **{item.id}** — {views.md_escape(item.question)}")
+    upload = st.file_uploader(
+        "Draft agreement or law",
+        type=list(views.UPLOAD_TYPES),
+        key="draft_upload",
+        help="PDF, DOCX, HTML, Markdown or plain text.",
+    )
+    if store is None:
+        st.caption("The store is empty: results will have no good-practice examples.")
+    run = st.button("Run checklist", key="run_checklist", type="primary", disabled=upload is None)
+    if run and upload is not None:
+        try:
+            with st.spinner("Reading, tagging and checking the draft…"):
+                view = views.run_checklist_on_upload(
+                    upload.name, upload.getvalue(), chosen.id, store
+                )
+        except MigralexError as exc:
+            st.error(f"Checklist failed: {exc}")
+            return
+        st.session_state[CHECKLIST_RESULT_KEY] = view
+        st.session_state[REPORTS_KEY] = views.report_files(view.data)
+    view = st.session_state.get(CHECKLIST_RESULT_KEY)
+    if isinstance(view, views.ChecklistView):
+        render_checklist(view)
+
+
+def page_documents(root: str, store: Store) -> None:
+    """Documents page: the stored documents and the store's counts."""
+    st.header("Documents")
+    stats = service.stats(store)
+    m = st.columns(4)
+    m[0].metric("Documents", stats["documents"])
+    m[1].metric("Clauses", stats["clauses"])
+    m[2].metric("Vectors", stats.get("vectors", 0))
+    m[3].metric("Model", f"{stats['model'] or '—'} ({stats['dimension'] or '—'})")
+    missing = stats.get("languages_without_tagger") or []
+    if missing:
+        st.warning(
+            "No tagger for: "
+            + ", ".join(missing)
+            + ". These documents are stored and searchable, but their clauses carry no tags."
+        )
+    st.dataframe(
+        views.document_rows(store.document_summaries()), hide_index=True, key="documents_table"
+    )
+    c1, c2, c3 = st.columns(3)
+    with c1:
+        st.markdown("**Languages**")
+        st.dataframe(views.count_rows(stats["languages"], "language"), hide_index=True)
+    with c2:
+        st.markdown("**Kinds**")
+        st.dataframe(views.count_rows(stats["kinds"], "kind"), hide_index=True)
+    with c3:
+        st.markdown("**Tags**")
+        st.dataframe(views.count_rows(stats["tags"], "tag"), hide_index=True)
+    st.caption(views.md_escape(f"Store: {root}"))
+
+
+def main() -> None:
+    """Render the app."""
+    st.set_page_config(page_title="migralex", page_icon="⚖️", layout="wide")
+    try:
+        root = str(service.settings().store)
+        store = get_store(root)
+        stats = store.stats()
+    except (MigralexError, ValueError) as exc:
+        st.error(f"Cannot open the migralex store: {exc}")
+        st.stop()
+    with st.sidebar:
+        st.title("migralex")
+        st.caption("Clauses of social security and labour migration agreements and laws")
+        page = st.radio("Page", views.PAGES, key=PAGE_KEY)
+        st.caption(
+            views.md_escape(
+                f"{stats['documents']} documents · {stats['clauses']} clauses · "
+                f"model {stats['model'] or '—'}"
+            )
+        )
+        st.caption(views.md_escape(f"Store: {root}"))
+        st.button("Reload store", key="reload_store", on_click=reload_store)
+    empty = not stats["documents"]
+    if page == "Checklist":
+        page_checklist(None if empty else store)
+    elif empty:
+        st.info(views.empty_store_message(root))
+    elif page == "Search":
+        page_search(root, store, stats)
+    elif page == "Clause detail":
+        page_clause(root, store)
+    else:
+        page_documents(root, store)
+
+
+main()
