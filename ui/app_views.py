@@ -169,7 +169,8 @@ class FilterOptions:
     Attributes:
         kinds: document kinds present, sorted.
         languages: languages present, sorted.
-        parties: parties named by any document, sorted case-insensitively.
+        parties: parties named by any document, one spelling per case-insensitive name,
+            sorted case-insensitively.
         tags: tag names present, sorted.
         documents: ``{doc_id: title}``, ordered by title.
     """
@@ -185,12 +186,16 @@ def filter_options(
     summaries: Sequence[Mapping[str, Any]], stats: Mapping[str, Any]
 ) -> FilterOptions:
     """Return the filter choices from ``store.document_summaries()`` and ``store.stats()``."""
-    parties = {p.strip() for s in summaries for p in s.get("parties") or () if p.strip()}
+    parties: dict[str, str] = {}  # lowercase -> first spelling seen (the filter ignores case)
+    for s in summaries:
+        for p in s.get("parties") or ():
+            if p.strip():
+                parties.setdefault(p.strip().lower(), p.strip())
     docs = sorted(summaries, key=lambda s: (str(s["title"]).lower(), s["doc_id"]))
     return FilterOptions(
         kinds=tuple(sorted(stats.get("kinds", {}))),
         languages=tuple(sorted(stats.get("languages", {}))),
-        parties=tuple(sorted(parties, key=str.lower)),
+        parties=tuple(parties[k] for k in sorted(parties)),
         tags=tuple(sorted(stats.get("tags", {}))),
         documents={s["doc_id"]: str(s["title"]) for s in docs},
     )
