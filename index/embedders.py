@@ -128,8 +128,9 @@ class SentenceTransformerEmbedder:
                 f"'e5-small' or a local sentence-transformers folder"
             ) from exc
         self.name = name
-        dimension_of = getattr(self._model, "get_embedding_dimension", None) or getattr(
-            self._model, "get_sentence_embedding_dimension"
+        dimension_of = (
+            getattr(self._model, "get_embedding_dimension", None)
+            or self._model.get_sentence_embedding_dimension
         )
         dim = dimension_of()
         self.dimension = int(dim or 0)

@@ -13,6 +13,8 @@ A rule holds either ``patterns`` (spaCy :class:`~spacy.matcher.Matcher` token pa
 
 * ``scope``: ``"any"`` (default) matches the clause text and its heading; ``"heading"`` only the
   heading (e.g. a bare "Exceptions" heading); ``"text"`` only the clause text.
+* ``max_tokens``: the longest match of a token-pattern rule (default 30); wildcards are written
+  ``{"LOWER": {"NOT_IN": [";", "."]}, "OP": "*"}`` so a match never crosses a sentence.
 * ``negation``: what to do when a negation word ("not", "no", "ne", "pas", "sin", ...) occurs in
   the match or in the few tokens before it, within its sentence: ``"keep"`` (default; the tag is
   kept with ``negated=True``), ``"drop"`` (a negation denies the statement: no tag) or
@@ -28,11 +30,13 @@ Tagging is a pure function of its inputs: the same clauses give the same tags.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import json
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -94,6 +98,13 @@ _NEGATION_WORDS: dict[str, frozenset[str]] = {
     "fr": frozenset({"ne", "n'", "n’", "pas", "aucun", "aucune", "sans", "ni", "jamais"}),
     "es": frozenset({"no", "sin", "ningún", "ninguna", "ninguno", "nunca", "ni"}),
 }
+#: Requirement tags dropped from a clause that also carries one of these tags: a clause that
+#: removes a nationality or residence condition (equality of treatment, export of benefits) is
+#: tagged with the principle, not with the requirement it lifts.
+_SUPPRESSED_BY: dict[str, frozenset[str]] = {
+    "nationality_requirement": frozenset({"equality_of_treatment", "export_of_benefits"}),
+    "residence_requirement": frozenset({"equality_of_treatment", "export_of_benefits"}),
+}
 #: How many tokens before a match are searched for a negation word (same sentence only).
 _NEGATION_WINDOW = 6
 
@@ -149,6 +160,50 @@ class _Rule:
     file: str
 
 
+@dataclass(slots=True)
+class _Requirement:
+    """A word a token pattern cannot match without: one of ``values`` or a ``regex`` match.
+
+    Words are compared as spaCy string hashes of the lower-cased text (``column`` 0) or of the
+    lemma (``column`` 1); regex results are cached per hash.
+    """
+
+    column: int
+    values: frozenset[int] = frozenset()
+    regex: re.Pattern[str] | None = None
+    cache: dict[int, bool] = field(default_factory=dict)
+
+    def hits(self, words: Iterable[int], strings: Any) -> AbstractSet[int]:
+        """Return the hashes among ``words`` that satisfy this requirement."""
+        if self.regex is None:
+            return self.values.intersection(words)
+        out: set[int] = set()
+        for h in words:
+            ok = self.cache.get(h)
+            if ok is None:
+                ok = self.cache[h] = bool(self.regex.search(strings[h]))
+            if ok:
+                out.add(h)
+        return out
+
+
+def _requirements(pattern: Sequence[dict[str, Any]], strings: Any) -> tuple[_Requirement, ...]:
+    """Return the words a token pattern requires (tokens without an optional operator)."""
+    reqs: list[_Requirement] = []
+    for spec in pattern:
+        if spec.get("OP") not in (None, "+", "1"):
+            continue
+        for column, attr in enumerate(("LOWER", "LEMMA")):
+            value = spec.get(attr)
+            if isinstance(value, str):
+                reqs.append(_Requirement(column, frozenset({strings.add(value)})))
+            elif isinstance(value, dict) and "IN" in value:
+                reqs.append(_Requirement(column, frozenset(strings.add(v) for v in value["IN"])))
+            elif isinstance(value, dict) and "REGEX" in value:
+                reqs.append(_Requirement(column, regex=re.compile(value["REGEX"])))
+    return tuple(reqs)
+
+
 @dataclass(frozen=True, slots=True)
 class _Match:
     tag: str
@@ -168,18 +223,33 @@ class _Pipeline:
 
         self.language = language
         nlp = spacy.blank(language)
-        nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
         nlp.add_pipe("sentencizer")
-        nlp.initialize()
-        table = nlp.get_pipe("lemmatizer").lookups.get_table("lemma_lookup", {})  # type: ignore[attr-defined]
-        self._lemmas: dict[str, str] = {str(k): str(v).lower() for k, v in dict(table).items()}
-        # Lemmas are set here from the lower-cased text (the spaCy lookup is case-sensitive).
+        nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
+        try:
+            nlp.initialize()  # loads the lookup table from spacy-lookups-data, offline
+            lemmatizer: Any = nlp.get_pipe("lemmatizer")
+            table: Any = lemmatizer.lookups.get_table("lemma_lookup", {})
+        except (ValueError, OSError, KeyError):  # no lookup table: lemma = lower-cased text
+            nlp.remove_pipe("lemmatizer")
+            nlp.initialize()
+            nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
+            table = {}
+        strings = nlp.vocab.strings
+        # Lemmas are looked up for the lower-cased text (spaCy's lookup is case-sensitive) and
+        # cached by the hash of that text; an empty table leaves lemma == lower-cased text.
+        self._lemma_table = table
+        self._lemma_cache: dict[int, int] = {}
         nlp.remove_pipe("lemmatizer")
         self.nlp = nlp
-        self.negations = _NEGATION_WORDS.get(language, frozenset())
+        self._negation_hashes = frozenset(
+            strings.add(w) for w in _NEGATION_WORDS.get(language, frozenset())
+        )
         self.exception_re = _exception_regex(_EXCEPTION_PHRASES.get(language, ()))
         self.rules: dict[str, _Rule] = {}
-        self.matcher = Matcher(nlp.vocab, validate=True)
+        self._matcher_cls = Matcher
+        # One Matcher per token pattern, run only on docs holding every word it requires:
+        # spaCy evaluates IN/REGEX predicates in Python, so skipping hopeless docs is the speed-up.
+        self.token_matchers: list[tuple[Any, tuple[_Requirement, ...], int]] = []
         self.phrase_matchers = {attr: PhraseMatcher(nlp.vocab, attr=attr) for attr in _PHRASE_ATTRS}
         for file, data in rule_files:
             for rule in data["rules"]:
@@ -202,20 +272,37 @@ class _Pipeline:
             file=file,
         )
         if "patterns" in rule:
-            try:
-                self.matcher.add(rid, rule["patterns"])
-            except Exception as exc:  # spaCy raises ValueError/MatchPatternError
-                raise ValidationError(f"{file}: rule {rid!r}: bad token pattern: {exc}") from exc
+            for pattern in rule["patterns"]:
+                matcher = self._matcher_cls(self.nlp.vocab, validate=True)
+                try:
+                    matcher.add(rid, [pattern])
+                except Exception as exc:  # spaCy raises ValueError/MatchPatternError
+                    raise ValidationError(
+                        f"{file}: rule {rid!r}: bad token pattern: {exc}"
+                    ) from exc
+                reqs = _requirements(pattern, self.nlp.vocab.strings)
+                self.token_matchers.append((matcher, reqs, self.rules[rid].max_tokens))
         else:
             attr = rule.get("attr", "LOWER")
             docs = [self._lemmatize(self.nlp.make_doc(p)) for p in rule["phrases"]]
             self.phrase_matchers[attr].add(rid, docs)
 
     def _lemmatize(self, doc: Any) -> Any:
-        lemmas = self._lemmas
-        for tok in doc:
-            low = tok.lower_
-            tok.lemma_ = lemmas.get(low, low)
+        """Set every token's lemma to the lookup lemma of its lower-cased text."""
+        import numpy as np
+        from spacy.attrs import LEMMA, LOWER
+
+        if len(doc):
+            cache, table, strings = self._lemma_cache, self._lemma_table, self.nlp.vocab.strings
+            lowers = doc.to_array([LOWER]).tolist()
+            for h in set(lowers).difference(cache):
+                low = strings[h]
+                lemma = table.get(low, low)
+                if isinstance(lemma, list | tuple):  # some tables list several lemmas
+                    lemma = lemma[0] if lemma else low
+                cache[h] = strings.add(str(lemma).lower())
+            lemmas = np.array([cache[h] for h in lowers], dtype="uint64")
+            doc.from_array([LEMMA], lemmas.reshape(-1, 1))
         return doc
 
     def docs(self, texts: Iterable[str]) -> Iterable[Any]:
@@ -225,45 +312,88 @@ class _Pipeline:
 
     def matches(self, doc: Any, scope: str) -> list[_Match]:
         """Return the rule matches of ``doc`` for rules applicable in ``scope``."""
-        vocab = self.nlp.vocab
-        raw: list[tuple[int, int, int]] = list(self.matcher(doc))
+        from spacy.attrs import LEMMA, LOWER, SENT_START
+
+        if not len(doc):
+            return []
+        strings = self.nlp.vocab.strings
+        arr = doc.to_array([LOWER, LEMMA, SENT_START])
+        lowers: list[int] = arr[:, 0].tolist()
+        lemmas: list[int] = arr[:, 1].tolist()
+        sent_starts = [i for i, v in enumerate(arr[:, 2].tolist()) if v == 1 or i == 0]
+        raw = self._token_matches(doc, lowers, lemmas)
         for pm in self.phrase_matchers.values():
             if len(pm):
                 raw.extend(pm(doc))
         out: list[_Match] = []
-        for key, start, end in sorted(set(raw), key=lambda m: (m[1], m[2], vocab.strings[m[0]])):
-            rule = self.rules[vocab.strings[key]]
+        for key, start, end in sorted(set(raw), key=lambda m: (m[1], m[2], strings[m[0]])):
+            rule = self.rules[strings[key]]
             if rule.scope not in ("any", scope) or end - start > rule.max_tokens:
                 continue
-            span = doc[start:end]
-            negated = self._negated(doc, start, end)
+            k = bisect.bisect_right(sent_starts, start) - 1
+            sent_lo = sent_starts[k]
+            sent_hi = sent_starts[k + 1] if k + 1 < len(sent_starts) else len(doc)
+            lo = max(sent_lo, start - _NEGATION_WINDOW)
+            negated = any(h in self._negation_hashes for h in lowers[lo:end])
             if rule.negation == "drop" and negated:
                 continue
             if rule.negation == "require" and not negated:
                 continue
+            span = doc[start:end]
             out.append(
                 _Match(
                     tag=rule.tag,
                     rule=rule.id,
                     start=span.start_char,
                     end=span.end_char,
-                    exception=self.exception(span),
+                    exception=self.exception(doc[sent_lo:sent_hi].text),
                     negated=negated,
                 )
             )
         return out
 
-    def _negated(self, doc: Any, start: int, end: int) -> bool:
-        sent_start = doc[start].sent.start
-        lo = max(sent_start, start - _NEGATION_WINDOW)
-        return any(tok.lower_ in self.negations for tok in doc[lo:end])
+    def _token_matches(
+        self, doc: Any, lowers: list[int], lemmas: list[int]
+    ) -> list[tuple[int, int, int]]:
+        """Run each token pattern only where its rarest required word occurs.
 
-    def exception(self, span: Any) -> str:
-        """Return the qualifying phrase of the sentence of ``span``, "" if none."""
+        A match holds every required word and is at most ``max_tokens`` long, so it lies in the
+        window of ``max_tokens`` tokens around an occurrence of that word; windows are merged.
+        """
+        columns = (lowers, lemmas)
+        present = (set(lowers), set(lemmas))
+        strings = self.nlp.vocab.strings
+        n = len(doc)
+        out: list[tuple[int, int, int]] = []
+        for matcher, reqs, width in self.token_matchers:
+            anchor: AbstractSet[int] | None = None
+            anchor_col = 0
+            for req in reqs:
+                hits = req.hits(present[req.column], strings)
+                if not hits:
+                    break
+                if anchor is None or len(hits) < len(anchor):
+                    anchor, anchor_col = hits, req.column
+            else:
+                if anchor is None:
+                    out.extend(matcher(doc))
+                    continue
+                windows: list[list[int]] = []
+                for i, h in enumerate(columns[anchor_col]):
+                    if h in anchor:
+                        lo, hi = max(0, i - width), min(n, i + width + 1)
+                        if windows and lo <= windows[-1][1]:
+                            windows[-1][1] = hi
+                        else:
+                            windows.append([lo, hi])
+                for lo, hi in windows:
+                    out.extend((k, s + lo, e + lo) for k, s, e in matcher(doc[lo:hi]))
+        return out
+
+    def exception(self, text: str) -> str:
+        """Return the qualifying phrase opening an exception in sentence ``text``, "" if none."""
         if self.exception_re is None:
             return ""
-        sent = span.sent
-        text = sent.text
         m = self.exception_re.search(text)
         if m is None:
             return ""
@@ -407,11 +537,13 @@ def tag_clauses(clauses: Sequence[Clause], language: str) -> list[Tag]:
             span = _heading_span(clause.heading, clause.text)
             if span is not None:
                 hspan = doc.char_span(span[0], span[1], alignment_mode="expand")
-                exception = pipe.exception(hspan) if hspan is not None else ""
+                exception = pipe.exception(hspan.sent.text) if hspan is not None else ""
                 found.extend(
                     _Match(m.tag, m.rule, span[0], span[1], exception, m.negated)
                     for m in heading_matches[clause.heading]
                 )
+        present = {m.tag for m in found}
+        found = [m for m in found if not (_SUPPRESSED_BY.get(m.tag, frozenset()) & present)]
         for m in _dedupe(found):
             tags.append(
                 Tag(

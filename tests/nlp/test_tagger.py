@@ -1,0 +1,549 @@
+"""Tests for the clause tagger (nlp/tagger.py and the pattern files under nlp/patterns/)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from migralex.corpus.errors import ValidationError
+from migralex.corpus.models import Clause
+from migralex.nlp import tagger
+from migralex.nlp.tagger import SUPPORTED_LANGUAGES, TAG_NAMES, tag_clauses, tag_text
+
+CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus"
+if not CORPUS.is_dir():
+    CORPUS = Path("/work/shared/corpus")
+
+REQUIRED = (
+    "equality_of_treatment",
+    "export_of_benefits",
+    "totalisation",
+    "applicable_legislation",
+    "administrative_assistance",
+    "nationality_requirement",
+    "residence_requirement",
+)
+
+
+def names(text: str, language: str) -> set[str]:
+    return {t.name for t in tag_text(text, language)}
+
+
+POSITIVES = [
+    # --- English
+    (
+        "en",
+        "equality_of_treatment",
+        "Nationals of either Party shall receive equal treatment in the application of the legislation.",
+    ),
+    (
+        "en",
+        "equality_of_treatment",
+        "A person who resides in Canada shall have the same obligations and benefits as nationals of Canada.",
+    ),
+    (
+        "en",
+        "equality_of_treatment",
+        "Refugees shall be equated with citizens of that Party for the purposes of this Agreement.",
+    ),
+    (
+        "en",
+        "export_of_benefits",
+        "Benefits shall not be subject to any reduction, modification, suspension, cancellation or confiscation by reason only of the fact that the beneficiary resides in the territory of the other Party.",
+    ),
+    (
+        "en",
+        "export_of_benefits",
+        "A pension payable under this Agreement shall also be paid when the person is in the territory of a third State.",
+    ),
+    (
+        "en",
+        "export_of_benefits",
+        "The pension shall not be reduced because the pensioner lives abroad.",
+    ),
+    (
+        "en",
+        "totalisation",
+        "Creditable periods completed under the legislation of both Parties shall be totalized for the purpose of entitlement.",
+    ),
+    (
+        "en",
+        "totalisation",
+        "The insurance periods shall be added together, provided that they do not overlap.",
+    ),
+    (
+        "en",
+        "totalisation",
+        "Eligibility shall be determined by totalising the periods completed in both States.",
+    ),
+    (
+        "en",
+        "applicable_legislation",
+        "An employed person who works in the territory of a Party shall be subject only to the legislation of that Party.",
+    ),
+    (
+        "en",
+        "applicable_legislation",
+        "A worker who is sent by his employer to work in the territory of the other Party shall remain subject to the legislation of the first Party for 60 months.",
+    ),
+    (
+        "en",
+        "applicable_legislation",
+        "Detached workers keep their coverage in the sending country.",
+    ),
+    (
+        "en",
+        "administrative_assistance",
+        "The competent authorities and institutions shall assist each other in the application of this Agreement.",
+    ),
+    (
+        "en",
+        "administrative_assistance",
+        "The competent authorities shall conclude an administrative arrangement and designate liaison agencies.",
+    ),
+    (
+        "en",
+        "administrative_assistance",
+        "The institutions shall lend their good offices as if they were applying their own legislation.",
+    ),
+    (
+        "en",
+        "nationality_requirement",
+        "A pension may be paid to a person only if that person is a Canadian citizen.",
+    ),
+    (
+        "en",
+        "nationality_requirement",
+        "The allowance is granted to nationals of the Contracting Parties only.",
+    ),
+    (
+        "en",
+        "residence_requirement",
+        "A pension is payable to a person who has resided in Canada for at least ten years after the age of eighteen.",
+    ),
+    (
+        "en",
+        "residence_requirement",
+        "Payment of the pension shall be suspended when the pensioner ceases to reside in Canada.",
+    ),
+    # --- French
+    (
+        "fr",
+        "equality_of_treatment",
+        "Les ressortissants de l'une des Parties sont admis au bénéfice de la législation de l'autre Partie dans les mêmes conditions que les ressortissants de cette Partie.",
+    ),
+    (
+        "fr",
+        "equality_of_treatment",
+        "Le principe de l'égalité de traitement s'applique à tous les travailleurs.",
+    ),
+    (
+        "fr",
+        "export_of_benefits",
+        "Les pensions ne peuvent subir aucune réduction, ni suspension, ni suppression du fait que le bénéficiaire réside sur le territoire de l'autre Partie.",
+    ),
+    (
+        "fr",
+        "export_of_benefits",
+        "Les prestations sont payées aux bénéficiaires qui résident sur le territoire de l'autre Partie.",
+    ),
+    (
+        "fr",
+        "totalisation",
+        "Les périodes d'assurance accomplies sous la législation des deux Parties sont totalisées.",
+    ),
+    (
+        "fr",
+        "totalisation",
+        "En vue de l'acquisition, du maintien ou du recouvrement du droit aux prestations, il est tenu compte des périodes d'assurance.",
+    ),
+    (
+        "fr",
+        "applicable_legislation",
+        "Les travailleurs détachés par leur employeur demeurent soumis à la législation de la première Partie.",
+    ),
+    (
+        "fr",
+        "applicable_legislation",
+        "Les travailleurs sont soumis à la législation de la Partie sur le territoire de laquelle ils exercent leur activité.",
+    ),
+    (
+        "fr",
+        "administrative_assistance",
+        "Les autorités compétentes se prêtent mutuellement leurs bons offices.",
+    ),
+    (
+        "fr",
+        "administrative_assistance",
+        "Les autorités compétentes arrêtent les arrangements administratifs et se communiquent toutes informations utiles.",
+    ),
+    (
+        "fr",
+        "nationality_requirement",
+        "La pension n'est accordée qu'à condition que le demandeur soit ressortissant français.",
+    ),
+    (
+        "fr",
+        "nationality_requirement",
+        "Seuls les ressortissants néerlandais peuvent bénéficier de cette allocation.",
+    ),
+    (
+        "fr",
+        "residence_requirement",
+        "L'allocation est due si le demandeur a résidé en France pendant au moins dix ans.",
+    ),
+    (
+        "fr",
+        "residence_requirement",
+        "Le droit est soumis à une condition de résidence de cinq ans.",
+    ),
+    # --- Spanish (best effort)
+    (
+        "es",
+        "equality_of_treatment",
+        "Los nacionales de una Parte tendrán los mismos derechos y obligaciones que los nacionales de la otra Parte.",
+    ),
+    (
+        "es",
+        "totalisation",
+        "Los períodos de seguro cumplidos en ambas Partes se totalizarán para la adquisición del derecho.",
+    ),
+]
+
+NEGATIVES = [
+    (
+        "en",
+        "export_of_benefits",
+        "Article 5 of the Convention applies to the persons referred to in Article 3.",
+    ),
+    (
+        "en",
+        "export_of_benefits",
+        "Payment of the pension shall be suspended six months after the pensioner ceased to reside in Canada.",
+    ),
+    (
+        "en",
+        "equality_of_treatment",
+        "Certificates issued under this Agreement shall be exempt from taxes, stamp duties and fees.",
+    ),
+    (
+        "en",
+        "totalisation",
+        "The competent institution shall calculate the amount of the pension on the basis of its own legislation.",
+    ),
+    (
+        "en",
+        "applicable_legislation",
+        "This Agreement applies to persons who are or have been subject to the legislation of either Party.",
+    ),
+    (
+        "en",
+        "administrative_assistance",
+        "The claimant shall submit a medical report to the competent institution.",
+    ),
+    (
+        "en",
+        "nationality_requirement",
+        "All persons shall receive equal treatment regardless of whether they are citizens or residents.",
+    ),
+    (
+        "en",
+        "residence_requirement",
+        "Benefits shall not be reduced by reason only of the fact that the beneficiary resides abroad.",
+    ),
+    (
+        "fr",
+        "export_of_benefits",
+        "Les clauses de réduction prévues par la législation d'une Partie sont opposables au bénéficiaire.",
+    ),
+    (
+        "fr",
+        "equality_of_treatment",
+        "Les certificats sont exemptés des droits de timbre et de greffe.",
+    ),
+    (
+        "fr",
+        "totalisation",
+        "L'institution compétente calcule le montant de la prestation selon sa propre législation.",
+    ),
+    (
+        "fr",
+        "applicable_legislation",
+        "La présente Convention s'applique aux travailleurs qui sont ou ont été soumis à la législation de l'une des Parties.",
+    ),
+    ("fr", "administrative_assistance", "Le demandeur joint un certificat médical à sa demande."),
+    (
+        "fr",
+        "nationality_requirement",
+        "Les ressortissants des deux Parties bénéficient de l'égalité de traitement.",
+    ),
+    (
+        "fr",
+        "residence_requirement",
+        "Les prestations ne peuvent subir aucune réduction du fait que le bénéficiaire réside à l'étranger.",
+    ),
+]
+
+
+@pytest.mark.parametrize(("language", "name", "text"), POSITIVES)
+def test_positive_sentences_get_the_tag(language: str, name: str, text: str) -> None:
+    assert name in names(text, language)
+
+
+@pytest.mark.parametrize(("language", "name", "text"), NEGATIVES)
+def test_counter_examples_do_not_get_the_tag(language: str, name: str, text: str) -> None:
+    assert name not in names(text, language)
+
+
+@pytest.mark.parametrize(
+    ("language", "name", "text"),
+    [
+        ("en", "branch_old_age", "The old age pension is payable from age 65."),
+        (
+            "en",
+            "branch_employment_injury",
+            "Benefits in respect of work accidents and occupational diseases.",
+        ),
+        (
+            "en",
+            "data_protection",
+            "Personal information transmitted under this Agreement is confidential.",
+        ),
+        (
+            "en",
+            "dispute_settlement",
+            "Any dispute concerning the interpretation of this Agreement shall be resolved by negotiation.",
+        ),
+        (
+            "en",
+            "joint_committee",
+            "A Joint Committee shall monitor the implementation of this Agreement.",
+        ),
+        (
+            "en",
+            "employment_contract",
+            "Each worker shall receive a written contract of employment before departure.",
+        ),
+        ("en", "recruitment_costs", "No recruitment fees shall be charged to the workers."),
+        ("fr", "branch_family", "Les allocations familiales sont dues pour les enfants."),
+        ("fr", "joint_committee", "Il est institué une commission mixte."),
+        (
+            "fr",
+            "remittances",
+            "Les travailleurs peuvent transférer leurs économies dans leur pays.",
+        ),
+    ],
+)
+def test_other_tags(language: str, name: str, text: str) -> None:
+    assert name in names(text, language)
+
+
+def test_tag_names_and_languages() -> None:
+    assert SUPPORTED_LANGUAGES == ("en", "fr", "es")
+    assert len(TAG_NAMES) == len(set(TAG_NAMES)) == 31
+    assert set(REQUIRED) <= set(TAG_NAMES)
+    assert {n for n in TAG_NAMES if n.startswith("branch_")} == {
+        "branch_medical_care", "branch_sickness", "branch_unemployment", "branch_old_age",
+        "branch_employment_injury", "branch_family", "branch_maternity", "branch_invalidity",
+        "branch_survivors",
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize("language", SUPPORTED_LANGUAGES)
+def test_every_tag_has_a_pattern_file(language: str) -> None:
+    folder = Path(tagger.__file__).parent / "patterns" / language
+    assert {p.stem for p in folder.glob("*.json")} == set(TAG_NAMES)
+
+
+def _clause(text: str, heading: str = "", cid: str = "doc:article-4", ordinal: int = 0) -> Clause:
+    return Clause(
+        cid, "doc", ordinal, "Article 4", heading, ("Article 4",), text, 0, len(text), 1, 1, "en"
+    )
+
+
+def test_offsets_rule_ids_and_order() -> None:
+    clauses = [
+        _clause(
+            "Article 4 Equality of Treatment\nSubject to Article 7, nationals shall receive equal treatment.",
+            "Equality of Treatment",
+            "d:a4",
+            0,
+        ),
+        _clause(
+            "Article 5 Export of Benefits\nBenefits shall not be subject to any reduction by reason only of residence in the territory of the other Party.",
+            "Export of Benefits",
+            "d:a5",
+            1,
+        ),
+    ]
+    tags = tag_clauses(clauses, "en")
+    assert tags
+    by_id = {c.clause_id: c for c in clauses}
+    for t in tags:
+        assert by_id[t.clause_id].text[t.start : t.end] == t.text
+        assert t.rule.startswith(f"en.{t.name}.")
+        assert t.name in TAG_NAMES
+    order = [(c.ordinal for c in clauses if c.clause_id == t.clause_id).__next__() for t in tags]
+    assert order == sorted(order)
+    first = [(t.start, t.name) for t in tags if t.clause_id == "d:a4"]
+    assert first == sorted(first)
+
+
+def test_no_overlapping_tags_of_the_same_name() -> None:
+    tags = tag_text(
+        "Equality of treatment: nationals shall receive equal treatment and the same conditions as nationals.",
+        "en",
+    )
+    spans: dict[str, list[tuple[int, int]]] = {}
+    for t in tags:
+        for s, e in spans.get(t.name, []):
+            assert t.end <= s or e <= t.start
+        spans.setdefault(t.name, []).append((t.start, t.end))
+
+
+def test_exception_and_negation_attributes() -> None:
+    text = "Subject to Article 7, benefits shall not be subject to any reduction, suspension or confiscation by reason only of the fact that the beneficiary resides in the territory of the other Party."
+    (tag,) = [t for t in tag_text(text, "en") if t.name == "export_of_benefits"]
+    assert tag.exception == "Subject to Article 7"
+    assert tag.negated is True
+    plain = [t for t in tag_text("Nationals shall receive equal treatment.", "en")]
+    assert plain and all(t.exception == "" and not t.negated for t in plain)
+    (fr,) = [
+        t
+        for t in tag_text(
+            "Sous réserve des dispositions de l'article 8, les ressortissants sont traités dans les mêmes conditions que les ressortissants de l'autre Partie.",
+            "fr",
+        )
+        if t.name == "equality_of_treatment"
+    ]
+    assert fr.exception.startswith("Sous réserve des dispositions")
+
+
+def test_heading_only_match_points_into_the_text() -> None:
+    text = "ARTICLE 13 Minimum Period to be\nTotalized\nIf the creditable periods total less than one year, no benefit is due."
+    clause = _clause(text, "Minimum Period to be Totalized")
+    tags = [t for t in tag_clauses([clause], "en") if t.name == "totalisation"]
+    assert tags and all(text[t.start : t.end] == t.text for t in tags)
+    # a heading that does not occur in the text is skipped
+    other = _clause("Paragraph 2 applies.", "Minimum Period to be Totalized")
+    assert not [t for t in tag_clauses([other], "en") if t.rule.endswith(".heading")]
+
+
+def test_unsupported_language_and_empty_input() -> None:
+    assert tag_text("Gelijke behandeling van onderdanen.", "nl") == []
+    assert tag_clauses([_clause("equal treatment")], "de") == []
+    assert tag_clauses([], "en") == []
+    assert tag_text("", "en") == []
+
+
+def test_deterministic() -> None:
+    text = "Subject to this Agreement, benefits shall be paid when the person is in the territory of the other Party, and periods shall be totalized."
+    assert tag_text(text, "en", "c") == tag_text(text, "en", "c")
+    assert all(t.clause_id == "c" for t in tag_text(text, "en", "c"))
+
+
+def test_requirement_tags_dropped_in_clauses_that_lift_them() -> None:
+    text = "Persons who are citizens of a Party shall receive equal treatment with nationals of the other Party."
+    got = names(text, "en")
+    assert "equality_of_treatment" in got and "nationality_requirement" not in got
+
+
+def _write(folder: Path, data: object, name: str = "gender.json") -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_text(json.dumps(data), encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("rules", "message"),
+    [
+        ([{"id": "en.gender.a", "phrases": ["women"], "colour": "red"}], "unknown keys"),
+        (
+            [
+                {"id": "en.gender.a", "phrases": ["women"]},
+                {"id": "en.gender.a", "phrases": ["men"]},
+            ],
+            "duplicate rule id",
+        ),
+        ([{"id": "en.gender.a"}], "exactly one of"),
+        ([{"id": "fr.gender.a", "phrases": ["women"]}], "must be a string starting with"),
+        ([{"id": "en.gender.a", "patterns": [[{"LOWER": {"BAD": 1}}]]}], "bad token pattern"),
+    ],
+)
+def test_pattern_validation_names_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rules: list, message: str
+) -> None:
+    _write(tmp_path / "en", {"tag": "gender", "language": "en", "rules": rules})
+    monkeypatch.setattr(tagger, "_patterns_dir", lambda: tmp_path)
+    tagger._pipeline.cache_clear()
+    try:
+        with pytest.raises(ValidationError, match=message) as err:
+            tagger._pipeline("en")
+        assert "en/gender.json" in str(err.value)
+    finally:
+        monkeypatch.undo()
+        tagger._pipeline.cache_clear()
+
+
+# --- real sentences, read from the shared corpus at test time
+
+
+def _segment(rel: str, doc_id: str, language: str, kind: str) -> list[Clause]:
+    path = CORPUS / rel
+    if not path.is_file():
+        pytest.skip(f"corpus file {path} not available (the shared corpus is not mounted)")
+    from migralex.ingest.base import read_file
+    from migralex.ingest.segment import segment
+
+    return list(segment(read_file(path), doc_id, language, kind).clauses)
+
+
+@pytest.mark.parametrize(
+    ("heading", "expected"),
+    [
+        ("Equality of Treatment", "equality_of_treatment"),
+        ("Export of a Benefit", "export_of_benefits"),
+        ("Detachments", "applicable_legislation"),
+        ("Government Employment", "applicable_legislation"),
+        ("Minimum Period to be Totalized", "totalisation"),
+        ("Periods completed under the Program of a Third State", "totalisation"),
+        ("Exchange of Information and Mutual Assistance", "administrative_assistance"),
+    ],
+)
+def test_real_canadian_agreement_articles(heading: str, expected: str) -> None:
+    clauses = _segment("ssa/ca-si-2022-34.html", "ca-si-2022-34", "en", "ssa")
+    found = [c for c in clauses if c.heading == heading]
+    assert found, f"no article headed {heading!r}"
+    tags = tag_clauses(found[:1], "en")
+    assert expected in {t.name for t in tags}
+    for t in tags:
+        assert found[0].text[t.start : t.end] == t.text
+
+
+@pytest.mark.parametrize(
+    ("label", "expected", "absent"),
+    [
+        ("Article 4", "equality_of_treatment", "export_of_benefits"),
+        ("Article 5", "export_of_benefits", "totalisation"),
+        ("Article 6", None, "export_of_benefits"),  # anti-cumulation clauses, not export
+        ("Article 7", "applicable_legislation", "equality_of_treatment"),
+        ("Article 11", "totalisation", "export_of_benefits"),
+    ],
+)
+def test_real_french_agreement_articles(label: str, expected: str | None, absent: str) -> None:
+    clauses = _segment("ssa/nl-bwbv0003682.md", "nl-bwbv0003682", "fr", "ssa")
+    found = [c for c in clauses if c.label == label]
+    assert found, f"no {label}"
+    got = {t.name for t in tag_clauses(found[:1], "fr")}
+    if expected:
+        assert expected in got
+    assert absent not in got
+
+
+def test_real_national_law_requirements() -> None:
+    clauses = _segment("law/ca-old-age-security-act.pdf", "ca-oas", "en", "law")
+    tags = tag_clauses(clauses, "en")
+    got = {t.name for t in tags}
+    assert {"nationality_requirement", "residence_requirement"} <= got
+    assert any("citizen" in t.text for t in tags if t.name == "nationality_requirement")
