@@ -47,7 +47,8 @@ CREATE TABLE IF NOT EXISTS documents (
     text TEXT NOT NULL,
     page_starts TEXT NOT NULL,      -- JSON list of offsets
     ocr_pages TEXT NOT NULL,        -- JSON list of 1-based pages
-    meta TEXT NOT NULL              -- JSON object
+    meta TEXT NOT NULL,             -- JSON object
+    pipeline TEXT NOT NULL DEFAULT '' -- version of segmenter + tagger that made its clauses
 );
 CREATE TABLE IF NOT EXISTS clauses (
     rowid INTEGER PRIMARY KEY,
@@ -80,7 +81,8 @@ CREATE INDEX IF NOT EXISTS tags_clause ON tags(clause_id);
 CREATE INDEX IF NOT EXISTS tags_name ON tags(name);
 CREATE TABLE IF NOT EXISTS vectors (
     rowid INTEGER PRIMARY KEY REFERENCES clauses(rowid) ON DELETE CASCADE,
-    vec BLOB NOT NULL
+    vec BLOB NOT NULL,
+    passage_sha TEXT NOT NULL DEFAULT ''  -- sha256 of the embedded text, for reuse
 );
 CREATE VIRTUAL TABLE IF NOT EXISTS clauses_fts USING fts5(
     label, heading, text, content='clauses', content_rowid='rowid',
@@ -96,6 +98,10 @@ CREATE TRIGGER IF NOT EXISTS clauses_ad AFTER DELETE ON clauses BEGIN
 END;
 """
 
+_DOC_COLS = (
+    "doc_id, title, kind, language, parties, source_path, sha256, pages, text, page_starts, "
+    "ocr_pages, meta"
+)
 _CLAUSE_COLS = (
     'rowid, clause_id, doc_id, ordinal, label, heading, path, text, start, "end", '
     "page_start, page_end, language, context"
@@ -275,14 +281,18 @@ class Store:
             )
 
     # -- writes --------------------------------------------------------------------------
-    def status_of(self, doc_id: str, sha256: str) -> str:
-        """Return "added", "updated" or "unchanged" for a document about to be written."""
+    def status_of(self, doc_id: str, sha256: str, pipeline: str = "") -> str:
+        """Return "added", "updated" or "unchanged" for a document about to be written.
+
+        A document is unchanged only if both its file hash and the pipeline version that
+        made its clauses and tags are the same.
+        """
         row = self._conn.execute(
-            "SELECT sha256 FROM documents WHERE doc_id=?", (doc_id,)
+            "SELECT sha256, pipeline FROM documents WHERE doc_id=?", (doc_id,)
         ).fetchone()
         if row is None:
             return "added"
-        return "unchanged" if row[0] == sha256 else "updated"
+        return "unchanged" if (row[0], row[1]) == (sha256, pipeline) else "updated"
 
     def write_document(
         self,
@@ -292,6 +302,8 @@ class Store:
         vectors: np.ndarray | None,
         model: tuple[str, int] | None = None,
         replaces: Sequence[str] = (),
+        pipeline: str = "",
+        passage_shas: Sequence[str] = (),
     ) -> str:
         """Write one document with its clauses, tags and vectors in one transaction.
 
@@ -306,6 +318,9 @@ class Store:
             model: (model name, dim) of ``vectors``; required with vectors.
             replaces: doc ids removed in the same transaction (an older version of the same
                 file stored under another content-hash id).
+            pipeline: version of the segmenter and tagger that made the clauses and tags.
+            passage_shas: sha256 of the text embedded for each clause (lets a later
+                re-ingest reuse vectors of unchanged clauses).
 
         Returns:
             "added" or "updated".
@@ -322,12 +337,12 @@ class Store:
                     f"{len(clauses)} clauses of dim {model[1]}"
                 )
             self.check_model(*model)
-        status = self.status_of(doc.doc_id, doc.sha256)
+        status = self.status_of(doc.doc_id, doc.sha256, pipeline)
         with self._transaction() as conn:
             for old in (doc.doc_id, *replaces):
                 conn.execute("DELETE FROM documents WHERE doc_id=?", (old,))
             conn.execute(
-                "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     doc.doc_id,
                     doc.title,
@@ -341,6 +356,7 @@ class Store:
                     json.dumps(list(doc.page_starts)),
                     json.dumps(list(doc.ocr_pages)),
                     json.dumps(dict(doc.meta)),
+                    pipeline,
                 ),
             )
             rowids: list[int] = []
@@ -385,9 +401,10 @@ class Store:
             )
             if vectors is not None and model is not None:
                 vecs = np.ascontiguousarray(vectors, dtype=np.float32)
+                shas = list(passage_shas) or [""] * len(rowids)
                 conn.executemany(
-                    "INSERT INTO vectors(rowid, vec) VALUES (?, ?)",
-                    [(rid, vecs[i].tobytes()) for i, rid in enumerate(rowids)],
+                    "INSERT INTO vectors(rowid, vec, passage_sha) VALUES (?, ?, ?)",
+                    [(rid, vecs[i].tobytes(), shas[i]) for i, rid in enumerate(rowids)],
                 )
                 conn.execute(
                     "INSERT OR REPLACE INTO meta(key, value) VALUES ('model', ?), ('dimension', ?)",
@@ -403,6 +420,20 @@ class Store:
     def _generation_in(conn: sqlite3.Connection) -> int:
         row = conn.execute("SELECT value FROM meta WHERE key='generation'").fetchone()
         return int(row[0]) if row else 0
+
+    def reusable_vectors(self, doc_ids: Sequence[str], model: str) -> dict[str, np.ndarray]:
+        """Return stored vectors of the given documents keyed by the sha256 of their passage,
+        if they were made with ``model`` (else an empty dict)."""
+        current = self.model
+        if current is None or current[0] != model or not doc_ids:
+            return {}
+        marks = ",".join("?" * len(doc_ids))
+        rows = self._conn.execute(
+            "SELECT v.passage_sha, v.vec FROM vectors v JOIN clauses c ON c.rowid = v.rowid"
+            f" WHERE c.doc_id IN ({marks}) AND v.passage_sha != ''",
+            list(doc_ids),
+        ).fetchall()
+        return {r[0]: np.frombuffer(r[1], dtype=np.float32) for r in rows}
 
     def find_by_source(self, source_path: str) -> list[str]:
         """Return the ids of documents read from ``source_path``, sorted."""
@@ -439,7 +470,7 @@ class Store:
     # -- reads ---------------------------------------------------------------------------
     def documents(self) -> list[Document]:
         """Return every document, ordered by doc_id."""
-        rows = self._conn.execute("SELECT * FROM documents ORDER BY doc_id").fetchall()
+        rows = self._conn.execute(f"SELECT {_DOC_COLS} FROM documents ORDER BY doc_id").fetchall()
         return [_document_from_row(r) for r in rows]
 
     def document_summaries(self) -> list[dict[str, Any]]:
@@ -470,7 +501,9 @@ class Store:
         Raises:
             NotFoundError: no such document.
         """
-        row = self._conn.execute("SELECT * FROM documents WHERE doc_id=?", (doc_id,)).fetchone()
+        row = self._conn.execute(
+            f"SELECT {_DOC_COLS} FROM documents WHERE doc_id=?", (doc_id,)
+        ).fetchone()
         if row is None:
             raise NotFoundError(f"no document {doc_id!r} in {self.root}")
         return _document_from_row(row)

@@ -7,6 +7,8 @@ and the batch goes on; what the store already holds is never touched by a failur
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -23,6 +25,29 @@ from migralex.ingest.base import ParsedText, known_suffixes, read_file
 from migralex.ingest.segment import MAX_CHARS, Segmentation, segment
 
 MANIFEST_NAME = "manifest.csv"
+
+
+@functools.cache
+def pipeline_version() -> str:
+    """Fingerprint of the code and patterns that make clauses and tags (16 hex).
+
+    A stored document made by another version is re-processed even when its file is
+    unchanged, so upgrading migralex never leaves stale clauses behind; vectors of clauses
+    whose embedded text did not change are reused.
+    """
+    import migralex
+
+    root = Path(migralex.__file__).parent
+    files = sorted(
+        [*root.glob("ingest/*.py"), *root.glob("nlp/*.py"), *root.glob("nlp/patterns/*/*.json")]
+    )
+    h = hashlib.sha256(migralex.__version__.encode())
+    for f in files:
+        h.update(f.relative_to(root).as_posix().encode())
+        h.update(f.read_bytes())
+    return h.hexdigest()[:16]
+
+
 Tagger = Callable[[Sequence[Clause], str], list[Tag]]
 LanguageDetector = Callable[[str], str]
 
@@ -251,21 +276,35 @@ def _ingest_one(
     sha = sha256_bytes(data)
     doc_id = entry.doc_id if entry and entry.doc_id else content_doc_id(path.stem, sha)
     previous = store.find_by_source(str(path.resolve()))
-    if store.status_of(doc_id, sha) == "unchanged":
+    version = pipeline_version()
+    if store.status_of(doc_id, sha, version) == "unchanged":
         return IngestResult(str(path), doc_id, "unchanged", store.count_clauses(doc_id))
     doc, seg = prepare(path, entry, kind, language, detect)
     clauses = list(seg.clauses)
     if not clauses:
         raise ReadError(path, "no clause found in the text")
     tags = tagger(clauses, doc.language)
+    replaces = tuple(d for d in previous if d != doc.doc_id)
     emb = get_embedder()
     vectors = None
     model = None
+    passages = [passage(c) for c in clauses]
+    shas = [sha256_bytes(p.encode("utf-8")) for p in passages]
     if emb is not None:
-        vectors = emb.embed_passages([passage(c) for c in clauses])
         model = (emb.name, emb.dimension)
-    replaces = tuple(d for d in previous if d != doc.doc_id)
-    status = store.write_document(doc, clauses, tags, vectors, model, replaces=replaces)
+        known = store.reusable_vectors((doc.doc_id, *replaces), emb.name)
+        todo = [i for i, h in enumerate(shas) if h not in known]
+        fresh = emb.embed_passages([passages[i] for i in todo]) if todo else None
+        vectors = np.zeros((len(clauses), emb.dimension), dtype=np.float32)
+        for i, h in enumerate(shas):
+            if h in known:
+                vectors[i] = known[h]
+        if fresh is not None:
+            vectors[todo] = fresh
+    status = store.write_document(
+        doc, clauses, tags, vectors, model, replaces=replaces, pipeline=version,
+        passage_shas=shas,
+    )  # fmt: skip
     if replaces and status == "added":
         status = "updated"
     return IngestResult(str(path), doc.doc_id, status, len(clauses))

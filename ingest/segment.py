@@ -462,12 +462,27 @@ class _Segmenter:
                 and i > 0
                 and (not st.heading_level or b.level < st.heading_level + 2)
                 and self._next_is_article(i)
-            ):
+            ) or (not b.level and self._is_group_heading(i, use_sections)):
                 # An unnumbered heading over the next articles ("Dispositions générales").
                 st.group = texts[i]
                 add("group", "", texts[i], i, i + 1)
             i += 1
         return units
+
+    def _is_group_heading(self, i: int, use_sections: bool) -> bool:
+        """An unmarked title line right before an article or section label ("Pension Payable",
+        "Dispositions générales") in a format without heading hints."""
+        if self.has_hints or i == 0 or i + 1 >= len(self.blocks):
+            return False
+        text = self.texts[i]
+        if not _title_like(text, max_len=80, max_words=10) or self._is_structural(i):
+            return False
+        if self._continues_sentence(i):
+            return False
+        if use_sections:
+            # Acts print group headings in Title Case; marginal notes are in sentence case.
+            return _capitalised(text) and bool(_SECTION.match(self.texts[i + 1]))
+        return self.article_at(i + 1) is not None
 
     def _next_is_article(self, i: int) -> bool:
         for j in range(i + 1, min(i + 3, len(self.blocks))):
@@ -481,6 +496,8 @@ class _Segmenter:
         """Marginal note of a law section: a hinted or title-like line just after its label."""
         for j in range(i + 1, min(i + 3, len(self.blocks))):
             t = self.texts[j]
+            if self._is_structural(j):
+                break
             if self.blocks[j].level >= 4 or (
                 not self.has_hints
                 and _title_like(t, max_len=80, max_words=12)

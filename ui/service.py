@@ -72,10 +72,15 @@ def model_for(store: Store, requested: str | None) -> str:
     return canonical_model_name(settings().model)
 
 
-def embedder_factory(name: str) -> Callable[[], Embedder]:
-    """Return a function that loads (once) the embedder ``name`` with the configured threads."""
+def embedder_factory(name: str, threads: int | None = None) -> Callable[[], Embedder]:
+    """Return a function that loads (once) the embedder ``name``.
+
+    Args:
+        name: model name (see :func:`migralex.index.embedders.get_embedder`).
+        threads: CPU threads; default the configured query threads.
+    """
     cfg = settings()
-    return functools.partial(get_embedder, name, cfg.threads, cfg.batch_size)
+    return functools.partial(get_embedder, name, threads or cfg.threads, cfg.batch_size)
 
 
 def tagger() -> Callable[[Sequence[Clause], str], list[Tag]]:
@@ -106,7 +111,7 @@ def ingest(
         paths,
         store,
         tagger=tagger(),
-        embedder=embedder_factory(name),
+        embedder=embedder_factory(name, settings().ingest_threads),
         passage=clause_passage,
         manifest=manifest,
         kind=kind,
