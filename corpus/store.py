@@ -29,7 +29,7 @@ import numpy as np
 from migralex.corpus.errors import NotFoundError, StoreError
 from migralex.corpus.models import Clause, Document, Tag
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 DB_NAME = "migralex.sqlite"
 LOCK_NAME = ".lock"
 
@@ -102,6 +102,13 @@ _DOC_COLS = (
     "doc_id, title, kind, language, parties, source_path, sha256, pages, text, page_starts, "
     "ocr_pages, meta"
 )
+#: Columns added after schema 1, created on open when missing (migrations are additive).
+_ADDED_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("clauses", "context", "TEXT NOT NULL DEFAULT '[]'"),
+    ("documents", "pipeline", "TEXT NOT NULL DEFAULT ''"),
+    ("vectors", "passage_sha", "TEXT NOT NULL DEFAULT ''"),
+)
+
 _CLAUSE_COLS = (
     'rowid, clause_id, doc_id, ordinal, label, heading, path, text, start, "end", '
     "page_start, page_end, language, context"
@@ -194,12 +201,24 @@ class Store:
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(f"{self.root}: cannot open store ({exc})") from exc
         version = self.get_meta("schema_version")
-        if version is None:
-            self.set_meta("schema_version", str(SCHEMA_VERSION))
-        elif int(version) > SCHEMA_VERSION:
+        if version is not None and int(version) > SCHEMA_VERSION:
             raise StoreError(
                 f"{self.root}: store schema {version} is newer than this migralex "
                 f"({SCHEMA_VERSION}); upgrade migralex"
+            )
+        if version is None or int(version) < SCHEMA_VERSION:
+            self._migrate()
+
+    def _migrate(self) -> None:
+        """Bring an older store to :data:`SCHEMA_VERSION` in one transaction."""
+        with self._transaction() as conn:
+            for table, column, decl in _ADDED_COLUMNS:
+                have = {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}
+                if column not in have:
+                    conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {decl}")
+            conn.execute(
+                "INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', ?)",
+                (str(SCHEMA_VERSION),),
             )
 
     # -- lifecycle -----------------------------------------------------------------------

@@ -461,7 +461,7 @@ class _Segmenter:
                 b.level
                 and i > 0
                 and (not st.heading_level or b.level < st.heading_level + 2)
-                and self._next_is_article(i)
+                and self._next_is_unit(i, use_sections)
             ) or (not b.level and self._is_group_heading(i, use_sections)):
                 # An unnumbered heading over the next articles ("Dispositions générales").
                 st.group = texts[i]
@@ -484,9 +484,11 @@ class _Segmenter:
             return _capitalised(text) and bool(_SECTION.match(self.texts[i + 1]))
         return self.article_at(i + 1) is not None
 
-    def _next_is_article(self, i: int) -> bool:
+    def _next_is_unit(self, i: int, use_sections: bool) -> bool:
+        """True when an article (or, in an act, a section) label follows block i, past at
+        most one more heading."""
         for j in range(i + 1, min(i + 3, len(self.blocks))):
-            if self.article_at(j):
+            if self.article_at(j) or (use_sections and _SECTION.match(self.texts[j])):
                 return True
             if not self.blocks[j].level:
                 return False
@@ -604,6 +606,11 @@ def segment(
                 continue
             if head_end > u.start:
                 headings.append(Heading(u.label, u.heading, u.start, head_end))
+            body = text[body_start : _trim_end(text, body_start, end)]
+            if has_body and "\n" not in body and _title_like(body, max_len=120, max_words=16):
+                # only a sub-heading below the division heading: structure, not a clause
+                headings.append(Heading("", body, body_start, body_start + len(body)))
+                continue
             if has_body:
                 own = "text" if u.kind == "division" else slugify(u.heading)[:40]
                 emit(u, body_start, end, (*u.path, own))

@@ -16,7 +16,7 @@ import streamlit as st
 
 from migralex.corpus.errors import MigralexError
 from migralex.corpus.store import Store
-from migralex.index.search import MODES, Searcher
+from migralex.index.search import DEFAULT_MODE, MODES, Searcher
 from migralex.ui import app_views as views
 from migralex.ui import service
 
@@ -90,10 +90,12 @@ def page_search(root: str, store: Store, stats: dict[str, Any]) -> None:
         mode = st.radio(
             "Mode",
             MODES,
+            index=MODES.index(DEFAULT_MODE),
             key="search_mode",
             horizontal=True,
             persist_state="session",
-            help="hybrid: semantic and lexical ranks fused; semantic: meaning; lexical: words.",
+            help="semantic: meaning (default); hybrid: semantic and lexical ranks fused; "
+            "lexical: words.",
         )
     with col_k:
         k = st.number_input("Results", 1, 100, 10, step=1, key="search_k", persist_state="session")

@@ -166,7 +166,9 @@ def search(
     query: Annotated[str, typer.Argument(help="What you look for, in your own words.")],
     store: StoreOpt = None,
     k: Annotated[int, typer.Option("-k", min=1, help="Number of results.")] = 10,
-    mode: Annotated[str, typer.Option("--mode", help="hybrid, semantic or lexical.")] = "hybrid",
+    mode: Annotated[
+        str, typer.Option("--mode", help="semantic (default), hybrid or lexical.")
+    ] = "semantic",
     kind: Annotated[list[str] | None, typer.Option("--kind", help="Document kind.")] = None,
     language: Annotated[list[str] | None, typer.Option("--language", help="Language.")] = None,
     party: Annotated[list[str] | None, typer.Option("--party", help="Party (substring).")] = None,

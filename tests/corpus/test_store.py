@@ -157,3 +157,32 @@ def test_copied_store_keeps_working(small_store: Path, tmp_path: Path) -> None:
     shutil.copytree(small_store, tmp_path / "copy")
     with Store(tmp_path / "copy") as store:
         assert store.stats()["documents"] == 4
+
+
+def test_schema_1_store_is_migrated(tmp_path: Path) -> None:
+    root = tmp_path / "s"
+    root.mkdir()
+    conn = sqlite3.connect(root / "migralex.sqlite")
+    conn.executescript(
+        """
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        INSERT INTO meta VALUES ('schema_version', '1');
+        CREATE TABLE documents (doc_id TEXT PRIMARY KEY, title TEXT NOT NULL, kind TEXT NOT NULL,
+            language TEXT NOT NULL, parties TEXT NOT NULL, source_path TEXT NOT NULL,
+            sha256 TEXT NOT NULL, pages INTEGER NOT NULL, text TEXT NOT NULL,
+            page_starts TEXT NOT NULL, ocr_pages TEXT NOT NULL, meta TEXT NOT NULL);
+        CREATE TABLE clauses (rowid INTEGER PRIMARY KEY, clause_id TEXT NOT NULL UNIQUE,
+            doc_id TEXT NOT NULL, ordinal INTEGER NOT NULL, label TEXT NOT NULL,
+            heading TEXT NOT NULL, path TEXT NOT NULL, text TEXT NOT NULL, start INTEGER NOT NULL,
+            "end" INTEGER NOT NULL, page_start INTEGER NOT NULL, page_end INTEGER NOT NULL,
+            language TEXT NOT NULL);
+        CREATE TABLE vectors (rowid INTEGER PRIMARY KEY, vec BLOB NOT NULL);
+        """
+    )
+    conn.commit()
+    conn.close()
+    draft = _write(tmp_path / "draft.md", DRAFT)
+    with Store(root) as store:
+        assert store.get_meta("schema_version") == "2"
+        assert _ingest(store, draft) == ["added"]
+        assert store.clauses()[1].context == ()
