@@ -107,7 +107,9 @@ def test_faiss_cache_is_rebuilt_when_stale(small_store: Path, tmp_path: Path) ->
 
 
 @pytest.mark.integration
-def test_real_minilm_puts_export_of_benefits_first(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_real_minilm_puts_export_of_benefits_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from conftest import corpus_file
 
     monkeypatch.setenv("MIGRALEX_MODEL", "minilm")
