@@ -13,6 +13,10 @@ STAMP := $(VENV)/.installed
 setup: $(STAMP)
 
 $(STAMP): pyproject.toml
+	# Tesseract (OCR of scanned PDF pages); Debian packages, installed where missing
+	command -v tesseract >/dev/null || { command -v apt-get >/dev/null && \
+	  (apt-get update -qq && apt-get install -y -qq tesseract-ocr tesseract-ocr-fra tesseract-ocr-spa) \
+	  || echo "warning: tesseract not installed; scanned PDFs cannot be OCR'd"; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	# exactly this torch: the local CPU wheel (any other version pulls GBs of CUDA)
