@@ -58,7 +58,7 @@ _DIVISIONS: dict[str, int] = {
 }  # fmt: skip
 _DIVISION = re.compile(
     rf"^(?P<kw>(?i:{'|'.join(sorted(map(re.escape, _DIVISIONS), key=len, reverse=True))}))"
-    r"\s+(?P<num>\d+[A-Za-z]?|[IVXLC]+|[A-Z]|premier|première|preliminary|préliminaire|"
+    r"\s+(?P<num>\d+[A-Za-z]?|(?:[IVXLC]+|1)(?:er|re)|[IVXLC]+|[A-Z]|premier|première|preliminary|préliminaire|"
     r"one|two|three|four|five|six|seven|eight|nine|ten)\b(?P<rest>.*)$",
     re.DOTALL,
 )
@@ -66,7 +66,8 @@ _ANNEX = re.compile(
     r"^(?P<kw>(?i:(?:final\s+|additional\s+|optional\s+)?(?:annex|annexe|anexo|appendix|appendice|"
     r"schedule|bijlage|protocol|protocole|protocolo|"
     r"administrative\s+(?:arrangement|agreement)|arrangement\s+administratif|"
-    r"acuerdo\s+administrativo|accord\s+administratif)))"
+    r"acuerdo\s+administrativo|accord\s+administratif|accord\s+compl[ée]mentaire|"
+    r"supplementary\s+agreement)))"
     r"(?P<num>\s+(?:\d+|[IVXLC]+|[A-Z])\b)?(?P<rest>.*)$",
     re.DOTALL,
 )
@@ -260,6 +261,8 @@ class _Segmenter:
             return None
         if len(text) > 160:
             return None
+        if heading and not self.blocks[i].level and not _title_like(heading, 120, 20):
+            return None  # "Paragraphe 1er. Les législations ... sont ..." is body text
         level = _DIVISIONS[m.group("kw").lower()]
         return text[: m.start("rest")].strip(), heading, level
 
@@ -269,7 +272,7 @@ class _Segmenter:
         if not m:
             return None
         rest = m.group("rest")
-        if len(text) > 220 or re.search(r"[;,]$", text):
+        if len(text) > (400 if self.blocks[i].level else 220) or re.search(r"[;,]$", text):
             return None
         if self._continues_sentence(i):
             return None
@@ -277,7 +280,9 @@ class _Segmenter:
         if heading is None:
             # "Administrative Arrangement for the application of ..." is a title, not a citation.
             if not re.match(
-                r"^\s+(?:for|to|on|concerning|relating|pour|relatif|relativo|para)\b", rest
+                r"^\s+(?:for|to|on|concerning|relating|pour|relatif|relative|relativo|para|concernant|"
+                r"entre|between|à|pursuant)\b",
+                rest,
             ):
                 return None
             heading = rest.strip()
@@ -329,7 +334,10 @@ class _Segmenter:
                 j += 1
             return heading, j
         if j < n and self.blocks[j].level and (own_level == 0 or self.blocks[j].level >= own_level):
-            if not self._is_structural(j):
+            # A deeper heading right under an article label is its heading even when it reads
+            # like an annex ("Article 37" / "Administrative arrangement").
+            deeper = own_level and self.blocks[j].level > own_level
+            if not self._is_structural(j) or (deeper and not self.article_at(j)):
                 return self.texts[j], j + 1
         if (
             j < n
@@ -422,7 +430,7 @@ class _Segmenter:
                 continue
             annex = self.annex_at(i)
             if annex is not None and (
-                st.last_article is not None or use_sections or st.last_section
+                st.last_article is not None or use_sections or st.last_section or st.container
             ):
                 label, inline = annex
                 heading, j = self.heading_after(i, b.level, inline)

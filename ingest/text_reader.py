@@ -1,16 +1,19 @@
 """Markdown (markdown-it-py) and plain-text readers.
 
-Markdown headings give heading hints; ordered-list items keep their printed numbers ("1."), which
+Markdown headings give heading hints (also ``###Annex``, without the space); ordered-list items keep their printed numbers ("1."), which
 matter for paragraph numbering; inline markup and link targets are dropped, link text is kept.
 Plain text gives one block per line and no hints.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from migralex.corpus.errors import ReadError
 from migralex.ingest.base import ParsedText, TextBuilder, register
+
+_ATX_NO_SPACE = re.compile(r"^( {0,3}#{1,6})(?=[^#\s])", re.MULTILINE)
 
 
 def _read_text(path: Path) -> str:
@@ -53,7 +56,9 @@ def read_markdown(path: Path) -> ParsedText:
     from markdown_it import MarkdownIt
 
     md = MarkdownIt("commonmark").enable("table")
-    tokens = md.parse(_read_text(path))
+    # Treaty-database exports write "###Annex" without the space CommonMark requires.
+    source = _ATX_NO_SPACE.sub(r"\1 ", _read_text(path))
+    tokens = md.parse(source)
     builder = TextBuilder()
     title = ""
     level = 0
