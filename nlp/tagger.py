@@ -12,7 +12,11 @@ A rule holds either ``patterns`` (spaCy :class:`~spacy.matcher.Matcher` token pa
 ``"LEMMA"`` or ``"LOWER"``, default ``"LOWER"``). Optional keys:
 
 * ``scope``: ``"any"`` (default) matches the clause text and its heading; ``"heading"`` only the
-  heading (e.g. a bare "Exceptions" heading); ``"text"`` only the clause text.
+  heading (e.g. a bare "Exceptions" heading); ``"text"`` only the clause text; ``"context"`` only
+  the headings of the enclosing divisions (``Clause.context``, e.g. the Part "Medical Care" of
+  C102 or the chapter "Sickness and Maternity" of an agreement). ``"any"`` rules never see the
+  context: a division heading is evidence only where a rule says so. A context match is tagged on
+  the clause label where it opens the clause text, else as an empty span at offset 0.
 * ``max_tokens``: the longest match of a token-pattern rule (default 30); wildcards are written
   ``{"LOWER": {"NOT_IN": [";", "."]}, "OP": "*"}`` so a match never crosses a sentence.
 * ``negation``: what to do when a negation word ("not", "no", "ne", "pas", "sin", ...) occurs in
@@ -88,7 +92,7 @@ _RULE_KEYS = frozenset(
 #: Default longest match (tokens) of a token-pattern rule; wildcards ``{"OP": "*"}`` are cut here.
 _MAX_TOKENS = 30
 _FILE_KEYS = frozenset({"tag", "language", "rules"})
-_SCOPES = ("any", "heading", "text")
+_SCOPES = ("any", "heading", "text", "context")
 _NEGATIONS = ("keep", "drop", "require")
 _PHRASE_ATTRS = ("LOWER", "LEMMA")
 
@@ -254,6 +258,7 @@ class _Pipeline:
         for file, data in rule_files:
             for rule in data["rules"]:
                 self._add_rule(file, data["tag"], rule)
+        self.has_context_rules = any(r.scope == "context" for r in self.rules.values())
 
     def _add_rule(self, file: str, tag: str, rule: dict[str, Any]) -> None:
         rid = rule["id"]
@@ -328,7 +333,9 @@ class _Pipeline:
         out: list[_Match] = []
         for key, start, end in sorted(set(raw), key=lambda m: (m[1], m[2], strings[m[0]])):
             rule = self.rules[strings[key]]
-            if rule.scope not in ("any", scope) or end - start > rule.max_tokens:
+            if rule.scope != scope and (rule.scope != "any" or scope == "context"):
+                continue
+            if end - start > rule.max_tokens:
                 continue
             k = bisect.bisect_right(sent_starts, start) - 1
             sent_lo = sent_starts[k]
@@ -530,6 +537,15 @@ def tag_clauses(clauses: Sequence[Clause], language: str) -> list[Tag]:
         h: pipe.matches(doc, "heading")
         for h, doc in zip(headings, pipe.docs(headings), strict=True)
     }
+    contexts = sorted({h for c in clauses for h in c.context if h.strip()})
+    context_matches = (
+        {
+            h: pipe.matches(doc, "context")
+            for h, doc in zip(contexts, pipe.docs(contexts), strict=True)
+        }
+        if pipe.has_context_rules
+        else {}
+    )
     tags: list[Tag] = []
     for clause, doc in zip(clauses, pipe.docs(c.text for c in clauses), strict=True):
         found = pipe.matches(doc, "text")
@@ -541,6 +557,13 @@ def tag_clauses(clauses: Sequence[Clause], language: str) -> list[Tag]:
                 found.extend(
                     _Match(m.tag, m.rule, span[0], span[1], exception, m.negated)
                     for m in heading_matches[clause.heading]
+                )
+        for ctx in clause.context:
+            if context_matches.get(ctx):
+                span = _heading_span(clause.label, clause.text[: len(clause.label) + 8]) or (0, 0)
+                found.extend(
+                    _Match(m.tag, m.rule, span[0], span[1], "", m.negated)
+                    for m in context_matches[ctx]
                 )
         present = {m.tag for m in found}
         found = [m for m in found if not (_SUPPRESSED_BY.get(m.tag, frozenset()) & present)]
