@@ -11,19 +11,24 @@ Scoring, per item and clause (all signals are computed for every clause):
 
 * **heading** (strong): one of the item's ``headings`` regexes is found in the clause heading
   (case- and accent-insensitive search);
-* **tag** (strong): the clause carries a :class:`~migralex.corpus.models.Tag` whose name is one
-  of the item's ``tags``;
-* **semantic** (weaker): the highest cosine similarity between the clause vector and the vectors
-  of the item's ``cues`` (dot product of L2-normalised vectors, in [-1, 1]).
+* **context** (strong): the same, in an enclosing division heading (``Clause.context``, e.g. a
+  chapter "Totalizing" over articles without headings);
+* **tag** (strong only with support): the clause carries a
+  :class:`~migralex.corpus.models.Tag` whose name is one of the item's ``tags`` *and* its cue
+  similarity is at least :data:`TAG_SUPPORT` (a tag alone is often a passing mention in another
+  article); with a similarity in [:data:`TAG_FLOOR`, :data:`TAG_SUPPORT`) it is weak evidence;
+* **semantic**: the highest cosine similarity between the clause vector and the vectors of the
+  item's ``cues`` (dot product of L2-normalised vectors, in [-1, 1]); strong at or above
+  :data:`SEMANTIC_PRESENT`, weak at or above :data:`SEMANTIC_PARTIAL`.
 
-The evidence score of a clause is ``HEADING_WEIGHT * heading + TAG_WEIGHT * tag +
-SEMANTIC_WEIGHT * max(similarity, 0)``, in [0, 1]. Status:
+Evidence is ranked strong first, then by ``HEADING_WEIGHT * heading + CONTEXT_WEIGHT * context
++ TAG_WEIGHT * tag + SEMANTIC_WEIGHT * max(similarity, 0)`` (in [0, 1]; x :data:`VARIANT_FACTOR`
+for third-State variants), then by clause order. Status:
 
-* ``present`` — a clause with heading or tag evidence (or, without them, semantic similarity
-  >= :data:`SEMANTIC_PRESENT`) on which none of the item's partial rules fires;
-* ``partial`` — such clauses exist but a partial rule fires on every one of them (or an
-  item-level rule fires), or the only evidence is a similarity in
-  [:data:`SEMANTIC_PARTIAL`, :data:`SEMANTIC_PRESENT`), or the only evidence is in the preamble;
+* ``present`` — a strong clause on which none of the item's partial rules fires;
+* ``partial`` — strong clauses exist but a partial rule fires on every one of them (or an
+  item-level rule fires), or there is only weak evidence, or the only evidence is in the
+  preamble;
 * ``absent`` — otherwise.
 
 The engine is pure: no I/O besides reading the YAML package data, no globals mutated,
@@ -55,21 +60,62 @@ CHECKLIST_IDS: tuple[str, ...] = ("ssa", "bla", "national-law")
 #: Statuses an item can have, from best to worst.
 STATUSES: tuple[str, ...] = ("present", "partial", "absent")
 
-#: Weight of a heading match in the evidence score. Provisional, calibrated later on the
-#: checklist benchmark (``evaluation/``).
+#: Weight of a match of the clause's own heading in the evidence score (ranking only).
 HEADING_WEIGHT = 0.45
-#: Weight of a tag match in the evidence score. Provisional, calibrated later.
-TAG_WEIGHT = 0.35
-#: Weight of the (non-negative) cue similarity in the evidence score. Provisional.
-SEMANTIC_WEIGHT = 0.20
+#: Weight of a match of an enclosing division heading (``Clause.context``, e.g. a chapter
+#: "Totalizing" above articles without headings).
+CONTEXT_WEIGHT = 0.15
+#: Weight of a tag match in the evidence score.
+TAG_WEIGHT = 0.25
+#: Weight of the (non-negative) cue similarity in the evidence score.
+SEMANTIC_WEIGHT = 0.15
+#: Factor on the score of a clause whose heading marks a variant of the rule (third States,
+#: special cases): "Totalization with third States" ranks below "Totalization".
+VARIANT_FACTOR = 0.8
 
-#: Cosine similarity at or above which a clause without heading or tag evidence makes an item
-#: ``present``. Provisional: set for sentence-transformers models (all-MiniLM-L6-v2,
-#: multilingual-e5-small) on legal text, to be calibrated later on the checklist benchmark.
+#: Cosine similarity at or above which a clause without heading, context or tag evidence makes
+#: an item ``present``. Calibrated on the dev split of ``python -m migralex.evaluation.checklist``
+#: (all-MiniLM-L6-v2); see ``evaluation/data/checklist_calibration.json``.
 SEMANTIC_PRESENT = 0.70
 #: Cosine similarity at or above which a clause counts as (weak) evidence; with nothing
-#: stronger the item is ``partial``. Provisional, calibrated later like :data:`SEMANTIC_PRESENT`.
-SEMANTIC_PARTIAL = 0.50
+#: stronger the item is ``partial``. Calibrated like :data:`SEMANTIC_PRESENT`.
+SEMANTIC_PARTIAL = 0.55
+#: Cosine similarity a tagged clause (without a heading or context match) needs for the tag to
+#: count as strong evidence: a tag alone is often a passing mention ("periods totalized under
+#: Article 6" in a calculation article). Below it, the tag is weak evidence like a similarity in
+#: the partial band, and ignored below :data:`SEMANTIC_PARTIAL`'s band floor
+#: :data:`TAG_FLOOR`. Calibrated like :data:`SEMANTIC_PRESENT`.
+TAG_SUPPORT = 0.45
+#: Cosine similarity below which a tagged clause without heading or context match is ignored.
+TAG_FLOOR = 0.30
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    """The similarity thresholds of the engine (cosines in [-1, 1]); see the constants.
+
+    Attributes:
+        semantic_present: :data:`SEMANTIC_PRESENT`.
+        semantic_partial: :data:`SEMANTIC_PARTIAL` (must not exceed ``semantic_present``).
+        tag_support: :data:`TAG_SUPPORT`.
+        tag_floor: :data:`TAG_FLOOR` (must not exceed ``tag_support``).
+    """
+
+    semantic_present: float = SEMANTIC_PRESENT
+    semantic_partial: float = SEMANTIC_PARTIAL
+    tag_support: float = TAG_SUPPORT
+    tag_floor: float = TAG_FLOOR
+
+    def __post_init__(self) -> None:
+        if not (
+            -1.0 <= self.semantic_partial <= self.semantic_present <= 1.0
+            and -1.0 <= self.tag_floor <= self.tag_support <= 1.0
+        ):
+            raise ValidationError(
+                f"bad thresholds {self}: need -1 <= semantic_partial <= semantic_present <= 1 "
+                "and -1 <= tag_floor <= tag_support <= 1"
+            )
+
 
 #: Tag names a checklist item may refer to (DESIGN.md "Tag names"; more may be added there).
 TAG_NAMES: frozenset[str] = frozenset(
@@ -234,13 +280,17 @@ class Evidence:
         clause: the clause.
         score: evidence score in [0, 1] (see the module docstring).
         tags: the clause's tag names, sorted, unique.
-        via: the signals that found it, comma-joined in the order "heading", "tag", "semantic".
+        via: the signals that found it, comma-joined in the order "heading", "context", "tag",
+            "semantic".
+        spans: (start, end) character offsets in ``clause.text`` of the item's tags, sorted,
+            to highlight (empty when the clause was found by heading or similarity only).
     """
 
     clause: Clause
     score: float
     tags: tuple[str, ...]
     via: str
+    spans: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -313,6 +363,10 @@ class ChecklistResult:
                             "text": e.clause.text,
                             "score": round(float(e.score), 6),
                             "tags": list(e.tags),
+                            "via": e.via,
+                            "page_start": e.clause.page_start,
+                            "page_end": e.clause.page_end,
+                            "spans": [list(span) for span in e.spans],
                         }
                         for e in r.evidence
                     ],
@@ -322,6 +376,9 @@ class ChecklistResult:
                             "doc_title": h.doc_title,
                             "clause_id": h.clause.clause_id,
                             "label": h.clause.label,
+                            "heading": h.clause.heading,
+                            "kind": h.kind,
+                            "page_start": h.clause.page_start,
                             "text": h.clause.text,
                         }
                         for h in r.examples
@@ -700,9 +757,20 @@ _CLAUSE_RULES: dict[str, _ClauseRule] = {
 class _Scored:
     index: int
     heading: bool
+    context: bool
     tag: bool
     similarity: float
     score: float
+    strong: bool
+    weak: bool
+
+
+_VARIANT_HEADING = _rx(
+    r"\bthird (?:states?|countr\w*|part(?:y|ies))\b",
+    r"\b(?:etats?|pays) tiers\b",
+    r"\btiers (?:etats?|pays)\b",
+    r"\bterceros? (?:estados?|paises?)\b",
+)
 
 
 def _is_preamble(clause: Clause) -> bool:
@@ -716,14 +784,43 @@ def _heading_regex(patterns: tuple[str, ...]) -> re.Pattern[str] | None:
     return _rx(*patterns) if patterns else None
 
 
-def _via(s: _Scored) -> str:
-    parts = [("heading", s.heading), ("tag", s.tag), ("semantic", s.similarity >= SEMANTIC_PARTIAL)]
+def _via(s: _Scored, th: Thresholds) -> str:
+    parts = [
+        ("heading", s.heading),
+        ("context", s.context),
+        ("tag", s.tag),
+        ("semantic", s.similarity >= th.semantic_partial),
+    ]
     return ",".join(name for name, on in parts if on)
 
 
 def _strong_confidence(s: _Scored) -> float:
-    """0.6 base + 0.2 heading + 0.15 tag + 0.05 * similarity (>= 0), capped at 1."""
-    return min(1.0, 0.6 + 0.2 * s.heading + 0.15 * s.tag + 0.05 * max(s.similarity, 0.0))
+    """0.6 base + 0.2 heading (0.1 context) + 0.15 tag + 0.05 * similarity (>= 0), capped at 1."""
+    structure = 0.2 if s.heading else 0.1 if s.context else 0.0
+    return min(1.0, 0.6 + structure + 0.15 * s.tag + 0.05 * max(s.similarity, 0.0))
+
+
+def _score_clause(
+    index: int,
+    clause: Clause,
+    heading_rx: re.Pattern[str] | None,
+    tagged: bool,
+    sim: float,
+    th: Thresholds,
+) -> _Scored:
+    h = bool(heading_rx and clause.heading and heading_rx.search(_fold(clause.heading)))
+    ctx = heading_rx is not None and any(heading_rx.search(_fold(c)) for c in clause.context if c)
+    score = (
+        HEADING_WEIGHT * h
+        + CONTEXT_WEIGHT * ctx
+        + TAG_WEIGHT * tagged
+        + SEMANTIC_WEIGHT * max(sim, 0.0)
+    )
+    if clause.heading and _VARIANT_HEADING.search(_fold(clause.heading)):
+        score *= VARIANT_FACTOR
+    strong = h or ctx or (tagged and sim >= th.tag_support) or sim >= th.semantic_present
+    weak = not strong and ((tagged and sim >= th.tag_floor) or sim >= th.semantic_partial)
+    return _Scored(index, h, ctx, tagged, sim, min(1.0, score), strong, weak)
 
 
 def _branches(tags: Sequence[Tag]) -> set[str]:
@@ -746,30 +843,45 @@ def _run_item(
     tags: Mapping[str, Sequence[Tag]],
     similarity: np.ndarray,
     n_evidence: int,
+    th: Thresholds,
 ) -> tuple[str, float, str, tuple[Evidence, ...]]:
     heading_rx = _heading_regex(item.headings)
     item_tags = set(item.tags)
-    scored: list[_Scored] = []
-    for i, clause in enumerate(clauses):
-        h = bool(heading_rx and clause.heading and heading_rx.search(_fold(clause.heading)))
-        t = any(tag.name in item_tags for tag in tags.get(clause.clause_id, ()))
-        sim = float(similarity[i]) if similarity.size else 0.0
-        score = HEADING_WEIGHT * h + TAG_WEIGHT * t + SEMANTIC_WEIGHT * max(sim, 0.0)
-        scored.append(_Scored(i, h, t, sim, min(1.0, score)))
+    scored = [
+        _score_clause(
+            i,
+            clause,
+            heading_rx,
+            any(tag.name in item_tags for tag in tags.get(clause.clause_id, ())),
+            float(similarity[i]) if similarity.size else 0.0,
+            th,
+        )
+        for i, clause in enumerate(clauses)
+    ]
 
     def relevant(s: _Scored) -> bool:
-        return s.heading or s.tag or s.similarity >= SEMANTIC_PARTIAL
+        return s.strong or s.weak
 
     body = [s for s in scored if relevant(s) and not _is_preamble(clauses[s.index])]
     preamble_only = not body
     pool = body or [s for s in scored if relevant(s)]
-    pool.sort(key=lambda s: (-s.score, s.index))
+    # Strong evidence first, then by score, then in document order.
+    pool.sort(key=lambda s: (not s.strong, -s.score, s.index))
     evidence = tuple(
         Evidence(
             clause=clauses[s.index],
             score=s.score,
             tags=tuple(sorted({t.name for t in tags.get(clauses[s.index].clause_id, ())})),
-            via=_via(s),
+            via=_via(s, th),
+            spans=tuple(
+                sorted(
+                    {
+                        (t.start, t.end)
+                        for t in tags.get(clauses[s.index].clause_id, ())
+                        if t.name in item_tags
+                    }
+                )
+            ),
         )
         for s in pool[:n_evidence]
     )
@@ -778,31 +890,33 @@ def _run_item(
         best = max(scored, key=lambda s: (s.similarity, -s.index), default=None)
         if best is None or best.similarity <= 0:
             return "absent", 1.0, "no clause addresses this", ()
-        confidence = 1.0 - 0.5 * best.similarity / SEMANTIC_PARTIAL
+        confidence = 1.0 - 0.5 * max(0.0, best.similarity) / max(th.semantic_partial, 1e-6)
         reason = (
             f"no clause addresses this; the closest is {clauses[best.index].citation} "
             f"(similarity {best.similarity:.2f})"
         )
         return "absent", confidence, reason, ()
 
-    strong = [s for s in pool if s.heading or s.tag]
-    candidates = strong or [s for s in pool if s.similarity >= SEMANTIC_PRESENT]
+    candidates = [s for s in pool if s.strong]
     rules = {r.when: r for r in item.partial}
-    if not candidates:  # only mid-range similarity
+    if not candidates:  # only weak evidence: a passing tag or mid-range similarity
         best = pool[0]
         rule = rules.get("semantic_only")
         text = rule.reason if rule else _SEMANTIC_ONLY_REASON
-        span = SEMANTIC_PRESENT - SEMANTIC_PARTIAL
-        confidence = 0.3 + 0.3 * (best.similarity - SEMANTIC_PARTIAL) / span
+        span = max(th.semantic_present - th.semantic_partial, 1e-6)
+        confidence = 0.3 + 0.3 * max(0.0, best.similarity - th.semantic_partial) / span
+        via = _via(best, th).replace(",", ", ") or "tag"
         reason = (
-            f"{text} (closest: {clauses[best.index].citation}, similarity {best.similarity:.2f})"
+            f"{text} (closest: {clauses[best.index].citation}, via {via}, "
+            f"similarity {best.similarity:.2f})"
         )
         return "partial", confidence, reason, evidence
 
     def confidence_of(s: _Scored) -> float:
-        if s.heading or s.tag:
+        if s.heading or s.context or s.tag:
             return _strong_confidence(s)
-        return 0.5 + 0.4 * (s.similarity - SEMANTIC_PRESENT) / (1.0 - SEMANTIC_PRESENT)
+        span = max(1.0 - th.semantic_present, 1e-6)
+        return 0.5 + 0.4 * (s.similarity - th.semantic_present) / span
 
     clean: list[_Scored] = []
     fired: list[tuple[_Scored, PartialRule, str]] = []
@@ -839,7 +953,7 @@ def _run_item(
 
     if clean:
         best = clean[0]
-        via = _via(best).replace(",", ", ")
+        via = _via(best, th).replace(",", ", ")
         reason = f"found in {clauses[best.index].citation} (via {via})"
         confidence = confidence_of(best)
         if preamble_only:
@@ -869,6 +983,7 @@ def run_checklist(
     find_examples: Callable[[ChecklistItem, int], list[Hit]] | None = None,
     n_examples: int = 3,
     n_evidence: int = 3,
+    thresholds: Thresholds | None = None,
 ) -> ChecklistResult:
     """Answer every item of ``checklist`` for one document.
 
@@ -884,6 +999,8 @@ def run_checklist(
             called once per item (whatever its status) when given; its errors propagate.
         n_examples: how many examples to ask for per item.
         n_evidence: at most this many evidence clauses per item.
+        thresholds: similarity thresholds (default: the calibrated constants); the
+            evaluation passes others to calibrate them.
 
     Returns:
         One :class:`ItemResult` per item, in checklist order. Evidence is ranked by score
@@ -903,6 +1020,7 @@ def run_checklist(
     Raises:
         ValidationError: ``clause_vectors`` or the cue vectors have the wrong shape.
     """
+    th = thresholds or Thresholds()
     vectors = np.asarray(clause_vectors, dtype=np.float32)
     item_sims: list[np.ndarray] = []
     if clauses:
@@ -922,7 +1040,7 @@ def run_checklist(
     results = []
     for item, similarity in zip(checklist.items, item_sims, strict=True):
         status, confidence, reason, evidence = _run_item(
-            item, clauses, tags, similarity, n_evidence
+            item, clauses, tags, similarity, n_evidence, th
         )
         confidence = min(1.0, max(0.0, confidence))
         if math.isnan(confidence):
@@ -930,3 +1048,69 @@ def run_checklist(
         examples = tuple(find_examples(item, n_examples)) if find_examples is not None else ()
         results.append(ItemResult(item, status, confidence, reason, evidence, examples))
     return ChecklistResult(checklist, tuple(results))
+
+
+# --------------------------------------------------------------------------------------------
+# Good-practice examples
+# --------------------------------------------------------------------------------------------
+
+#: Document kinds whose clauses make the best examples, per checklist (others still may serve).
+_PREFERRED_KINDS: dict[str, frozenset[str]] = {
+    "ssa": frozenset({"ssa"}),
+    "bla": frozenset({"bla", "ssa"}),
+    "law": frozenset({"law", "regulation"}),
+}
+_LAPSED = _rx(
+    r"\b(?:repeal|repealed|lapsed|terminated|superseded|revoked|no longer in force)\b",
+    r"\b(?:abroge|abrogee|denonce|caduc)\b",
+    r"\b(?:derogad[oa]|denunciad[oa])\b",
+)
+#: Clause length (characters) that reads as a complete, quotable provision.
+_GOOD_LENGTH = (200, 2000)
+
+
+def example_quality(item: ChecklistItem, hit: Hit) -> float:
+    """Score a search hit as a good-practice example for ``item``, in [0, 1].
+
+    The similarity of the hit counts for 0.3 (clipped to [0, 1]); the rest rewards a clear,
+    complete provision from an agreement in force: a heading matching the item (0.25), a tag of
+    the item (0.15), a document of the checklist's kind (0.15), a moderate length (0.1 inside
+    :data:`_GOOD_LENGTH`, less when shorter or longer), not a preamble (0.05). A title or
+    clause saying the text is repealed, lapsed or terminated scores 0.
+    """
+    clause = hit.clause
+    if _LAPSED.search(_fold(hit.doc_title)) or _LAPSED.search(_fold(clause.heading)):
+        return 0.0
+    heading_rx = _heading_regex(item.headings)
+    heading = bool(heading_rx and clause.heading and heading_rx.search(_fold(clause.heading)))
+    tagged = bool(set(item.tags) & set(hit.tags))
+    prefix = item.id.split(".", 1)[0]
+    kind = hit.kind in _PREFERRED_KINDS.get(prefix, frozenset())
+    low, high = _GOOD_LENGTH
+    n = len(clause.text)
+    length = 1.0 if low <= n <= high else (n / low if n < low else max(0.0, 2.0 - n / high))
+    return (
+        0.3 * min(1.0, max(0.0, hit.score))
+        + 0.25 * heading
+        + 0.15 * tagged
+        + 0.15 * kind
+        + 0.1 * length
+        + 0.05 * (not _is_preamble(clause))
+    )
+
+
+def rank_examples(item: ChecklistItem, hits: Sequence[Hit], n: int) -> list[Hit]:
+    """Return the ``n`` best examples among ``hits``: one per document, best
+    :func:`example_quality` first (ties: search rank), lapsed texts dropped."""
+    scored = [(example_quality(item, h), i, h) for i, h in enumerate(hits)]
+    scored.sort(key=lambda t: (-t[0], t[1]))
+    seen: set[str] = set()
+    out: list[Hit] = []
+    for quality, _i, hit in scored:
+        if quality <= 0 or hit.clause.doc_id in seen:
+            continue
+        seen.add(hit.clause.doc_id)
+        out.append(hit)
+        if len(out) == n:
+            break
+    return out

@@ -27,9 +27,9 @@ def _evidence(item: dict[str, Any]) -> str:
         return ""
     ev = item["evidence"][0]
     where = f"{ev['label']}" + (f" ({ev['heading']})" if ev.get("heading") else "")
-    pages = ev.get("page_start")
-    if pages:
-        where += f", p. {pages}"
+    first, last = ev.get("page_start"), ev.get("page_end")
+    if first:
+        where += f", p. {first}" + (f"–{last}" if last and last != first else "")
     return f"{where}: “{_quote(ev['text'])}”"
 
 

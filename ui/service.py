@@ -31,7 +31,7 @@ from migralex.ingest.segment import Segmentation
 #: Document kinds whose clauses serve as good-practice examples for each checklist.
 EXAMPLE_KINDS: dict[str, tuple[str, ...]] = {
     "ssa": ("ssa", "regional", "ilo"),
-    "bla": ("bla", "ssa", "ilo"),
+    "bla": ("bla", "ssa", "regional", "ilo"),
     "national-law": ("law", "regulation", "ssa", "ilo"),
 }
 
@@ -236,16 +236,18 @@ def run_checklist(
         kinds = EXAMPLE_KINDS.get(checklist_name, ())
 
         def find_examples(item: Any, n: int) -> list[Hit]:
+            # Candidates by similarity (tagged clauses first), then re-ranked for quality:
+            # heading of the item, its tag, kind of agreement, length, not a lapsed text.
             query = item.question + " " + " ".join(item.cues[:2])
-            filters = Filters(kinds=kinds, exclude_doc_ids=(draft_id,))
+            hits: list[Hit] = []
             if item.tags:
                 tagged_filters = Filters(
                     kinds=kinds, tags=tuple(item.tags), exclude_doc_ids=(draft_id,)
                 )
-                hits = search.search(query, k=n * 4, mode="semantic", filters=tagged_filters)
-                if hits:
-                    return _one_per_doc(hits, n)
-            return _one_per_doc(search.search(query, k=n * 4, mode="semantic", filters=filters), n)
+                hits = search.search(query, k=n * 8, mode="semantic", filters=tagged_filters)
+            filters = Filters(kinds=kinds, exclude_doc_ids=(draft_id,))
+            hits += search.search(query, k=n * 8, mode="semantic", filters=filters)
+            return _one_per_doc(hits, n, item)
 
     result = run(
         checklist,
@@ -259,10 +261,19 @@ def run_checklist(
     return tagged, result
 
 
-def _one_per_doc(hits: Sequence[Hit], n: int) -> list[Hit]:
+def _one_per_doc(hits: Sequence[Hit], n: int, item: Any = None) -> list[Hit]:
+    """Return up to ``n`` hits, one per document: best example quality first when ``item``
+    (a checklist item) is given (``nlp.checklist.rank_examples``), else in search order."""
+    unique: dict[str, Hit] = {}
+    for h in hits:
+        unique.setdefault(h.clause.clause_id, h)
+    if item is not None:
+        from migralex.nlp.checklist import rank_examples
+
+        return rank_examples(item, list(unique.values()), n)
     seen: set[str] = set()
     out: list[Hit] = []
-    for h in hits:
+    for h in unique.values():
         if h.clause.doc_id in seen:
             continue
         seen.add(h.clause.doc_id)

@@ -466,7 +466,12 @@ def test_semantic_thresholds(similarity: float, status: str) -> None:
 
 def test_preamble_is_evidence_only_when_nothing_else() -> None:
     rows = [
-        ("Preamble", "", "Desiring to ensure equality of treatment."),
+        (
+            "Preamble",
+            "",
+            "Desiring to ensure equality of treatment: covered persons receive benefits under "
+            "the same conditions as nationals of the other party.",
+        ),
         ("Article 1", "Definitions", "Terms."),
     ]
     clauses = make_clauses(rows)
@@ -501,13 +506,17 @@ def test_to_json_has_design_keys() -> None:
         }  # fmt: skip
         assert item["status"] in ("present", "partial", "absent")
         for evidence in item["evidence"]:
-            assert set(evidence) == {"clause_id", "label", "heading", "text", "score", "tags"}
+            assert {"clause_id", "label", "heading", "text", "score", "tags"} <= set(evidence)
+            assert {"page_start", "page_end", "spans", "via"} <= set(evidence)
         assert item["examples"] == [
             {
                 "doc_id": "draft",
                 "doc_title": "Model",
                 "clause_id": clauses[2].clause_id,
                 "label": "Article 2",
+                "heading": clauses[2].heading,
+                "kind": "ssa",
+                "page_start": 1,
                 "text": clauses[2].text,
             }
         ]
@@ -587,3 +596,132 @@ def test_canada_mexico_agreement(use_tagger: bool) -> None:
     assert results["ssa.dispute_settlement"].evidence[0].clause.label == "ARTICLE 25"
     assert results["ssa.dispute_settlement"].status == "present"  # arbitral tribunal
     assert all(e.clause.label != "Preamble" for r in result.items for e in r.evidence)
+
+
+# --------------------------------------------------------------------------------------------
+# Structural cues, tag support, thresholds, examples
+# --------------------------------------------------------------------------------------------
+
+
+def _with_context(clause: Clause, *context: str) -> Clause:
+    import dataclasses
+
+    return dataclasses.replace(clause, context=context)
+
+
+def test_context_heading_is_strong_evidence() -> None:
+    clauses = make_clauses(
+        [
+            ("Article 1", "Definitions", "Terms used in this Agreement."),
+            ("Article 12", "", "Periods completed under both legislations are counted."),
+        ]
+    )
+    clauses[1] = _with_context(clauses[1], "Provisions on Benefits", "Totalizing")
+    result = by_id(run("ssa", clauses))["ssa.totalisation"]
+    assert result.status == "present", result.reason
+    assert result.evidence[0].clause.label == "Article 12"
+    assert "context" in result.evidence[0].via
+
+
+@pytest.mark.parametrize(
+    ("support", "status"),
+    [(-1.0, "present"), (1.0, "partial")],
+)
+def test_tag_alone_needs_similarity_support(support: float, status: str) -> None:
+    clauses = make_clauses(
+        [
+            (
+                "Article 9",
+                "Calculation of Benefits",
+                "The pension is calculated on totalized periods.",
+            )
+        ]
+    )
+    tags = {clauses[0].clause_id: [tag(clauses[0], "totalisation", "totalized periods")]}
+    th = ck.Thresholds(tag_support=support, tag_floor=-1.0)
+    result = by_id(run("ssa", clauses, tags, thresholds=th))["ssa.totalisation"]
+    assert result.status == status, result.reason
+    assert result.evidence[0].spans == (
+        (clauses[0].text.index("totalized periods"),) * 1
+        + (clauses[0].text.index("totalized periods") + len("totalized periods"),),
+    )
+
+
+def test_tag_below_floor_is_ignored() -> None:
+    clauses = make_clauses([("Article 9", "Calculation", "Amounts are paid monthly.")])
+    tags = {clauses[0].clause_id: [tag(clauses[0], "totalisation", "Amounts")]}
+    th = ck.Thresholds(0.99, 0.99, 0.99, 0.99)
+    result = by_id(run("ssa", clauses, tags, thresholds=th))["ssa.totalisation"]
+    assert result.status == "absent"
+
+
+def test_third_state_variant_ranks_after_core_article() -> None:
+    clauses = make_clauses(
+        [
+            (
+                "Article 11",
+                "Totalization with Third States",
+                "Periods completed in a third State bound to both Parties by an agreement are "
+                "added together to determine entitlement to a benefit.",
+            ),
+            (
+                "Article 12",
+                "Totalization",
+                "Creditable periods completed under the legislation of both Parties are added.",
+            ),
+        ]
+    )
+    result = by_id(run("ssa", clauses))["ssa.totalisation"]
+    assert [e.clause.label for e in result.evidence][:2] == ["Article 12", "Article 11"]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "ok"),
+    [
+        ({}, True),
+        ({"semantic_partial": 0.9, "semantic_present": 0.8}, False),
+        ({"tag_floor": 0.6, "tag_support": 0.5}, False),
+    ],
+)
+def test_thresholds_are_validated(kwargs: dict[str, float], ok: bool) -> None:
+    if ok:
+        ck.Thresholds(**kwargs)
+    else:
+        with pytest.raises(ValidationError):
+            ck.Thresholds(**kwargs)
+
+
+def _hit(label: str, heading: str, body: str, doc: str, kind: str, title: str, score: float,
+         tags: tuple[str, ...] = ()) -> Hit:  # fmt: skip
+    (clause,) = make_clauses([(label, heading, body)], doc_id=doc)
+    return Hit(rank=1, score=score, clause=clause, doc_title=title, kind=kind, tags=tags)
+
+
+def test_examples_prefer_clear_agreement_clauses_in_force() -> None:
+    item = {i.id: i for i in load_checklist("ssa").items}["ssa.totalisation"]
+    body = "Creditable periods completed under the legislation of both Parties are added. " * 4
+    hits = [
+        _hit("Article 2", "Definitions", "periods " * 10, "a", "ilo", "A convention", 0.9),
+        _hit("Article 6", "Totalization", body, "b", "ssa", "Agreement B (repealed)", 0.8),
+        _hit("Article 7", "Totalization", body, "c", "ssa", "Agreement C", 0.6, ("totalisation",)),
+        _hit("Article 8", "Totalization", body, "c", "ssa", "Agreement C", 0.6),
+        _hit("Article 9", "", "Periods are added.", "d", "regional", "Regional D", 0.7),
+    ]
+    ranked = ck.rank_examples(item, hits, 3)
+    assert [h.clause.doc_id for h in ranked] == ["c", "a", "d"]
+    assert ranked[0].clause.label == "Article 7"
+    assert ck.example_quality(item, hits[1]) == 0.0
+
+
+def test_to_json_evidence_has_pages_spans_and_via() -> None:
+    clauses = make_clauses(SMALL_SSA)
+    tags = {clauses[2].clause_id: [tag(clauses[2], "equality_of_treatment", "same conditions")]}
+    data = run("ssa", clauses, tags).to_json(
+        {"path": "x", "doc_id": "d", "title": "", "language": "en"}
+    )
+    item = next(i for i in data["items"] if i["id"] == "ssa.equality_of_treatment")
+    ev = item["evidence"][0]
+    assert ev["page_start"] == 1 and ev["page_end"] == 1
+    start, end = ev["spans"][0]
+    assert ev["text"][start:end] == "same conditions"
+    assert ev["via"].startswith("heading")

@@ -1,0 +1,575 @@
+"""Checklist benchmark: drafts made from real agreements with whole topics removed.
+
+For every SSA and BLA of the corpus manifest, the original is read and segmented, and each article
+is given the checklist topics it belongs to by the gold rules of
+``evaluation/data/checklist_topics.json`` (our own heading and opening-formula patterns,
+independent of the engine's cues; articles are identified as (doc_id, label as printed) and
+resolved at run time, so segmenter changes flow through). Drafts are then written to a temporary
+folder, in Markdown and DOCX, from the segmented clauses:
+
+* the untouched agreement (also run from its original PDF/HTML file);
+* three variants with the articles of 1, 2 and 3 topics removed (topics chosen by a sha256 of
+  the document id, so every run builds the same drafts).
+
+Each draft is read back through the normal pipeline (reader, segmenter, tagger, embedder) and the
+checklist is run on it. Expected status per item: ``absent`` when every gold article of the item
+was removed, ``present or partial`` when one remains; items without gold articles in the original
+are not scored (we cannot tell whether the topic is there).
+
+Metrics, per checklist and language: item accuracy (absent vs present/partial), precision and
+recall of ``absent``, and evidence precision@1 (the first evidence clause is a gold article of the
+item, for items expected and found present). Documents are split by a sha256 of their id into
+``dev`` (used by ``--calibrate`` to choose the engine thresholds) and ``test`` (reported).
+
+Usage::
+
+    python -m migralex.evaluation.checklist --corpus ../shared/corpus [--store STORE]
+        [--model minilm] [--json OUT.json] [--calibrate]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import itertools
+import json
+import re
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from migralex.corpus.models import Clause, Tag
+from migralex.nlp.checklist import (
+    Checklist,
+    ChecklistResult,
+    Thresholds,
+    _fold,
+    load_checklist,
+    run_checklist,
+)
+
+DATA = Path(__file__).resolve().parent / "data"
+TOPICS_FILE = DATA / "checklist_topics.json"
+#: Checklist per document kind.
+CHECKLIST_OF_KIND = {"ssa": "ssa", "bla": "bla"}
+#: Sizes of the removed topic sets, one draft each.
+REMOVALS = (1, 2, 3)
+_ANNEX = re.compile(
+    r"^(?:final |additional )?(?:annex|annexe|anexo|appendix|schedule|bijlage|protocol|protocole|"
+    r"protocolo|administrative (?:arrangement|agreement)|arrangement administratif)",
+    re.IGNORECASE,
+)
+_PARA_START = re.compile(r"^(?:\(?\d{1,3}[.)]?|\(?[a-z]{1,4}\)|[-•])\s")
+_TARGETS = {"accuracy": 0.97, "absent_recall": 0.95, "absent_precision": 0.9, "evidence_p1": 0.95}
+
+
+# --------------------------------------------------------------------------------------------
+# Gold topics
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class TopicRule:
+    """Gold patterns of one checklist item (folded-text regexes)."""
+
+    headings: re.Pattern[str] | None
+    texts: re.Pattern[str] | None
+
+
+def _compile(patterns: Sequence[str]) -> re.Pattern[str] | None:
+    return re.compile("|".join(f"(?:{p})" for p in patterns)) if patterns else None
+
+
+def load_topics(path: Path = TOPICS_FILE) -> dict[str, dict[str, TopicRule]]:
+    """Return ``{checklist id: {item id: rule}}`` from the gold topic file."""
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    return {
+        name: {
+            item: TopicRule(_compile(spec.get("headings", [])), _compile(spec.get("texts", [])))
+            for item, spec in items.items()
+        }
+        for name, items in raw.items()
+        if not name.startswith("_")
+    }
+
+
+def article_key(clause: Clause) -> tuple[str, str]:
+    """(container, label): container is the annex/protocol label, "" for the main body."""
+    container = clause.path[0] if clause.path and _ANNEX.match(clause.path[0]) else ""
+    if container and clause.label == container:
+        return container, container
+    return _fold(container), _fold(clause.label)
+
+
+def _body(clause: Clause) -> str:
+    text = clause.text
+    first, _, rest = text.partition("\n")
+    if first.strip().lower().startswith(clause.label.lower()):
+        text = rest
+    return _fold(text)[:500]
+
+
+def gold_articles(
+    clauses: Sequence[Clause], rules: dict[str, TopicRule]
+) -> dict[str, set[tuple[str, str]]]:
+    """Return ``{item id: article keys}`` of the main body articles in each item's topic."""
+    gold: dict[str, set[tuple[str, str]]] = defaultdict(set)
+    for clause in clauses:
+        key = article_key(clause)
+        if key[0] or _fold(clause.label) in {"preamble", "preambule"}:
+            continue
+        heading = _fold(clause.heading)
+        inner = _fold(clause.context[-1]) if clause.context else ""
+        body = _body(clause)
+        for item, rule in rules.items():
+            if rule.headings and (
+                (heading and rule.headings.search(heading))
+                or (inner and rule.headings.search(inner))
+            ):
+                gold[item].add(key)
+            elif rule.texts and rule.texts.search(body):
+                gold[item].add(key)
+    return dict(gold)
+
+
+def choose_removals(doc_id: str, items: Iterable[str]) -> list[tuple[str, ...]]:
+    """Topic sets to remove (sizes :data:`REMOVALS`), deterministic from ``doc_id``."""
+    order = sorted(items, key=lambda i: hashlib.sha256(f"{doc_id}|{i}".encode()).hexdigest())
+    out, start = [], 0
+    for size in REMOVALS:
+        chunk = tuple(order[start : start + size])
+        if len(chunk) == size:
+            out.append(chunk)
+        start += size
+    if not out and order:
+        out.append((order[0],))
+    return out
+
+
+def split_of(doc_id: str) -> str:
+    """ "dev" or "test", from the sha256 of the document id (about half each)."""
+    return "dev" if hashlib.sha256(doc_id.encode()).digest()[0] % 2 == 0 else "test"
+
+
+# --------------------------------------------------------------------------------------------
+# Draft writers
+# --------------------------------------------------------------------------------------------
+
+
+def _paragraphs(text: str) -> list[str]:
+    """Re-flow a clause's lines into paragraphs (label line kept apart)."""
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    if not lines:
+        return []
+    paras = [lines[0]]
+    current: list[str] = []
+    for line in lines[1:]:
+        if current and _PARA_START.match(line):
+            paras.append(" ".join(current))
+            current = []
+        current.append(line)
+    if current:
+        paras.append(" ".join(current))
+    return paras
+
+
+def draft_blocks(
+    clauses: Sequence[Clause], headings: Sequence[Any], keep: Callable[[Clause], bool]
+) -> list[tuple[int, str]]:
+    """Return (level, text) blocks of a draft: level 2 for division headings, 0 for text.
+
+    A division heading is dropped when every clause under it (up to the next heading) is removed.
+    """
+    events: list[tuple[int, int, Any]] = [(h.start, 0, h) for h in headings]
+    events += [(c.start, 1, c) for c in clauses]
+    events.sort(key=lambda e: (e[0], e[1]))
+    blocks: list[tuple[int, str]] = []
+    pending: list[str] = []
+    seen_clause = False
+    for _start, kind, obj in events:
+        if kind == 0:
+            if seen_clause:
+                pending = []
+            seen_clause = False
+            pending.append(" ".join(f"{obj.label} {obj.heading}".split()))
+            continue
+        seen_clause = True
+        if not keep(obj):
+            continue
+        blocks += [(2, p) for p in pending if p]
+        pending = []
+        blocks += [(0, p) for p in _paragraphs(obj.text)]
+    return blocks
+
+
+def write_markdown(blocks: Sequence[tuple[int, str]], title: str, path: Path) -> None:
+    """Write blocks as Markdown (title as ``#``, divisions as ``##``)."""
+    out = [f"# {title}", ""]
+    for level, text in blocks:
+        safe = re.sub(r"^(\d+)\.", r"\1\\.", text)  # keep "1." from becoming a list
+        safe = re.sub(r"^([-*+#>])", r"\\\1", safe)
+        out += [("## " + text) if level else safe, ""]
+    path.write_text("\n".join(out), encoding="utf-8")
+
+
+def write_docx(blocks: Sequence[tuple[int, str]], title: str, path: Path) -> None:
+    """Write blocks as DOCX (title style, divisions as Heading 2)."""
+    import docx
+
+    document = docx.Document()
+    document.add_heading(title, level=1)
+    for level, text in blocks:
+        if level:
+            document.add_heading(text, level=2)
+        else:
+            document.add_paragraph(text)
+    document.save(str(path))
+
+
+WRITERS: dict[str, Callable[[Sequence[tuple[int, str]], str, Path], None]] = {
+    "md": write_markdown,
+    "docx": write_docx,
+}
+
+
+# --------------------------------------------------------------------------------------------
+# Running
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Draft:
+    """One draft read back through the pipeline, ready for the engine."""
+
+    doc_id: str
+    language: str
+    checklist: str
+    split: str
+    fmt: str
+    removed: tuple[str, ...]
+    clauses: tuple[Clause, ...]
+    tags: dict[str, list[Tag]]
+    vectors: np.ndarray
+    gold: dict[str, set[tuple[str, str]]]
+    expected: dict[str, str] = field(default_factory=dict)
+
+
+class CachedEmbedder:
+    """Embeds passages and queries once per distinct text (drafts share most clauses)."""
+
+    def __init__(self, embedder: Any) -> None:
+        self._e = embedder
+        self._passages: dict[str, np.ndarray] = {}
+        self._queries: dict[str, np.ndarray] = {}
+
+    def _get(self, texts: Sequence[str], cache: dict[str, np.ndarray], fn: Any) -> np.ndarray:
+        missing = list(dict.fromkeys(t for t in texts if t not in cache))
+        if missing:
+            for t, v in zip(missing, np.asarray(fn(missing), dtype=np.float32), strict=True):
+                cache[t] = v
+        if not texts:
+            return np.zeros((0, self._e.dimension), np.float32)
+        return np.stack([cache[t] for t in texts]).astype(np.float32)
+
+    def passages(self, texts: Sequence[str]) -> np.ndarray:
+        """float32 ``(n, dim)``, L2-normalised."""
+        return self._get(texts, self._passages, self._e.embed_passages)
+
+    def queries(self, texts: Sequence[str]) -> np.ndarray:
+        """float32 ``(n, dim)``, L2-normalised."""
+        return self._get(texts, self._queries, self._e.embed_queries)
+
+
+def _tag(clauses: Sequence[Clause], language: str) -> dict[str, list[Tag]]:
+    from migralex.nlp.tagger import tag_clauses
+
+    out: dict[str, list[Tag]] = {}
+    for t in tag_clauses(clauses, language):
+        out.setdefault(t.clause_id, []).append(t)
+    return out
+
+
+def _keeper(gone: set[tuple[str, str]]) -> Callable[[Clause], bool]:
+    return lambda c: article_key(c) not in gone
+
+
+def build_drafts(
+    corpus: Path,
+    emb: CachedEmbedder,
+    workdir: Path,
+    kinds: Sequence[str] = ("ssa", "bla"),
+    log: Callable[[str], None] = lambda _m: None,
+    limit: int | None = None,
+) -> list[Draft]:
+    """Read every manifest SSA/BLA, write and read back its drafts; return them all."""
+    from migralex.corpus.manifest import read_manifest
+    from migralex.ingest.pipeline import prepare
+    from migralex.ui.service import clause_passage
+
+    topics = load_topics()
+    entries = read_manifest(corpus / "manifest.csv")
+    drafts: list[Draft] = []
+    todo = sorted(
+        ((p, e) for p, e in entries.items() if e.kind in kinds and p.is_file()),
+        key=lambda pe: pe[1].doc_id,
+    )
+    if limit:
+        per_group: dict[tuple[str, str], int] = defaultdict(int)
+        kept = []
+        for p, e in todo:
+            per_group[(e.kind, e.language)] += 1
+            if per_group[(e.kind, e.language)] <= limit:
+                kept.append((p, e))
+        todo = kept
+    for path, entry in todo:
+        name = CHECKLIST_OF_KIND[entry.kind]
+        try:
+            doc, seg = prepare(path, entry)
+        except Exception as exc:  # noqa: BLE001 - a benchmark records and goes on
+            log(f"skip {path.name}: {exc}")
+            continue
+        gold = gold_articles(seg.clauses, topics[name])
+        if not gold:
+            log(f"skip {doc.doc_id}: no gold topic")
+            continue
+        variants: list[tuple[str, tuple[str, ...]]] = [("orig", ())]
+        for fmt in WRITERS:
+            variants.append((fmt, ()))
+            variants += [(fmt, r) for r in choose_removals(doc.doc_id, gold)]
+        for fmt, removed in variants:
+            gone: set[tuple[str, str]] = set().union(*(gold[i] for i in removed))
+            if fmt == "orig":
+                clauses, language = seg.clauses, doc.language
+            else:
+                blocks = draft_blocks(seg.clauses, seg.headings, _keeper(gone))
+
+                out = workdir / f"{doc.doc_id}--{'-'.join(removed) or 'full'}.{fmt}"
+                WRITERS[fmt](blocks, doc.title, out)
+                d2, s2 = prepare(out, None, "draft", doc.language)
+                clauses, language = s2.clauses, d2.language
+            draft_gold = {i: {k for k in keys if k not in gone} for i, keys in gold.items()}
+            vectors = emb.passages([clause_passage(c) for c in clauses])
+            d = Draft(
+                doc.doc_id,
+                doc.language,
+                name,
+                split_of(doc.doc_id),
+                fmt,
+                removed,
+                tuple(clauses),
+                _tag(clauses, language),
+                vectors,
+                draft_gold,
+            )
+            d.expected = {i: "absent" if not keys else "present" for i, keys in draft_gold.items()}
+            drafts.append(d)
+        log(f"{doc.doc_id} ({doc.language}): {len(seg.clauses)} clauses, gold {sorted(gold)}")
+    return drafts
+
+
+# --------------------------------------------------------------------------------------------
+# Scoring
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Tally:
+    """Counts behind the metrics."""
+
+    n: int = 0
+    correct: int = 0
+    tp_absent: int = 0
+    pred_absent: int = 0
+    true_absent: int = 0
+    ev_n: int = 0
+    ev_ok: int = 0
+    errors: list[dict[str, Any]] = field(default_factory=list)
+
+    def metrics(self) -> dict[str, Any]:
+        """accuracy, absent precision/recall, evidence P@1 (None when undefined), counts."""
+
+        def ratio(a: int, b: int) -> float | None:
+            return round(a / b, 4) if b else None
+
+        return {
+            "items": self.n,
+            "accuracy": ratio(self.correct, self.n),
+            "absent_precision": ratio(self.tp_absent, self.pred_absent),
+            "absent_recall": ratio(self.tp_absent, self.true_absent),
+            "absent_expected": self.true_absent,
+            "evidence_p1": ratio(self.ev_ok, self.ev_n),
+            "evidence_n": self.ev_n,
+        }
+
+
+def score_draft(draft: Draft, result: ChecklistResult, tally: Tally, keep_errors: bool) -> None:
+    """Add one draft's checklist result to ``tally``."""
+    for r in result.items:
+        expected = draft.expected.get(r.item.id)
+        if expected is None:
+            continue
+        got_absent = r.status == "absent"
+        tally.n += 1
+        tally.true_absent += expected == "absent"
+        tally.pred_absent += got_absent
+        tally.tp_absent += got_absent and expected == "absent"
+        ok = got_absent == (expected == "absent")
+        tally.correct += ok
+        ev_ok = True
+        if expected == "present" and not got_absent and r.evidence:
+            tally.ev_n += 1
+            ev_ok = article_key(r.evidence[0].clause) in draft.gold[r.item.id]
+            tally.ev_ok += ev_ok
+        if keep_errors and (not ok or not ev_ok):
+            tally.errors.append(
+                {
+                    "doc_id": draft.doc_id,
+                    "format": draft.fmt,
+                    "removed": list(draft.removed),
+                    "item": r.item.id,
+                    "expected": expected,
+                    "status": r.status,
+                    "evidence": r.evidence[0].clause.citation if r.evidence else "",
+                    "gold": sorted(k[1] for k in draft.gold[r.item.id]),
+                    "reason": r.reason,
+                }
+            )
+
+
+def evaluate(
+    drafts: Sequence[Draft],
+    emb: CachedEmbedder,
+    thresholds: Thresholds | None = None,
+    split: str | None = None,
+    keep_errors: bool = False,
+) -> dict[tuple[str, str, str], Tally]:
+    """Run the engine on every draft; tallies by (checklist, language, split)."""
+    tallies: dict[tuple[str, str, str], Tally] = defaultdict(Tally)
+    checklists: dict[str, Checklist] = {}
+    for d in drafts:
+        if split and d.split != split:
+            continue
+        checklist = checklists.setdefault(d.checklist, load_checklist(d.checklist))
+        result = run_checklist(
+            checklist, d.clauses, d.tags, d.vectors, emb.queries, thresholds=thresholds
+        )
+        for key in ((d.checklist, d.language, d.split), (d.checklist, d.language, "all")):
+            score_draft(d, result, tallies[key], keep_errors and key[2] == "all")
+    return dict(tallies)
+
+
+def _objective(tallies: dict[tuple[str, str, str], Tally]) -> float:
+    """Sum over SSA languages of accuracy + absent F1 + evidence P@1."""
+    total = 0.0
+    for (name, _lang, split), t in tallies.items():
+        if name != "ssa" or split == "all":
+            continue
+        m = t.metrics()
+        p, r = m["absent_precision"] or 0.0, m["absent_recall"] or 0.0
+        f1 = 2 * p * r / (p + r) if p + r else 0.0
+        total += (m["accuracy"] or 0.0) + f1 + (m["evidence_p1"] or 0.0)
+    return total
+
+
+def calibrate(drafts: Sequence[Draft], emb: CachedEmbedder) -> tuple[Thresholds, float]:
+    """Grid search of the engine thresholds on the dev split; return the best and its score."""
+    best: tuple[float, Thresholds] | None = None
+    grid = itertools.product(
+        (0.7, 0.75),
+        (0.55, 0.6, 0.65),
+        (0.45, 0.55, 0.65),
+        (0.3,),
+    )
+    for present, partial, support, floor in grid:
+        if partial > present or floor > support:
+            continue
+        th = Thresholds(present, partial, support, floor)
+        value = _objective(evaluate(drafts, emb, th, split="dev"))
+        if best is None or value > best[0] + 1e-9:
+            best = (value, th)
+    assert best is not None
+    return best[1], best[0]
+
+
+def _table(rows: dict[str, dict[str, Any]]) -> str:
+    cols = ("items", "accuracy", "absent_precision", "absent_recall", "evidence_p1")
+    out = [f"{'checklist/lang/split':24} " + " ".join(f"{c:>16}" for c in cols)]
+    for key, m in sorted(rows.items()):
+        cells = " ".join(f"{'-' if m[c] is None else m[c]!s:>16}" for c in cols)
+        out.append(f"{key:24} {cells}")
+    return "\n".join(out)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command line entry point; returns the exit code."""
+    parser = argparse.ArgumentParser(
+        prog="python -m migralex.evaluation.checklist", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument("--corpus", type=Path, default=Path("../shared/corpus"))
+    parser.add_argument("--store", type=Path, default=None, help="store whose model to use")
+    parser.add_argument("--model", default=None, help="embedding model (default: the store's)")
+    parser.add_argument("--json", type=Path, default=None, help="write the results here")
+    parser.add_argument("--calibrate", action="store_true", help="grid-search thresholds on dev")
+    parser.add_argument(
+        "--limit", type=int, default=None, help="first N documents per kind and language"
+    )
+    parser.add_argument("--errors", type=int, default=40, help="errors to print")
+    args = parser.parse_args(argv)
+    if not (args.corpus / "manifest.csv").is_file():
+        parser.error(f"{args.corpus}: no manifest.csv")
+
+    from migralex.index.embedders import canonical_model_name
+    from migralex.ui import service
+
+    if args.store is not None:
+        store = service.open_store(args.store)
+        model = service.model_for(store, args.model)
+        store.close()
+    else:
+        model = canonical_model_name(args.model or service.settings().model)
+    emb = CachedEmbedder(service.embedder_factory(model, 2)())
+    t0 = time.perf_counter()
+
+    def log(msg: str) -> None:
+        print(msg, file=sys.stderr, flush=True)
+
+    with tempfile.TemporaryDirectory(prefix="migralex-checklist-") as tmp:
+        drafts = build_drafts(args.corpus, emb, Path(tmp), log=log, limit=args.limit)
+    log(f"{len(drafts)} drafts in {time.perf_counter() - t0:.0f} s")
+
+    calibration: dict[str, Any] | None = None
+    if args.calibrate:
+        th, value = calibrate(drafts, emb)
+        calibration = {"model": model, "best": th.__repr__(), "dev_objective": round(value, 4)}
+        log(f"calibrated on dev: {th} (objective {value:.4f})")
+    tallies = evaluate(drafts, emb, keep_errors=True)
+    rows = {"/".join(k): t.metrics() for k, t in tallies.items()}
+    print(f"model {model}; {len(drafts)} drafts; thresholds {Thresholds()}")
+    print(_table(rows))
+    errors = [e for t in tallies.values() for e in t.errors]
+    for e in errors[: args.errors]:
+        print(json.dumps(e, ensure_ascii=False))
+    if args.json:
+        report = {
+            "model": model,
+            "thresholds": Thresholds().__repr__(),
+            "targets": _TARGETS,
+            "drafts": len(drafts),
+            "results": rows,
+            "calibration": calibration,
+            "errors": errors,
+            "seconds": round(time.perf_counter() - t0, 1),
+        }
+        args.json.write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
