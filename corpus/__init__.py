@@ -8,10 +8,11 @@ from migralex.corpus.errors import (
     StoreError,
     ValidationError,
 )
-from migralex.corpus.models import KINDS, Clause, Document, Hit, Tag, page_of, slugify
+from migralex.corpus.models import KINDS, TAG_NAMES, Clause, Document, Hit, Tag, page_of, slugify
 
 __all__ = [
     "KINDS",
+    "TAG_NAMES",
     "Clause",
     "Document",
     "Hit",

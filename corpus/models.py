@@ -32,6 +32,43 @@ KINDS: tuple[str, ...] = (
 )
 
 
+#: Tag names (DESIGN.md "Tag names", in that order): coordination principles, requirements,
+#: elements of labour migration agreements, and one tag per ILO C102 branch (C102 Parts II-X).
+TAG_NAMES: tuple[str, ...] = (
+    "equality_of_treatment",
+    "export_of_benefits",
+    "totalisation",
+    "applicable_legislation",
+    "administrative_assistance",
+    "data_protection",
+    "dispute_settlement",
+    "claims_and_appeals",
+    "nationality_requirement",
+    "residence_requirement",
+    "irregular_status",
+    "recruitment",
+    "recruitment_costs",
+    "employment_contract",
+    "wages_and_conditions",
+    "remittances",
+    "family_reunification",
+    "return_and_reintegration",
+    "complaint_mechanism",
+    "joint_committee",
+    "information_exchange",
+    "gender",
+    "branch_medical_care",
+    "branch_sickness",
+    "branch_unemployment",
+    "branch_old_age",
+    "branch_employment_injury",
+    "branch_family",
+    "branch_maternity",
+    "branch_invalidity",
+    "branch_survivors",
+)
+
+
 def slugify(label: str) -> str:
     """Return a lowercase ASCII slug of ``label`` ("ARTICLE IV" -> "article-iv").
 

@@ -52,7 +52,9 @@ import numpy as np
 import yaml
 
 from migralex.corpus.errors import NotFoundError, ValidationError
-from migralex.corpus.models import Clause, Hit, Tag
+from migralex.corpus.models import TAG_NAMES, Clause, Hit, Tag
+
+_TAG_SET: frozenset[str] = frozenset(TAG_NAMES)
 
 #: The checklists shipped with migralex (file stems under ``nlp/checklists/``).
 CHECKLIST_IDS: tuple[str, ...] = ("ssa", "bla", "national-law")
@@ -116,43 +118,6 @@ class Thresholds:
                 "and -1 <= tag_floor <= tag_support <= 1"
             )
 
-
-#: Tag names a checklist item may refer to (DESIGN.md "Tag names"; more may be added there).
-TAG_NAMES: frozenset[str] = frozenset(
-    {
-        "equality_of_treatment",
-        "export_of_benefits",
-        "totalisation",
-        "applicable_legislation",
-        "administrative_assistance",
-        "data_protection",
-        "dispute_settlement",
-        "claims_and_appeals",
-        "nationality_requirement",
-        "residence_requirement",
-        "irregular_status",
-        "recruitment",
-        "recruitment_costs",
-        "employment_contract",
-        "wages_and_conditions",
-        "remittances",
-        "family_reunification",
-        "return_and_reintegration",
-        "complaint_mechanism",
-        "joint_committee",
-        "information_exchange",
-        "gender",
-        "branch_medical_care",
-        "branch_sickness",
-        "branch_unemployment",
-        "branch_old_age",
-        "branch_employment_injury",
-        "branch_family",
-        "branch_maternity",
-        "branch_invalidity",
-        "branch_survivors",
-    }
-)
 
 #: Partial rules the engine implements (the ``when`` of an item's ``partial`` entries):
 #:
@@ -455,12 +420,12 @@ def _parse_item(data: Any, source: str, index: int) -> ChecklistItem:
             source, where, "id must look like 'prefix.snake_case' (e.g. 'ssa.totalisation')"
         )
     tags = _texts(data["tags"], source, where, "tags")
-    unknown_tags = sorted(set(tags) - TAG_NAMES)
+    unknown_tags = sorted(set(tags) - _TAG_SET)
     if unknown_tags:
         raise _fail(
             source,
             where,
-            f"unknown tag(s) {', '.join(unknown_tags)}; valid tags: {', '.join(sorted(TAG_NAMES))}",
+            f"unknown tag(s) {', '.join(unknown_tags)}; valid tags: {', '.join(sorted(_TAG_SET))}",
         )
     headings = _texts(data["headings"], source, where, "headings")
     for pattern in headings:

@@ -46,42 +46,7 @@ from pathlib import Path
 from typing import Any
 
 from migralex.corpus.errors import ValidationError
-from migralex.corpus.models import Clause, Tag
-
-#: Every tag name of DESIGN.md "Tag names", in that order.
-TAG_NAMES: tuple[str, ...] = (
-    "equality_of_treatment",
-    "export_of_benefits",
-    "totalisation",
-    "applicable_legislation",
-    "administrative_assistance",
-    "data_protection",
-    "dispute_settlement",
-    "claims_and_appeals",
-    "nationality_requirement",
-    "residence_requirement",
-    "irregular_status",
-    "recruitment",
-    "recruitment_costs",
-    "employment_contract",
-    "wages_and_conditions",
-    "remittances",
-    "family_reunification",
-    "return_and_reintegration",
-    "complaint_mechanism",
-    "joint_committee",
-    "information_exchange",
-    "gender",
-    "branch_medical_care",
-    "branch_sickness",
-    "branch_unemployment",
-    "branch_old_age",
-    "branch_employment_injury",
-    "branch_family",
-    "branch_maternity",
-    "branch_invalidity",
-    "branch_survivors",
-)
+from migralex.corpus.models import TAG_NAMES, Clause, Tag
 
 #: Languages with pattern files.
 SUPPORTED_LANGUAGES: tuple[str, ...] = ("en", "fr", "es")
