@@ -24,6 +24,18 @@ A rule holds either ``patterns`` (spaCy :class:`~spacy.matcher.Matcher` token pa
   kept with ``negated=True``), ``"drop"`` (a negation denies the statement: no tag) or
   ``"require"`` (the rule states a principle in negative form, e.g. "shall not be reduced ...
   by reason only of residence": only negated matches are tagged).
+* ``negation_after``: how many tokens after the match (same sentence) are also searched for a
+  negation word (default 0), for a rule whose words are denied after them ("the residence
+  condition does not apply ...").
+* ``example`` and ``counter_example``: sentences written for the tests (not corpus text): one
+  the rule tags, and a near miss (a citation, a negated or unrelated use of the same words) that
+  must not get the rule's tag. For a ``"heading"`` rule they are clause headings, for a
+  ``"context"`` rule division headings.
+* ``corpus_example``: ``{"doc": doc_id, "label": "Article 4"}``, a corpus clause the rule tags:
+  the document id of the corpus manifest and the article label as printed (the first clause(s)
+  with that label; an article split into paragraphs is several clauses).
+
+The three example keys are checked for type only and never affect matching.
 
 Lemmas come from ``spacy-lookups-data`` (lookup mode of spaCy's lemmatizer, applied to the
 lower-cased token text and lower-cased), so ``LEMMA`` values in patterns are lower case. When a
@@ -52,8 +64,24 @@ from migralex.corpus.models import TAG_NAMES, Clause, Tag
 SUPPORTED_LANGUAGES: tuple[str, ...] = ("en", "fr", "es")
 
 _RULE_KEYS = frozenset(
-    {"id", "rationale", "source", "patterns", "phrases", "attr", "scope", "negation", "max_tokens"}
+    {
+        "id",
+        "rationale",
+        "source",
+        "patterns",
+        "phrases",
+        "attr",
+        "scope",
+        "negation",
+        "max_tokens",
+        "negation_after",
+        "example",
+        "counter_example",
+        "corpus_example",
+    }
 )
+#: Keys of a rule's ``corpus_example`` reference.
+_CORPUS_EXAMPLE_KEYS = frozenset({"doc", "label"})
 #: Default longest match (tokens) of a token-pattern rule; wildcards ``{"OP": "*"}`` are cut here.
 _MAX_TOKENS = 30
 _FILE_KEYS = frozenset({"tag", "language", "rules"})
@@ -124,6 +152,7 @@ class _Rule:
     scope: str
     negation: str
     max_tokens: int
+    negation_after: int
     source: str
     rationale: str
     file: str
@@ -237,6 +266,7 @@ class _Pipeline:
             scope=rule.get("scope", "any"),
             negation=rule.get("negation", "keep"),
             max_tokens=rule.get("max_tokens", _MAX_TOKENS),
+            negation_after=rule.get("negation_after", 0),
             source=rule.get("source", ""),
             rationale=rule.get("rationale", ""),
             file=file,
@@ -306,7 +336,8 @@ class _Pipeline:
             sent_lo = sent_starts[k]
             sent_hi = sent_starts[k + 1] if k + 1 < len(sent_starts) else len(doc)
             lo = max(sent_lo, start - _NEGATION_WINDOW)
-            negated = any(h in self._negation_hashes for h in lowers[lo:end])
+            hi = min(sent_hi, end + rule.negation_after)
+            negated = any(h in self._negation_hashes for h in lowers[lo:hi])
             if rule.negation == "drop" and negated:
                 continue
             if rule.negation == "require" and not negated:
@@ -440,6 +471,22 @@ def _validate_file(path: Path, language: str) -> dict[str, Any]:
             raise ValidationError(f"{where}: 'max_tokens' must be a positive integer")
         if rule.get("negation", "keep") not in _NEGATIONS:
             raise ValidationError(f"{where}: 'negation' must be one of {_NEGATIONS}")
+        na = rule.get("negation_after", 0)
+        if not isinstance(na, int) or isinstance(na, bool) or na < 0:
+            raise ValidationError(f"{where}: 'negation_after' must be a non-negative integer")
+        for key in ("example", "counter_example"):
+            if key in rule and not (isinstance(rule[key], str) and rule[key].strip()):
+                raise ValidationError(f"{where}: {key!r} must be a non-empty string")
+        ref = rule.get("corpus_example")
+        if ref is not None and not (
+            isinstance(ref, dict)
+            and set(ref) == _CORPUS_EXAMPLE_KEYS
+            and all(isinstance(v, str) and v.strip() for v in ref.values())
+        ):
+            raise ValidationError(
+                f"{where}: 'corpus_example' must be an object with non-empty string keys "
+                f"{sorted(_CORPUS_EXAMPLE_KEYS)}"
+            )
     return data
 
 

@@ -421,6 +421,29 @@ def test_exception_and_negation_attributes() -> None:
     assert fr.exception.startswith("Sous réserve des dispositions")
 
 
+@pytest.mark.parametrize(
+    ("text", "present"),
+    [
+        pytest.param(
+            "The residence condition of the Act applies to the supplement.", True, id="kept"
+        ),
+        pytest.param(
+            "The residence condition of the Act does not apply to the supplement.",
+            False,
+            id="denied-after",
+        ),
+        pytest.param(
+            "The residence condition applies. The supplement is not paid abroad.",
+            True,
+            id="other-sentence",
+        ),
+    ],
+)
+def test_negation_after_the_match(text: str, present: bool) -> None:
+    rules = {t.rule for t in tag_text(text, "en")}
+    assert ("en.residence_requirement.named" in rules) is present
+
+
 def test_heading_only_match_points_into_the_text() -> None:
     text = "ARTICLE 13 Minimum Period to be\nTotalized\nIf the creditable periods total less than one year, no benefit is due."
     clause = _clause(text, "Minimum Period to be Totalized")
@@ -469,6 +492,29 @@ def _write(folder: Path, data: object, name: str = "gender.json") -> None:
         ([{"id": "en.gender.a"}], "exactly one of"),
         ([{"id": "fr.gender.a", "phrases": ["women"]}], "must be a string starting with"),
         ([{"id": "en.gender.a", "patterns": [[{"LOWER": {"BAD": 1}}]]}], "bad token pattern"),
+        ([{"id": "en.gender.a", "phrases": ["women"], "example": 3}], "'example' must be"),
+        (
+            [{"id": "en.gender.a", "phrases": ["women"], "counter_example": " "}],
+            "'counter_example' must be",
+        ),
+        (
+            [{"id": "en.gender.a", "phrases": ["women"], "corpus_example": "ca-si-96-32"}],
+            "'corpus_example' must be",
+        ),
+        (
+            [
+                {
+                    "id": "en.gender.a",
+                    "phrases": ["women"],
+                    "corpus_example": {"doc": "ca-si-96-32", "article": "Article 4"},
+                }
+            ],
+            "'corpus_example' must be",
+        ),
+        (
+            [{"id": "en.gender.a", "phrases": ["women"], "negation_after": -1}],
+            "'negation_after' must be",
+        ),
     ],
 )
 def test_pattern_validation_names_the_file(
