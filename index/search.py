@@ -1,33 +1,50 @@
-"""Clause search: semantic (FAISS), lexical (SQLite FTS5 BM25) and hybrid (reciprocal rank fusion).
+"""Clause search: semantic (FAISS), lexical (BM25 with ILO-vocabulary expansion) and hybrid.
 
-Filters (kind, language, party, tag, document) are applied before ranking in every mode: in SQL
-for the lexical side and with an ID selector inside the FAISS search for the semantic side.
+Filters (kind, language, party, tag, document) are applied before ranking in every mode: with an
+ID selector inside the FAISS search for the semantic side, as a mask over the BM25 scores for the
+lexical side (and in SQL for FTS5 phrase queries).
 
-Hybrid mode fuses the two rankings with reciprocal rank fusion, ``score = sum 1 / (k + rank)``
-with ``k = 60`` (Cormack, Clarke & Büttcher, SIGIR 2009), over the top :data:`CANDIDATES` of each.
+Hybrid mode fuses the top :data:`CANDIDATES` of each ranking, per embedding model as
+:data:`FUSION` says (tuned on the dev split of ``evaluation/retrieval.py``, checked on its test
+split): a weighted sum of min-max normalised scores (:func:`score_fuse`) or weighted reciprocal
+rank fusion (:func:`rrf_fuse`, Cormack, Clarke & Büttcher, SIGIR 2009).
+
+Grouping (``group=True``): hits whose vectors are near-identical (cosine >=
+:data:`NEAR_DUPLICATE`) to a better hit of another document (agreements copying model wording)
+are folded into it and counted in :attr:`Hit.similar_count`.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from migralex.corpus.errors import ValidationError
 from migralex.corpus.models import Hit
 from migralex.corpus.store import Filters, Store
 from migralex.index.embedders import Embedder
+from migralex.index.lexical import LexicalIndex
 from migralex.index.vectors import VectorIndex
 
 MODES = ("hybrid", "semantic", "lexical")
-#: The default mode, chosen by measurement: on 8 paraphrased negotiator questions over the full
-#: corpus (heading-derived relevance, P@10) semantic scored .725, hybrid .675 (lexical weight .5)
-#: and lexical .35 with all-MiniLM-L6-v2. Provisional until the retrieval benchmark.
-DEFAULT_MODE = "semantic"
+FUSIONS = ("scores", "rrf")
+#: The default mode, chosen by the retrieval benchmark (evaluation/retrieval.py, 74 paraphrased
+#: questions in English and French): hybrid beats both of its parts on dev and test.
+DEFAULT_MODE = "hybrid"
 RRF_K = 60
 CANDIDATES = 100
-#: Weights of the semantic and lexical rankings in hybrid fusion (provisional, see DEFAULT_MODE).
-FUSION_WEIGHTS = (1.0, 0.5)
+#: Hybrid fusion per embedding model: (method, (semantic weight, lexical weight)), the best of
+#: evaluation.retrieval.FUSION_GRID on the dev split (nDCG@10, 35 questions; test in brackets):
+#: minilm scores .4/.6 -> .542 [.543]; e5-small rrf 1/2 -> .542 [.582] (scores .4/.6: .532 [.583]).
+FUSION: dict[str, tuple[str, tuple[float, float]]] = {
+    "minilm": ("scores", (0.4, 0.6)),
+    "e5-small": ("rrf", (1.0, 2.0)),
+}
+#: Fusion for any other model (and the hash test embedder).
+FUSION_DEFAULT: tuple[str, tuple[float, float]] = ("scores", (0.4, 0.6))
+#: Cosine similarity above which two clauses of different documents count as the same wording.
+NEAR_DUPLICATE = 0.95
 
 _STOPWORDS = frozenset(
     """a an and are as at be been by can do does for from has have how i if in into is it its of on
@@ -51,6 +68,19 @@ def lexical_query(query: str) -> str:
     return " OR ".join(f'"{w}"' for w in dict.fromkeys(words))
 
 
+def fts_query(query: str) -> str:
+    """Turn text with ``"quoted phrases"`` into an FTS5 query: the phrases, then the other
+    content words, OR-ed.
+
+    Returns:
+        e.g. ``"payment of benefits abroad" OR "pension"``; "" when nothing is left.
+    """
+    phrases = [" ".join(re.findall(r"\w+", p.lower())) for p in re.findall(r'"([^"]*)"', query)]
+    rest = lexical_query(re.sub(r'"[^"]*"', " ", query))
+    quoted = [f'"{p}"' for p in dict.fromkeys(phrases) if p]
+    return " OR ".join([*quoted, *([rest] if rest else [])])
+
+
 @dataclass
 class Searcher:
     """Searches one store.
@@ -60,12 +90,21 @@ class Searcher:
         embedder: a function returning the query embedder (called only when a semantic
             ranking is needed, so lexical search never loads a model).
         threads: FAISS threads.
+        fusion: "scores" or "rrf" for hybrid mode (default: :data:`FUSION` of the store's model).
+        weights: (semantic, lexical) fusion weights (default: as ``fusion``).
+        rrf_k: the RRF constant.
+        expansion: expand lexical queries with ILO vocabulary.
     """
 
     store: Store
     embedder: Callable[[], Embedder]
     threads: int = 1
+    fusion: str | None = None
+    weights: tuple[float, float] | None = None
+    rrf_k: int = RRF_K
+    expansion: bool = True
     _vectors: VectorIndex | None = field(default=None, init=False, repr=False)
+    _lexical_index: LexicalIndex | None = field(default=None, init=False, repr=False)
 
     @property
     def vectors(self) -> VectorIndex:
@@ -74,28 +113,55 @@ class Searcher:
             self._vectors = VectorIndex(self.store, self.threads)
         return self._vectors
 
-    def _semantic(self, query: str, k: int, filters: Filters) -> list[tuple[int, float]]:
+    def semantic_ranking(self, query: str, k: int, filters: Filters) -> list[tuple[int, float]]:
+        """The ``k`` nearest clauses by cosine similarity: ``(rowid, score)`` best first."""
         emb = self.embedder()
         vec = emb.embed_queries([query])[0]
         return self.vectors.search(vec, k, self.store.filter_rowids(filters))
 
-    def _lexical(self, query: str, k: int, filters: Filters) -> list[tuple[int, float]]:
-        match = lexical_query(query)
-        return self.store.fts(match, k, filters) if match else []
+    def fusion_setting(self) -> tuple[str, tuple[float, float]]:
+        """The hybrid fusion in force: the explicit ``fusion``/``weights``, else :data:`FUSION`
+        for the store's model, else :data:`FUSION_DEFAULT`."""
+        model = self.store.model
+        method, weights = FUSION.get(model[0] if model else "", FUSION_DEFAULT)
+        return self.fusion or method, self.weights or weights
+
+    @property
+    def lexical_index(self) -> LexicalIndex:
+        """The BM25 index of the store (built or loaded on first use)."""
+        if self._lexical_index is None:
+            self._lexical_index = LexicalIndex(self.store, self.expansion)
+        return self._lexical_index
+
+    def lexical_ranking(self, query: str, k: int, filters: Filters) -> list[tuple[int, float]]:
+        """The ``k`` best clauses by BM25 (FTS5 for quoted phrases): ``(rowid, score)``."""
+        if '"' in query:  # an exact phrase: FTS5 knows phrases, BM25 bags of words do not
+            match = fts_query(query)
+            return self.store.fts(match, k, filters) if match else []
+        return self.lexical_index.search(query, k, self.store.filter_rowids(filters))
 
     def search(
-        self, query: str, k: int = 10, mode: str = DEFAULT_MODE, filters: Filters | None = None
+        self,
+        query: str,
+        k: int = 10,
+        mode: str = DEFAULT_MODE,
+        filters: Filters | None = None,
+        group: bool = False,
     ) -> list[Hit]:
         """Return the ``k`` best clauses for ``query``.
 
         Args:
-            query: free text, any language the model reads.
+            query: free text, any language the model reads; ``"quoted phrases"`` make the
+                lexical side an exact-phrase FTS5 query.
             k: how many hits (>= 1).
             mode: "hybrid", "semantic" or "lexical".
             filters: restrictions applied before ranking.
+            group: fold near-identical clauses of other documents into the best one
+                (:attr:`Hit.similar_count`); the k hits are then k distinct wordings.
 
         Returns:
-            Hits ranked 1..k; scores per :class:`~migralex.corpus.models.Hit`.
+            Hits ranked 1..k; scores per :class:`~migralex.corpus.models.Hit` (hybrid: the
+            fused score in [0, 1]).
 
         Raises:
             ValidationError: unknown mode, k < 1 or empty query.
@@ -107,19 +173,60 @@ class Searcher:
         if not query.strip():
             raise ValidationError("empty query")
         filters = filters or Filters()
+        depth = max(k, CANDIDATES) if group else k
         if mode == "semantic":
-            ranked = self._semantic(query, k, filters)
+            ranked = self.semantic_ranking(query, depth, filters)
         elif mode == "lexical":
-            ranked = self._lexical(query, k, filters)
+            ranked = self.lexical_ranking(query, depth, filters)
         else:
-            ranked = rrf_fuse(
-                [
-                    self._semantic(query, CANDIDATES, filters),
-                    self._lexical(query, CANDIDATES, filters),
-                ],
-                weights=FUSION_WEIGHTS,
-            )[:k]
-        return self.hits(ranked)
+            pair = [
+                self.semantic_ranking(query, max(depth, CANDIDATES), filters),
+                self.lexical_ranking(query, max(depth, CANDIDATES), filters),
+            ]
+            method, weights = self.fusion_setting()
+            if method == "rrf":
+                ranked = rrf_fuse(pair, k=self.rrf_k, weights=weights)
+            else:
+                ranked = score_fuse(pair, weights=weights)
+        if not group:
+            return self.hits(ranked[:k])
+        return self._grouped_hits(ranked, self._group(ranked), k)
+
+    def _group(self, ranked: Sequence[tuple[int, float]]) -> dict[int, int]:
+        """Return ``{kept rowid: number of folded near-duplicates}`` in rank order."""
+        if not ranked:
+            return {}
+        ids = [r for r, _ in ranked]
+        vecs = self.vectors.reconstruct_many(ids)
+        docs = {r: c.doc_id for r, c in self.store.clauses_by_rowid(ids).items()}
+        sims = vecs @ vecs.T
+        kept: list[int] = []  # positions in ids
+        counts: dict[int, int] = {}
+        for i, rid in enumerate(ids):
+            match = next(
+                (
+                    j
+                    for j in kept
+                    if sims[i, j] >= NEAR_DUPLICATE and docs.get(ids[j]) != docs.get(rid)
+                ),
+                None,
+            )
+            if match is None:
+                kept.append(i)
+                counts[rid] = 0
+            else:
+                counts[ids[match]] += 1
+        return counts
+
+    def _grouped_hits(
+        self, ranked: Sequence[tuple[int, float]], counts: dict[int, int], k: int
+    ) -> list[Hit]:
+        score = dict(ranked)
+        hits = self.hits([(rid, score[rid]) for rid in list(counts)[:k]])
+        return [
+            replace(h, similar_count=counts[rid])
+            for h, rid in zip(hits, list(counts)[:k], strict=False)
+        ]
 
     def similar(self, clause_id: str, k: int = 10, one_per_document: bool = True) -> list[Hit]:
         """Return the clauses of *other* documents most similar to one clause.
@@ -163,6 +270,35 @@ class Searcher:
             names = tuple(sorted({t.name for t in tags.get(c.clause_id, [])}))
             out.append(Hit(len(out) + 1, score, c, title, kind, names))
         return out
+
+
+def score_fuse(
+    rankings: Sequence[Sequence[tuple[int, float]]],
+    weights: Sequence[float] | None = None,
+) -> list[tuple[int, float]]:
+    """Fuse rankings by a weighted sum of min-max normalised scores (convex combination):
+    ``score(d) = sum_i w_i * (s_i(d) - min_i) / (max_i - min_i)``; a document missing from a
+    ranking gets 0 from it.
+
+    Args:
+        rankings: each a best-first list of ``(id, score)``, higher is better.
+        weights: one weight per ranking (default all equal, summing to 1).
+
+    Returns:
+        ``(id, fused score)`` best first, scores in [0, sum of weights]; ties broken by id.
+    """
+    weights = list(weights or [1.0 / max(1, len(rankings))] * len(rankings))
+    fused: dict[int, float] = {}
+    for ranking, weight in zip(rankings, weights, strict=True):
+        if not ranking:
+            continue
+        scores = [s for _, s in ranking]
+        lo, hi = min(scores), max(scores)
+        span = hi - lo
+        for rid, s in ranking:
+            norm = (s - lo) / span if span > 0 else 1.0
+            fused[rid] = fused.get(rid, 0.0) + weight * norm
+    return sorted(fused.items(), key=lambda x: (-x[1], x[0]))
 
 
 def rrf_fuse(

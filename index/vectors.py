@@ -1,8 +1,9 @@
 """The FAISS vector index over clause vectors, derived from the store and cached on disk.
 
-The index maps clause rowids (the store's integer keys) to vectors. It is exact inner product
-(``IndexFlatIP``; vectors are L2-normalised, so scores are cosine similarities in [-1, 1]), which
-measured p50 10 ms at 100k clauses on 2 cores (DESIGN.md). Filters are applied inside the search
+The index maps clause rowids (the store's integer keys) to vectors. Up to :data:`FLAT_LIMIT`
+clauses it is exact inner product (``IndexFlatIP``; vectors are L2-normalised, so scores are
+cosine similarities in [-1, 1]), which measured p50 10 ms at 100k clauses on 2 cores
+(DESIGN.md); above that HNSW32 (approximate, recall ≈ .96 at 1M). Filters are applied inside the search
 with an ``IDSelectorBatch``, so a filtered query ranks among the allowed clauses only, never
 after a truncated top-k.
 
@@ -14,6 +15,7 @@ it is rebuilt from the vectors in SQLite.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +26,16 @@ from migralex.corpus.store import Store, atomic_write_bytes
 
 INDEX_FILE = "vectors.faiss"
 MANIFEST_FILE = "vectors.json"
+#: Up to this many vectors the index is exact (flat); above it HNSW32 (DESIGN.md: flat p50 10 ms
+#: at 100k on 2 cores; HNSW32 at 1M recall .96, p95 1.9 ms, 1.7 GB).
+FLAT_LIMIT = 100_000
+#: HNSW beam width at query time (faiss default 16 loses recall under filters).
+HNSW_EF_SEARCH = 128
+
+
+def index_type_for(count: int) -> str:
+    """Return the FAISS factory string used for ``count`` vectors: "Flat" or "HNSW32,Flat"."""
+    return "Flat" if count <= FLAT_LIMIT else "HNSW32,Flat"
 
 
 class VectorIndex:
@@ -41,18 +53,20 @@ class VectorIndex:
         self.store = store
         self._index: Any = None
         self._generation = -1
+        self._manifest_type = ""
 
     def _manifest(self) -> dict[str, Any]:
         import faiss
 
         model = self.store.model
+        count = self.store.count_vectors()
         return {
             "model": model[0] if model else None,
             "dimension": model[1] if model else None,
             "generation": self.store.generation,
-            "count": self.store.count_vectors(),
+            "count": count,
             "faiss": faiss.__version__,
-            "type": "IndexIDMap2(IndexFlatIP)",
+            "type": f"IDMap2,{index_type_for(count)}",
         }
 
     def index(self) -> Any:
@@ -85,6 +99,7 @@ class VectorIndex:
             except OSError:
                 pass  # a read-only store still searches, from memory
         self._index, self._generation = cached, gen
+        self._manifest_type = str(manifest["type"])
         return cached
 
     def _build(self) -> Any:
@@ -93,7 +108,8 @@ class VectorIndex:
         ids, mat = self.store.vectors()
         model = self.store.model
         dim = model[1] if model else mat.shape[1]
-        index = faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
+        inner = faiss.index_factory(dim, index_type_for(len(ids)), faiss.METRIC_INNER_PRODUCT)
+        index = faiss.IndexIDMap2(inner)
         if len(ids):
             index.add_with_ids(mat, ids)
         return index
@@ -122,9 +138,13 @@ class VectorIndex:
                 f"query vector has dimension {q.shape[1]}, the store's index {index.d}"
             )
         k = max(1, min(k, index.ntotal if allowed is None else len(allowed)))
-        params = None
-        if allowed is not None:
-            selector = faiss.IDSelectorBatch(allowed.astype(np.int64))
+        selector = None if allowed is None else faiss.IDSelectorBatch(allowed.astype(np.int64))
+        params: Any = None
+        if "HNSW" in self._manifest_type:
+            # Filtered HNSW search walks past rejected ids; a wider beam keeps k results.
+            hnsw_params: Any = getattr(faiss, "SearchParametersHNSW")  # noqa: B009 - untyped stub
+            params = hnsw_params(sel=selector, efSearch=max(HNSW_EF_SEARCH, k))
+        elif selector is not None:
             params = faiss.SearchParameters(sel=selector)  # type: ignore[call-arg]
         scores, ids = index.search(q, k, params=params)
         out = [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
@@ -134,6 +154,14 @@ class VectorIndex:
     def reconstruct(self, rowid: int) -> np.ndarray:
         """Return the stored vector of one clause, float32 ``(dim,)``."""
         return np.asarray(self.index().reconstruct(int(rowid)), dtype=np.float32)
+
+    def reconstruct_many(self, rowids: Sequence[int]) -> np.ndarray:
+        """Return the stored vectors of several clauses, float32 ``(len(rowids), dim)``."""
+        index = self.index()
+        out = np.zeros((len(rowids), index.d), dtype=np.float32)
+        for i, rid in enumerate(rowids):
+            out[i] = index.reconstruct(int(rid))
+        return out
 
 
 def index_files(root: Path) -> list[Path]:

@@ -154,6 +154,8 @@ def _print_hits(hits: list[Any]) -> None:
         c = h.clause
         pages = f"p. {c.page_start}" + (f"-{c.page_end}" if c.page_end != c.page_start else "")
         typer.echo(f"{h.rank:>2}. [{h.score:.3f}] {h.doc_title} — {c.citation} ({pages})")
+        if h.similar_count:
+            typer.echo(f"    {h.similar_count} similar in other agreements")
         if h.tags:
             typer.echo(f"    tags: {', '.join(h.tags)}")
         snippet = " ".join(c.text.split())
@@ -167,13 +169,22 @@ def search(
     store: StoreOpt = None,
     k: Annotated[int, typer.Option("-k", min=1, help="Number of results.")] = 10,
     mode: Annotated[
-        str, typer.Option("--mode", help="semantic (default), hybrid or lexical.")
-    ] = "semantic",
+        str, typer.Option("--mode", help="hybrid (default), semantic or lexical.")
+    ] = "hybrid",
     kind: Annotated[list[str] | None, typer.Option("--kind", help="Document kind.")] = None,
     language: Annotated[list[str] | None, typer.Option("--language", help="Language.")] = None,
     party: Annotated[list[str] | None, typer.Option("--party", help="Party (substring).")] = None,
     tag: Annotated[list[str] | None, typer.Option("--tag", help="Clause tag.")] = None,
-    doc: Annotated[list[str] | None, typer.Option("--doc", help="Document id.")] = None,
+    doc: Annotated[
+        list[str] | None,
+        typer.Option("--doc", help="Document id: search within this agreement."),
+    ] = None,
+    group: Annotated[
+        bool,
+        typer.Option(
+            "--group", help="Fold near-identical clauses of other agreements into one hit."
+        ),
+    ] = False,
     model: ModelOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -192,7 +203,7 @@ def search(
     )
     try:
         st = service.open_store(store)
-        hits = service.searcher(st, model).search(query, k, mode, filters)
+        hits = service.searcher(st, model).search(query, k, mode, filters, group=group)
     except MigralexError as exc:
         raise _fail(exc, str(store or "store")) from exc
     if as_json:

@@ -117,8 +117,11 @@ def test_real_minilm_puts_export_of_benefits_first(
     with Store(tmp_path / "s") as s:
         service.ingest([corpus_file(f) for f in files], s)
         assert s.model == ("minilm", 384)
-        hits = service.searcher(s).search(
-            "pension keeps being paid when the pensioner moves to the other country", k=3
-        )
+        query = "pension keeps being paid when the pensioner moves to the other country"
+        hits = service.searcher(s).search(query, k=3, mode="semantic")
+        hybrid = service.searcher(s).search(query, k=5, mode="hybrid")
     assert hits[0].clause.heading == "Payment of Benefits Abroad"
     assert "export_of_benefits" in hits[0].tags
+    # Hybrid (BM25 weighted .6 over three documents) lets "pension" pull the Old Age Security
+    # articles up; the payment-abroad articles stay in its top 5.
+    assert any("Payment of Benefits" in h.clause.heading for h in hybrid)

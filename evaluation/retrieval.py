@@ -1,0 +1,514 @@
+"""Retrieval benchmark: paraphrased negotiator questions against the clauses of ../shared/corpus.
+
+Data (``evaluation/data/``, no corpus text):
+
+* ``retrieval_queries.json`` — ``qid -> {text, language, topic, split}``: at least 60 questions in
+  English and French, written as negotiators and reviewers ask them, with a fixed dev/test split.
+* ``retrieval_topics.json`` — article topics as heading and text patterns plus hand labels.
+* ``retrieval_qrels.json`` — the topics resolved against the corpus as clause references
+  ``[doc_id, article label as printed]`` (``--build-qrels`` regenerates it from a store). A
+  reference stands for every clause of that document with that label, so the benchmark survives
+  segmenter changes that split or merge paragraphs.
+
+Queries are ``dict[qid, str]`` and qrels ``dict[qid, set[clause_id]]`` (sentence-transformers
+``InformationRetrievalEvaluator`` conventions), computed here in plain code with binary relevance:
+
+* nDCG@10 — gain 1 per relevant clause, discount ``1/log2(rank + 1)``, divided by the ideal DCG.
+* Recall@k — relevant clauses in the top k divided by all relevant clauses of the query (a topic
+  with 60 relevant clauses caps Recall@10 at 10/60; compare modes, not absolute values).
+* MRR@10 — reciprocal rank of the first relevant clause within the top 10, else 0.
+
+Scenarios: ``all`` (every query over the whole store; ``en`` and ``fr`` are its English and
+French questions), ``en->fr`` (English queries restricted to French clauses: cross-lingual), and ``within`` (the query with ``--doc`` restricted to one
+agreement that has an answering article, up to :data:`WITHIN_DOCS` agreements per query; MRR is
+the headline number). Latency is wall time of ``Searcher.search`` per query, warm (each mode runs
+once before timing).
+
+Usage::
+
+    python -m migralex.evaluation.retrieval --store STORE [--corpus ../shared/corpus] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import math
+import re
+import statistics
+import sys
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from migralex.corpus.store import Filters, Store
+
+DATA = Path(__file__).resolve().parent / "data"
+QUERIES_FILE = DATA / "retrieval_queries.json"
+TOPICS_FILE = DATA / "retrieval_topics.json"
+QRELS_FILE = DATA / "retrieval_qrels.json"
+DEFAULT_CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
+MODES = ("lexical", "semantic", "hybrid")
+DEPTH = 100
+WITHIN_DOCS = 6
+TEXT_WINDOW = 400
+
+Ref = tuple[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """One benchmark question."""
+
+    qid: str
+    text: str
+    language: str
+    topic: str
+    split: str
+
+
+def load_queries(path: Path = QUERIES_FILE) -> dict[str, Query]:
+    """Return the benchmark questions by qid (keys starting with ``_`` are comments)."""
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    return {
+        qid: Query(qid, q["text"], q["language"], q["topic"], q["split"])
+        for qid, q in raw.items()
+        if not qid.startswith("_")
+    }
+
+
+def load_topics(path: Path = TOPICS_FILE) -> dict[str, dict[str, Any]]:
+    """Return the topic definitions (heading/text regexes, kinds, hand labels)."""
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    return {k: v for k, v in raw.items() if not k.startswith("_")}
+
+
+def resolve_topics(store: Store, topics: Mapping[str, Mapping[str, Any]]) -> dict[str, set[Ref]]:
+    """Return, per topic, the ``(doc_id, label)`` references of the store's answering articles.
+
+    A clause matches when its heading matches a ``heading`` regex, or, when it has no heading,
+    when the first ``window`` (default :data:`TEXT_WINDOW`) characters of its text match a ``text`` regex; only
+    documents of the topic's ``kinds`` count. ``add``/``drop`` hand labels are applied last.
+    """
+    kinds = {d["doc_id"]: d["kind"] for d in store.document_summaries()}
+    compiled = {
+        name: (
+            [re.compile(p, re.I) for p in t.get("heading", [])],
+            [re.compile(p, re.I) for p in t.get("text", [])],
+            set(t.get("kinds", [])),
+            int(t.get("window", TEXT_WINDOW)),
+        )
+        for name, t in topics.items()
+    }
+    out: dict[str, set[Ref]] = {name: set() for name in topics}
+    for c in store.clauses():
+        heading = c.heading.strip()
+        for name, (heads, texts, allowed, width) in compiled.items():
+            if allowed and kinds.get(c.doc_id) not in allowed:
+                continue
+            if heading:
+                hit = any(p.search(heading) for p in heads)
+            else:
+                window = " ".join(c.text[:width].split())
+                hit = any(p.search(window) for p in texts)
+            if hit:
+                out[name].add((c.doc_id, c.label))
+    for name, t in topics.items():
+        out[name] |= {(d, lab) for d, lab in t.get("add", [])}
+        out[name] -= {(d, lab) for d, lab in t.get("drop", [])}
+    return out
+
+
+def save_qrels(refs: Mapping[str, set[Ref]], path: Path = QRELS_FILE) -> None:
+    """Write topic references as JSON (sorted, one topic per key)."""
+    obj = {
+        "_about": "Generated by `python -m migralex.evaluation.retrieval --build-qrels` from "
+        "retrieval_topics.json over a store of ../shared/corpus: topic -> [doc_id, label].",
+        **{t: sorted([list(r) for r in refs[t]]) for t in sorted(refs)},
+    }
+    path.write_text(json.dumps(obj, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+
+
+def load_topic_refs(path: Path = QRELS_FILE) -> dict[str, set[Ref]]:
+    """Read the topic references written by :func:`save_qrels`."""
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    return {t: {(d, lab) for d, lab in v} for t, v in raw.items() if not t.startswith("_")}
+
+
+def clause_index(store: Store) -> dict[Ref, list[str]]:
+    """Map every ``(doc_id, label)`` of the store to its clause ids."""
+    out: dict[Ref, list[str]] = {}
+    for c in store.clauses():
+        out.setdefault((c.doc_id, c.label), []).append(c.clause_id)
+    return out
+
+
+def build_qrels(
+    queries: Mapping[str, Query],
+    topic_refs: Mapping[str, set[Ref]],
+    index: Mapping[Ref, list[str]],
+    keep: Callable[[str], bool] = lambda _: True,
+) -> dict[str, set[str]]:
+    """Return ``qid -> set of relevant clause ids`` (refs resolved to all their clauses).
+
+    Args:
+        keep: predicate on clause ids (e.g. French clauses only); queries left without any
+            relevant clause are dropped.
+    """
+    out: dict[str, set[str]] = {}
+    for qid, q in queries.items():
+        rel = {
+            cid for ref in topic_refs.get(q.topic, ()) for cid in index.get(ref, ()) if keep(cid)
+        }
+        if rel:
+            out[qid] = rel
+    return out
+
+
+def metrics(run: Mapping[str, Sequence[str]], qrels: Mapping[str, set[str]]) -> dict[str, float]:
+    """Mean nDCG@10, Recall@10, Recall@50 and MRR@10 of a run over the queries in ``qrels``.
+
+    Args:
+        run: ``qid -> ranked clause ids`` (best first).
+        qrels: ``qid -> relevant clause ids``.
+    """
+    sums = {"ndcg@10": 0.0, "recall@10": 0.0, "recall@50": 0.0, "mrr@10": 0.0}
+    for qid, rel in qrels.items():
+        ranked = list(run.get(qid, ()))
+        gains = [1.0 if cid in rel else 0.0 for cid in ranked]
+        dcg = sum(g / math.log2(i + 2) for i, g in enumerate(gains[:10]))
+        ideal = sum(1 / math.log2(i + 2) for i in range(min(10, len(rel))))
+        sums["ndcg@10"] += dcg / ideal
+        sums["recall@10"] += sum(gains[:10]) / len(rel)
+        sums["recall@50"] += sum(gains[:50]) / len(rel)
+        first = next((i for i, g in enumerate(gains[:10]) if g), None)
+        sums["mrr@10"] += 0.0 if first is None else 1.0 / (first + 1)
+    n = max(1, len(qrels))
+    return {k: round(v / n, 4) for k, v in sums.items()}
+
+
+def percentile(values: Sequence[float], p: float) -> float:
+    """The ``p``-th percentile (nearest rank) of ``values``; 0 when empty."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, math.ceil(p / 100 * len(ordered)) - 1))]
+
+
+def run_mode(
+    search: Callable[[str, int, str, Filters], list[Any]],
+    queries: Mapping[str, str],
+    mode: str,
+    filters: Filters | Mapping[str, Filters] | None = None,
+    depth: int = DEPTH,
+) -> tuple[dict[str, list[str]], list[float]]:
+    """Run every query in one mode; return the run and the per-query latencies (ms)."""
+    run: dict[str, list[str]] = {}
+    times: list[float] = []
+    for qid, text in queries.items():
+        f = filters.get(qid, Filters()) if isinstance(filters, Mapping) else filters or Filters()
+        t0 = time.perf_counter()
+        hits = search(text, depth, mode, f)
+        times.append((time.perf_counter() - t0) * 1000)
+        run[qid] = [h.clause.clause_id for h in hits]
+    return run, times
+
+
+def _pick(items: Iterable[str], key: str, n: int) -> list[str]:
+    return sorted(items, key=lambda d: hashlib.sha256(f"{key}:{d}".encode()).hexdigest())[:n]
+
+
+def evaluate(
+    store: Store,
+    search: Callable[[str, int, str, Filters], list[Any]],
+    queries: Mapping[str, Query],
+    topic_refs: Mapping[str, set[Ref]],
+    modes: Sequence[str] = MODES,
+    within: bool = True,
+) -> dict[str, Any]:
+    """Run the benchmark; return ``{split: {scenario: {mode: metrics}}}`` plus latency.
+
+    Args:
+        search: ``(query, k, mode, filters) -> hits`` (``Searcher.search``).
+    """
+    index = clause_index(store)
+    lang = {c.clause_id: c.language for c in store.clauses()}
+    doc_of = {cid: ref[0] for ref, cids in index.items() for cid in cids}
+    out: dict[str, Any] = {"splits": {}, "latency_ms": {}}
+    all_times: dict[str, list[float]] = {m: [] for m in modes}
+    for mode in modes:  # warm-up: model load, FAISS and lexical caches
+        search("warm up", 10, mode, Filters())
+    for split in ("dev", "test"):
+        qs = {qid: q for qid, q in queries.items() if q.split == split}
+        texts = {qid: q.text for qid, q in qs.items()}
+        scen: dict[str, Any] = {}
+        qrels = build_qrels(qs, topic_refs, index)
+        en = {qid: q for qid, q in qs.items() if q.language == "en"}
+        qrels_fr = build_qrels(en, topic_refs, index, keep=lambda c: lang.get(c) == "fr")
+        within_q: dict[str, str] = {}
+        within_f: dict[str, Filters] = {}
+        within_rel: dict[str, set[str]] = {}
+        for qid, rel in qrels.items():
+            for doc in _pick({doc_of[c] for c in rel}, qid, WITHIN_DOCS):
+                key = f"{qid}@{doc}"
+                within_q[key] = texts[qid]
+                within_f[key] = Filters(doc_ids=(doc,))
+                within_rel[key] = {c for c in rel if doc_of[c] == doc}
+        for mode in modes:
+            run, times = run_mode(search, {q: texts[q] for q in qrels}, mode)
+            all_times[mode] += times
+            scen.setdefault("all", {})[mode] = metrics(run, qrels)
+            for code in ("en", "fr"):
+                sub = {q: rel for q, rel in qrels.items() if qs[q].language == code}
+                scen.setdefault(code, {})[mode] = metrics(run, sub)
+            fr_texts = {q: texts[q] for q in qrels_fr}
+            run_fr, _ = run_mode(search, fr_texts, mode, Filters(languages=("fr",)))
+            scen.setdefault("en->fr", {})[mode] = metrics(run_fr, qrels_fr)
+            if within:
+                run_w, _ = run_mode(search, within_q, mode, within_f, depth=10)
+                scen.setdefault("within", {})[mode] = metrics(run_w, within_rel)
+        scen["queries"] = {
+            "all": len(qrels),
+            "en->fr": len(qrels_fr),
+            "within": len(within_rel),
+            "fr": sum(1 for q in qrels if qs[q].language == "fr"),
+        }
+        out["splits"][split] = scen
+    for mode, times in all_times.items():
+        out["latency_ms"][mode] = {
+            "p50": round(statistics.median(times), 1) if times else 0.0,
+            "p95": round(percentile(times, 95), 1),
+        }
+    return out
+
+
+def scale_benchmark(
+    sizes: Sequence[int] = (10_000, 100_000, 1_000_000),
+    dim: int = 384,
+    queries: int = 200,
+    seed: int = 0,
+) -> list[dict[str, Any]]:
+    """Vector-search latency on synthetic L2-normalised vectors, warm, 1 FAISS thread.
+
+    Each size uses the index type :func:`migralex.index.vectors.index_type_for` picks (the store's
+    own policy), wrapped in ``IndexIDMap2``, searched for the top 100 with and without a filter
+    that keeps 10 % of the ids (an ``IDSelectorBatch``, as the store does). Recall@10 of an
+    approximate index is measured against exact search on the same vectors.
+
+    Returns:
+        One row per size: ``{n, type, build_s, p50_ms, p95_ms, filtered_p95_ms, recall@10}``.
+    """
+    import faiss
+    import numpy as np
+
+    from migralex.index.vectors import HNSW_EF_SEARCH, index_type_for
+
+    faiss.omp_set_num_threads(1)
+    rng = np.random.default_rng(seed)
+    rows = []
+    for n in sizes:
+        # Clustered like real clause embeddings (model wording repeats across agreements):
+        # n / 50 topic centres, each clause a centre plus noise.
+        centres = rng.standard_normal((max(1, n // 50), dim), dtype=np.float32)
+        base = centres[rng.integers(0, len(centres), n)]
+        base += 0.7 * rng.standard_normal((n, dim), dtype=np.float32)
+        base /= np.linalg.norm(base, axis=1, keepdims=True)
+        q = base[rng.choice(n, queries, replace=False)] + 0.5 * rng.standard_normal(
+            (queries, dim), dtype=np.float32
+        ) / math.sqrt(dim)
+        q /= np.linalg.norm(q, axis=1, keepdims=True)
+        kind = index_type_for(n)
+        t0 = time.perf_counter()
+        faiss.omp_set_num_threads(2)  # build on every core, search on one
+        index = faiss.IndexIDMap2(faiss.index_factory(dim, kind, faiss.METRIC_INNER_PRODUCT))
+        index.add_with_ids(base, np.arange(n, dtype=np.int64))
+        faiss.omp_set_num_threads(1)
+        build = time.perf_counter() - t0
+        allowed = np.sort(rng.choice(n, n // 10, replace=False)).astype(np.int64)
+        selector = faiss.IDSelectorBatch(allowed)
+        if kind == "Flat":
+            plain: Any = None
+            params: Any = faiss.SearchParameters(sel=selector)  # type: ignore[call-arg]
+        else:  # as VectorIndex.search does
+            hnsw_params: Any = getattr(faiss, "SearchParametersHNSW")  # noqa: B009
+            plain = hnsw_params(efSearch=HNSW_EF_SEARCH)
+            params = hnsw_params(sel=selector, efSearch=HNSW_EF_SEARCH)
+        times, ftimes, found = [], [], []
+        for i in range(queries):
+            t0 = time.perf_counter()
+            _, ids = index.search(q[i : i + 1], 100, params=plain)
+            times.append((time.perf_counter() - t0) * 1000)
+            t0 = time.perf_counter()
+            index.search(q[i : i + 1], 100, params=params)
+            ftimes.append((time.perf_counter() - t0) * 1000)
+            found.append(ids[0][:10])
+        recall = 1.0
+        if kind != "Flat":
+            flat = faiss.IndexFlatIP(dim)
+            flat.add(base)
+            _, truth = flat.search(q, 10)
+            recall = float(
+                np.mean([len(set(t) & set(f)) / 10 for t, f in zip(truth, found, strict=True)])
+            )
+        rows.append(
+            {
+                "n": n,
+                "type": f"IDMap2,{kind}",
+                "build_s": round(build, 1),
+                "p50_ms": round(statistics.median(times), 2),
+                "p95_ms": round(percentile(times, 95), 2),
+                "filtered_p95_ms": round(percentile(ftimes, 95), 2),
+                "recall@10": round(recall, 3),
+            }
+        )
+        del base, index
+    return rows
+
+
+#: Fusion settings tried by :func:`tune_fusion`: (fusion, semantic weight, lexical weight).
+FUSION_GRID: tuple[tuple[str, float, float], ...] = (
+    *(("scores", round(1 - a, 2), a) for a in (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)),
+    *(("rrf", 1.0, w) for w in (0.25, 0.5, 0.75, 1.0, 1.5, 2.0)),
+)
+
+
+def tune_fusion(
+    store: Store, searcher: Any, queries: Mapping[str, Query], topic_refs: Mapping[str, set[Ref]]
+) -> list[dict[str, Any]]:
+    """Score every :data:`FUSION_GRID` setting on dev and test (nDCG@10, all queries).
+
+    The two rankings of each query are computed once (top ``CANDIDATES``, as in hybrid search) and fused
+    offline with :func:`migralex.index.search.score_fuse` / ``rrf_fuse``. Pick on dev; test is
+    reported for the check.
+
+    Returns:
+        Rows ``{fusion, weights, dev, test}``, best dev first.
+    """
+    from migralex.index.search import CANDIDATES, rrf_fuse, score_fuse
+
+    index = clause_index(store)
+    cid = {r: c.clause_id for r, c in store.clauses_by_rowid(list(_all_rowids(store))).items()}
+    cached: dict[str, tuple[dict[str, set[str]], dict[str, Any], dict[str, Any]]] = {}
+    for split in ("dev", "test"):
+        qs = {qid: q for qid, q in queries.items() if q.split == split}
+        qrels = build_qrels(qs, topic_refs, index)
+        sem = {q: searcher.semantic_ranking(qs[q].text, CANDIDATES, Filters()) for q in qrels}
+        lex = {q: searcher.lexical_ranking(qs[q].text, CANDIDATES, Filters()) for q in qrels}
+        cached[split] = (qrels, sem, lex)
+    rows = []
+    for fusion, ws, wl in FUSION_GRID:
+        row: dict[str, Any] = {"fusion": fusion, "weights": [ws, wl]}
+        for split, (qrels, sem, lex) in cached.items():
+            run = {}
+            for q in qrels:
+                pair = [sem[q], lex[q]]
+                fused = (
+                    score_fuse(pair, (ws, wl))
+                    if fusion == "scores"
+                    else rrf_fuse(pair, 60, (ws, wl))
+                )
+                run[q] = [cid[r] for r, _ in fused[:DEPTH]]
+            row[split] = metrics(run, qrels)["ndcg@10"]
+        rows.append(row)
+    return sorted(rows, key=lambda r: -r["dev"])
+
+
+def _all_rowids(store: Store) -> list[int]:
+    rowids = store.filter_rowids(Filters(exclude_doc_ids=("\x00",)))
+    return [] if rowids is None else [int(r) for r in rowids]
+
+
+def format_table(result: Mapping[str, Any]) -> str:
+    """Render the result as a plain-text table."""
+    lines = [
+        f"{'split':5} {'scenario':8} {'mode':9} {'nDCG@10':>8} {'R@10':>6} {'R@50':>6} {'MRR':>6}"
+    ]
+    for split, scen in result["splits"].items():
+        for name, by_mode in scen.items():
+            if name == "queries":
+                continue
+            for mode, m in by_mode.items():
+                lines.append(
+                    f"{split:5} {name:8} {mode:9} {m['ndcg@10']:8.3f} {m['recall@10']:6.3f} "
+                    f"{m['recall@50']:6.3f} {m['mrr@10']:6.3f}"
+                )
+        lines.append(f"{split:5} queries  {scen['queries']}")
+    for mode, t in result["latency_ms"].items():
+        lines.append(f"latency {mode:9} p50 {t['p50']:.1f} ms  p95 {t['p95']:.1f} ms")
+    for row in result.get("fusion_grid", []):
+        lines.append(
+            f"fusion {row['fusion']:6} weights {row['weights']} dev {row['dev']:.3f} "
+            f"test {row['test']:.3f}"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command line: see the module docstring."""
+    parser = argparse.ArgumentParser(prog="python -m migralex.evaluation.retrieval")
+    parser.add_argument("--store", type=Path, help="store built from the corpus")
+    parser.add_argument(
+        "--corpus",
+        type=Path,
+        default=DEFAULT_CORPUS,
+        help="corpus folder; ingested into an empty --store first",
+    )
+    parser.add_argument("--model", help="embedding model for a new store")
+    parser.add_argument("--mode", action="append", choices=MODES, help="modes (default: all)")
+    parser.add_argument("--no-within", action="store_true", help="skip the --doc scenario")
+    parser.add_argument(
+        "--build-qrels", action="store_true", help="regenerate retrieval_qrels.json from --store"
+    )
+    parser.add_argument(
+        "--scale",
+        type=int,
+        nargs="*",
+        metavar="N",
+        help="only the synthetic vector-search latency at these sizes (default 10k 100k 1M)",
+    )
+    parser.add_argument(
+        "--tune", action="store_true", help="also score the fusion grid on dev and test"
+    )
+    parser.add_argument("--json", action="store_true", help="print JSON")
+    args = parser.parse_args(argv)
+    if args.scale is not None:
+        rows = scale_benchmark(args.scale or (10_000, 100_000, 1_000_000))
+        print(json.dumps(rows, indent=1) if args.json else "\n".join(map(str, rows)))
+        return 0
+
+    from migralex.ui import service
+
+    if args.store is None:
+        parser.error("--store is required (except with --scale)")
+    with Store(args.store) as store:
+        if not store.count_vectors():
+            if not args.corpus.is_dir():
+                parser.error(f"{args.store} is empty and corpus {args.corpus} does not exist")
+            service.ingest([args.corpus], store, model=args.model)
+        if args.build_qrels:
+            save_qrels(resolve_topics(store, load_topics()))
+        searcher = service.searcher(store)
+        result = evaluate(
+            store,
+            searcher.search,
+            load_queries(),
+            load_topic_refs(),
+            modes=tuple(args.mode or MODES),
+            within=not args.no_within,
+        )
+        result["model"] = store.model[0] if store.model else None
+        result["clauses"] = store.stats()["clauses"]
+        if args.tune:
+            result["fusion_grid"] = tune_fusion(store, searcher, load_queries(), load_topic_refs())
+    if args.json:
+        print(json.dumps(result, indent=1))
+    else:
+        print(format_table(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
