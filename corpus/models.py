@@ -226,8 +226,9 @@ class Hit:
 
     Attributes:
         rank: 1-based rank.
-        score: higher is better; cosine similarity in [-1, 1] for semantic mode,
-            negated FTS5 bm25 (>= 0) for lexical, reciprocal-rank-fusion sum for hybrid.
+        score: higher is better; cosine similarity in [-1, 1] for semantic mode, BM25 (>= 0)
+            for lexical, for hybrid the fused score (min-max score fusion in [0, 1] or an RRF
+            sum, per model) plus the intent boost (``migralex.index.intent``).
         clause: the clause.
         doc_title: title of its document.
         kind: kind of its document.

@@ -20,10 +20,13 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
+import numpy as np
+
 from migralex.corpus.errors import ValidationError
 from migralex.corpus.models import Hit
 from migralex.corpus.store import Filters, Store
 from migralex.index.embedders import Embedder
+from migralex.index.intent import INTENT_BOOST, INTENT_THRESHOLD, TagIntent
 from migralex.index.lexical import LexicalIndex
 from migralex.index.vectors import VectorIndex
 
@@ -94,6 +97,8 @@ class Searcher:
         weights: (semantic, lexical) fusion weights (default: as ``fusion``).
         rrf_k: the RRF constant.
         expansion: expand lexical queries with ILO vocabulary.
+        intent_boost: added in hybrid mode to candidates carrying the query's intent tag
+            (:mod:`migralex.index.intent`); 0 turns it off.
     """
 
     store: Store
@@ -103,7 +108,9 @@ class Searcher:
     weights: tuple[float, float] | None = None
     rrf_k: int = RRF_K
     expansion: bool = True
+    intent_boost: float = INTENT_BOOST
     _vectors: VectorIndex | None = field(default=None, init=False, repr=False)
+    _intent: TagIntent | None = field(default=None, init=False, repr=False)
     _lexical_index: LexicalIndex | None = field(default=None, init=False, repr=False)
 
     @property
@@ -113,11 +120,32 @@ class Searcher:
             self._vectors = VectorIndex(self.store, self.threads)
         return self._vectors
 
-    def semantic_ranking(self, query: str, k: int, filters: Filters) -> list[tuple[int, float]]:
-        """The ``k`` nearest clauses by cosine similarity: ``(rowid, score)`` best first."""
-        emb = self.embedder()
-        vec = emb.embed_queries([query])[0]
+    def semantic_ranking(
+        self, query: str, k: int, filters: Filters, vector: np.ndarray | None = None
+    ) -> list[tuple[int, float]]:
+        """The ``k`` nearest clauses by cosine similarity: ``(rowid, score)`` best first.
+
+        Args:
+            vector: the query's embedding when already computed.
+        """
+        vec = self.embedder().embed_queries([query])[0] if vector is None else vector
         return self.vectors.search(vec, k, self.store.filter_rowids(filters))
+
+    def intent_boosted(
+        self, ranked: Sequence[tuple[int, float]], vector: np.ndarray
+    ) -> list[tuple[int, float]]:
+        """Add :attr:`intent_boost` to candidates tagged with the query's intent tag, if the
+        intent is clear (cosine >= :data:`~migralex.index.intent.INTENT_THRESHOLD`); re-sort."""
+        if not self.intent_boost or not ranked:
+            return list(ranked)
+        if self._intent is None:
+            self._intent = TagIntent.build(self.embedder())
+        tag, sim = self._intent.intent(vector)
+        if sim < INTENT_THRESHOLD:
+            return list(ranked)
+        tagged = self.store.rowids_with_tag(tag, [r for r, _ in ranked])
+        boosted = [(r, s + self.intent_boost * (r in tagged)) for r, s in ranked]
+        return sorted(boosted, key=lambda x: (-x[1], x[0]))
 
     def fusion_setting(self) -> tuple[str, tuple[float, float]]:
         """The hybrid fusion in force: the explicit ``fusion``/``weights``, else :data:`FUSION`
@@ -179,8 +207,9 @@ class Searcher:
         elif mode == "lexical":
             ranked = self.lexical_ranking(query, depth, filters)
         else:
+            vector = self.embedder().embed_queries([query])[0]
             pair = [
-                self.semantic_ranking(query, max(depth, CANDIDATES), filters),
+                self.semantic_ranking(query, max(depth, CANDIDATES), filters, vector),
                 self.lexical_ranking(query, max(depth, CANDIDATES), filters),
             ]
             method, weights = self.fusion_setting()
@@ -188,6 +217,7 @@ class Searcher:
                 ranked = rrf_fuse(pair, k=self.rrf_k, weights=weights)
             else:
                 ranked = score_fuse(pair, weights=weights)
+            ranked = self.intent_boosted(ranked[: max(depth, CANDIDATES)], vector)
         if not group:
             return self.hits(ranked[:k])
         return self._grouped_hits(ranked, self._group(ranked), k)

@@ -125,3 +125,44 @@ def test_real_minilm_puts_export_of_benefits_first(
     # Hybrid (BM25 weighted .6 over three documents) lets "pension" pull the Old Age Security
     # articles up; the payment-abroad articles stay in its top 5.
     assert any("Payment of Benefits" in h.clause.heading for h in hybrid)
+
+
+def test_tag_intent_recognises_a_checklist_cue() -> None:
+    from migralex.index.intent import TagIntent
+    from migralex.nlp.checklist import load_checklist
+
+    emb = HashEmbedder()
+    intent = TagIntent.build(emb)
+    item = next(i for i in load_checklist("ssa").items if i.id == "ssa.export_of_benefits")
+    tag, sim = intent.intent(emb.embed_queries([item.cues[0]])[0])
+    assert tag == "export_of_benefits" and sim == pytest.approx(1.0, abs=1e-5)
+
+
+def test_intent_boost_lifts_clauses_with_the_intent_tag(store: Store) -> None:
+    from migralex.index.intent import TagIntent
+    from migralex.nlp.checklist import load_checklist
+
+    searcher = service.searcher(store)
+    tagged = next(
+        iter(
+            store.rowids_with_tag(
+                "export_of_benefits", store.filter_rowids(Filters(kinds=("ssa",)))
+            )
+        )
+    )
+    other = next(
+        r
+        for r in store.filter_rowids(Filters(kinds=("ssa",)))
+        if r != tagged and r not in store.rowids_with_tag("export_of_benefits", [r])
+    )
+    emb = searcher.embedder()
+    item = next(i for i in load_checklist("ssa").items if i.id == "ssa.export_of_benefits")
+    vector = emb.embed_queries([item.cues[0]])[0]
+    searcher._intent = TagIntent.build(emb)
+    boosted = searcher.intent_boosted([(other, 0.5), (tagged, 0.4)], vector)
+    assert [r for r, _ in boosted] == [tagged, other]
+    searcher.intent_boost = 0.0
+    assert [r for r, _ in searcher.intent_boosted([(other, 0.5), (tagged, 0.4)], vector)] == [
+        other,
+        tagged,
+    ]
