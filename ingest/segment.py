@@ -67,10 +67,11 @@ _ANNEX = re.compile(
     r"schedule|bijlage|protocol|protocole|protocolo|"
     r"administrative\s+(?:arrangement|agreement)|arrangement\s+administratif|"
     r"acuerdo\s+administrativo|accord\s+administratif|accord\s+compl[ée]mentaire|"
-    r"supplementary\s+agreement)))"
+    r"supplementary\s+agreement)(?:\s+(?:final|additionnel|adicional))?)\b)"
     r"(?P<num>\s+(?:\d+|[IVXLC]+|[A-Z])\b)?(?P<rest>.*)$",
     re.DOTALL,
 )
+_ITEM = re.compile(r"^\((?:[a-z]|[ivx]+)\)")
 _SECTION = re.compile(r"^(?P<num>\d{1,4}(?:\.\d{1,3})?)(?=\s|$|\()\s*(?P<rest>.*)$", re.DOTALL)
 _PARA = re.compile(r"^(?:\((?P<a>\d{1,3})\)|(?P<b>\d{1,3})(?:\.(?!\d)|\)|(?=\s)))\s*\S")
 _CONNECTORS = frozenset(
@@ -145,8 +146,10 @@ class _State:
         self.divisions, self.group, self.last_article = [], "", None
 
     def leave_container(self) -> None:
-        self.container = self.container_heading = self.group = ""
-        self.divisions, self.last_article = [], self.before_container
+        # divisions seen since the annex began ("PART XII" after "SCHEDULE TO PART XI") belong
+        # to the main text that resumes
+        self.container = self.container_heading = ""
+        self.last_article = self.before_container
 
 
 def _norm_num(num: str) -> int | None:
@@ -234,6 +237,8 @@ class _Segmenter:
             return False
         if self.has_hints:
             return False  # paragraphs are whole blocks in hinted formats
+        if " | " in prev or prev.endswith("|"):
+            return False  # a table row ends where it ends
         return not _SENTENCE_END.search(prev) and not _title_like(prev)
 
     def article_at(self, i: int) -> tuple[str, str, int | None] | None:
@@ -347,7 +352,8 @@ class _Segmenter:
         ):
             t = self.texts[j]
             nxt = self.texts[j + 1] if j + 1 < n else ""
-            if _title_like(t) and (not nxt or not nxt[0].islower()):
+            # a heading is followed by body text, not by the items "(a)", "(i)" of a sentence
+            if _title_like(t) and (not nxt or not nxt[0].islower()) and not _ITEM.match(nxt):
                 heading = t
                 j += 1
                 while j < n and self._is_heading_continuation(heading, j):
