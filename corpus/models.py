@@ -181,6 +181,19 @@ class Clause:
                 f"{self.clause_id}: bad pages {self.page_start}..{self.page_end} (1-based)"
             )
 
+    def to_json(self) -> dict[str, Any]:
+        """Return the clause fields shared by the DESIGN.md ``tag`` and ``search`` objects."""
+        return {
+            "clause_id": self.clause_id,
+            "label": self.label,
+            "heading": self.heading,
+            "path": list(self.path),
+            "context": list(self.context),
+            "text": self.text,
+            "page_start": self.page_start,
+            "page_end": self.page_end,
+        }
+
     @property
     def citation(self) -> str:
         """Human citation: label, heading in parentheses, e.g. "Article 5 (Export of Benefits)"."""
@@ -255,15 +268,8 @@ class Hit:
             "doc_title": self.doc_title,
             "kind": self.kind,
             "language": c.language,
-            "clause_id": c.clause_id,
-            "label": c.label,
-            "heading": c.heading,
-            "path": list(c.path),
-            "context": list(c.context),
-            "text": c.text,
+            **c.to_json(),
             "tags": list(self.tags),
-            "page_start": c.page_start,
-            "page_end": c.page_end,
             "similar_count": self.similar_count,
         }
 

@@ -104,6 +104,26 @@ class TextBuilder:
         return ParsedText(text, tuple(self.blocks), starts, clean_line(title), ocr_pages, paged)
 
 
+def read_text_file(path: Path) -> str:
+    """Read a text-based file (HTML, Markdown, plain text) as UTF-8, else Windows-1252.
+
+    Raises:
+        ReadError: unreadable, binary (NUL bytes), or in neither encoding.
+    """
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ReadError(path, f"cannot read file ({exc.strerror or exc})") from exc
+    if b"\x00" in data[:4096]:
+        raise ReadError(path, "binary data, not text")
+    for enc in ("utf-8-sig", "cp1252"):
+        try:
+            return data.decode(enc)
+        except UnicodeDecodeError:
+            continue
+    raise ReadError(path, "neither UTF-8 nor Windows-1252 text")
+
+
 class Reader(Protocol):
     """Reads one file format."""
 

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from migralex.corpus.errors import ReadError
-from migralex.ingest.base import ParsedText, TextBuilder, register
+from migralex.ingest.base import ParsedText, TextBuilder, read_text_file, register
 
 BLOCK_TAGS = frozenset(
     "address article aside blockquote caption dd div dl dt figcaption figure footer form h1 h2 h3 "
@@ -17,15 +16,6 @@ BLOCK_TAGS = frozenset(
 )
 SKIP_TAGS = frozenset("script style noscript template nav head".split())
 _HEADINGS = {f"h{i}": i for i in range(1, 7)}
-
-
-def _decode(data: bytes, path: Path) -> str:
-    for enc in ("utf-8", "cp1252"):
-        try:
-            return data.decode(enc)
-        except UnicodeDecodeError:
-            continue
-    raise ReadError(path, "HTML is neither UTF-8 nor Windows-1252 text")
 
 
 @register(".html", ".htm", ".xhtml")
@@ -41,13 +31,7 @@ def read_html(path: Path) -> ParsedText:
     """
     from bs4 import BeautifulSoup, NavigableString, Tag
 
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise ReadError(path, f"cannot read file ({exc.strerror or exc})") from exc
-    if b"\x00" in data[:4096]:
-        raise ReadError(path, "binary data, not HTML")
-    soup = BeautifulSoup(_decode(data, path), "lxml")
+    soup = BeautifulSoup(read_text_file(path), "lxml")
     builder = TextBuilder()
     title = soup.title.get_text(" ", strip=True) if soup.title else ""
     first_h1 = ""

@@ -10,25 +10,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from migralex.corpus.errors import ReadError
-from migralex.ingest.base import ParsedText, TextBuilder, register
+from migralex.ingest.base import ParsedText, TextBuilder, read_text_file, register
 
 _ATX_NO_SPACE = re.compile(r"^( {0,3}#{1,6})(?=[^#\s])", re.MULTILINE)
-
-
-def _read_text(path: Path) -> str:
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise ReadError(path, f"cannot read file ({exc.strerror or exc})") from exc
-    if b"\x00" in data[:4096]:
-        raise ReadError(path, "binary data, not text")
-    for enc in ("utf-8-sig", "cp1252"):
-        try:
-            return data.decode(enc)
-        except UnicodeDecodeError:
-            continue
-    raise ReadError(path, "neither UTF-8 nor Windows-1252 text")
 
 
 def _inline_text(token: object) -> str:
@@ -57,7 +41,7 @@ def read_markdown(path: Path) -> ParsedText:
 
     md = MarkdownIt("commonmark").enable("table")
     # Treaty-database exports write "###Annex" without the space CommonMark requires.
-    source = _ATX_NO_SPACE.sub(r"\1 ", _read_text(path))
+    source = _ATX_NO_SPACE.sub(r"\1 ", read_text_file(path))
     tokens = md.parse(source)
     builder = TextBuilder()
     title = ""
@@ -100,7 +84,7 @@ def read_text(path: Path) -> ParsedText:
         ReadError: unreadable or binary file.
     """
     builder = TextBuilder()
-    pages = _read_text(path).split("\f")
+    pages = read_text_file(path).split("\f")
     for i, page in enumerate(pages):
         if i:
             builder.new_page()

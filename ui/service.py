@@ -149,14 +149,7 @@ class TaggedDocument:
             "pages": d.pages,
             "clauses": [
                 {
-                    "clause_id": c.clause_id,
-                    "label": c.label,
-                    "heading": c.heading,
-                    "path": list(c.path),
-                    "context": list(c.context),
-                    "text": c.text,
-                    "page_start": c.page_start,
-                    "page_end": c.page_end,
+                    **c.to_json(),
                     "tags": [
                         {
                             "name": t.name,
