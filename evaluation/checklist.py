@@ -24,7 +24,12 @@ item, for items expected and found present). Documents are split by a sha256 of 
 Usage::
 
     python -m migralex.evaluation.checklist --corpus ../shared/corpus [--store STORE]
-        [--model minilm] [--json OUT.json] [--calibrate]
+        [--model minilm] [--json OUT.json] [--calibrate] [--limit N] [--kinds ssa,bla]
+        [--cache DRAFTS.pkl]
+
+``--calibrate`` reports every split with the thresholds it chose (not the defaults); ``--cache``
+keeps the drafts (reading, segmenting, tagging, embedding: minutes) so that engine changes can be
+re-measured in seconds (delete the file when the corpus, reader or tagger change).
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ import argparse
 import hashlib
 import itertools
 import json
+import pickle
 import re
 import sys
 import tempfile
@@ -481,16 +487,19 @@ def _objective(tallies: dict[tuple[str, str, str], Tally]) -> float:
 def calibrate(drafts: Sequence[Draft], emb: CachedEmbedder) -> tuple[Thresholds, float]:
     """Grid search of the engine thresholds on the dev split; return the best and its score."""
     best: tuple[float, Thresholds] | None = None
+    drafts = [d for d in drafts if d.checklist == "ssa" and d.split == "dev"]
     grid = itertools.product(
-        (0.7, 0.75),
-        (0.55, 0.6, 0.65),
-        (0.45, 0.55, 0.65),
-        (0.3,),
+        (0.7, 0.75, 0.8),
+        (0.6, 0.65, 0.7),
+        (0.55, 0.65),
+        (0.45,),
+        (0.0, -0.03, -0.06),
+        (200, 300),
     )
-    for present, partial, support, floor in grid:
+    for present, partial, support, floor, margin, lead in grid:
         if partial > present or floor > support:
             continue
-        th = Thresholds(present, partial, support, floor)
+        th = Thresholds(present, partial, support, floor, margin, lead)
         value = _objective(evaluate(drafts, emb, th, split="dev"))
         if best is None or value > best[0] + 1e-9:
             best = (value, th)
@@ -521,6 +530,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--limit", type=int, default=None, help="first N documents per kind and language"
     )
     parser.add_argument("--errors", type=int, default=40, help="errors to print")
+    parser.add_argument(
+        "--kinds", default="ssa,bla", help="document kinds to draft, comma-separated"
+    )
+    parser.add_argument(
+        "--cache",
+        type=Path,
+        default=None,
+        help="pickle of the drafts: read when it exists, else written (engine-only reruns)",
+    )
     args = parser.parse_args(argv)
     if not (args.corpus / "manifest.csv").is_file():
         parser.error(f"{args.corpus}: no manifest.csv")
@@ -540,8 +558,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     def log(msg: str) -> None:
         print(msg, file=sys.stderr, flush=True)
 
-    with tempfile.TemporaryDirectory(prefix="migralex-checklist-") as tmp:
-        drafts = build_drafts(args.corpus, emb, Path(tmp), log=log, limit=args.limit)
+    kinds = tuple(k.strip() for k in args.kinds.split(",") if k.strip())
+    if args.cache is not None and args.cache.is_file():
+        with args.cache.open("rb") as fh:
+            drafts = pickle.load(fh)  # noqa: S301 - our own cache file
+    else:
+        with tempfile.TemporaryDirectory(prefix="migralex-checklist-") as tmp:
+            drafts = build_drafts(
+                args.corpus, emb, Path(tmp), kinds=kinds, log=log, limit=args.limit
+            )
+        if args.cache is not None:
+            with args.cache.open("wb") as fh:
+                pickle.dump(drafts, fh)
     log(f"{len(drafts)} drafts in {time.perf_counter() - t0:.0f} s")
 
     calibration: dict[str, Any] | None = None
@@ -549,9 +577,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         th, value = calibrate(drafts, emb)
         calibration = {"model": model, "best": th.__repr__(), "dev_objective": round(value, 4)}
         log(f"calibrated on dev: {th} (objective {value:.4f})")
-    tallies = evaluate(drafts, emb, keep_errors=True)
+    else:
+        th = Thresholds()
+    tallies = evaluate(drafts, emb, th, keep_errors=True)
     rows = {"/".join(k): t.metrics() for k, t in tallies.items()}
-    print(f"model {model}; {len(drafts)} drafts; thresholds {Thresholds()}")
+    print(f"model {model}; {len(drafts)} drafts; thresholds {th}")
     print(_table(rows))
     errors = [e for t in tallies.values() for e in t.errors]
     for e in errors[: args.errors]:
@@ -559,7 +589,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.json:
         report = {
             "model": model,
-            "thresholds": Thresholds().__repr__(),
+            "thresholds": th.__repr__(),
             "targets": _TARGETS,
             "drafts": len(drafts),
             "results": rows,
