@@ -254,6 +254,9 @@ class ChecklistItem:
         cues: 3-6 exemplar sentences (English/French) for semantic similarity.
         partial: the rules that make a found provision only partial.
         present_when: what counts as present, for the user.
+        nested: the provision is often a paragraph inside an article on another topic
+            (confidentiality inside "Exchange of Information and Mutual Assistance"); its tag
+            there is weak evidence (partial) instead of a passing mention.
     """
 
     id: str
@@ -265,6 +268,7 @@ class ChecklistItem:
     cues: tuple[str, ...]
     partial: tuple[PartialRule, ...]
     present_when: str
+    nested: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -428,10 +432,12 @@ def _fail(source: str, where: str, message: str) -> ValidationError:
     return ValidationError(f"{source}: {where}: {message}")
 
 
-def _check_keys(data: Any, keys: tuple[str, ...], source: str, where: str) -> dict[str, Any]:
+def _check_keys(
+    data: Any, keys: tuple[str, ...], source: str, where: str, optional: tuple[str, ...] = ()
+) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise _fail(source, where, f"expected a mapping with keys {', '.join(keys)}")
-    unknown = sorted(set(map(str, data)) - set(keys))
+    unknown = sorted(set(map(str, data)) - set(keys) - set(optional))
     if unknown:
         raise _fail(
             source, where, f"unknown key(s) {', '.join(unknown)}; valid keys: {', '.join(keys)}"
@@ -460,7 +466,10 @@ def _parse_item(data: Any, source: str, index: int) -> ChecklistItem:
     where = f"item {index + 1}"
     if isinstance(data, dict) and isinstance(data.get("id"), str):
         where = f"item {data['id']!r}"
-    data = _check_keys(data, _ITEM_KEYS, source, where)
+    data = _check_keys(data, _ITEM_KEYS, source, where, optional=("nested",))
+    nested = data.get("nested", False)
+    if not isinstance(nested, bool):
+        raise _fail(source, where, "nested must be true or false")
     item_id = _text(data["id"], source, where, "id")
     if not _ITEM_ID.match(item_id):
         raise _fail(
@@ -509,6 +518,7 @@ def _parse_item(data: Any, source: str, index: int) -> ChecklistItem:
         cues=cues,
         partial=tuple(partial),
         present_when=_text(data["present_when"], source, where, "present_when"),
+        nested=nested,
     )
 
 
@@ -907,6 +917,7 @@ def _score_clause(
     heading_rx: re.Pattern[str] | None,
     signals: _Signals,
     th: Thresholds,
+    nested: bool = False,
 ) -> _Scored:
     heading = _heading_of(clause)
     h = bool(heading_rx and heading and heading_rx.search(heading))
@@ -941,7 +952,9 @@ def _score_clause(
         or (on_topic and sim >= th.semantic_present)
     )
     weak = not strong and (
-        (tagged and on_topic and sim >= th.tag_floor) or (on_topic and sim >= th.semantic_partial)
+        (tagged and on_topic and sim >= th.tag_floor)
+        or (on_topic and sim >= th.semantic_partial)
+        or (nested and foreign and signals.tagged)
     )
     return _Scored(index, h, ctx, tagged, sim, min(1.0, score), strong, weak)
 
@@ -1006,7 +1019,7 @@ def _run_item(
             other_similarity=float(other_similarity[i]) if other_similarity.size else -1.0,
             foreign=bool(owners[i]) and item.id not in owners[i],
         )
-        scored.append(_score_clause(i, clause, heading_rx, signals, th))
+        scored.append(_score_clause(i, clause, heading_rx, signals, th, item.nested))
 
     def relevant(s: _Scored) -> bool:
         return s.strong or s.weak

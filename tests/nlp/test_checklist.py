@@ -794,3 +794,11 @@ def test_semantic_evidence_must_be_closest_to_the_item() -> None:
     )
     assert {r.status for r in run("ssa", clauses, thresholds=loose).items} == {"partial"}
     assert {r.status for r in run("ssa", clauses, thresholds=strict).items} == {"absent"}
+
+
+def test_nested_item_flag_is_loaded() -> None:
+    from migralex.nlp.checklist import load_checklist
+
+    item = next(i for i in load_checklist("ssa").items if i.id == "ssa.data_protection")
+    assert item.nested is True
+    assert not next(i for i in load_checklist("ssa").items if i.id == "ssa.totalisation").nested
