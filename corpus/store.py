@@ -141,6 +141,17 @@ class Filters:
         )
 
 
+#: Most ids bound in one ``IN (...)`` list (SQLite's default limit on parameters is 999).
+_CHUNK = 900
+
+
+def _chunks(ids: Sequence[Any]) -> Iterator[tuple[list[Any], str]]:
+    """Yield ``(ids, "?,?,...")`` slices of at most :data:`_CHUNK` ids for ``IN`` queries."""
+    for i in range(0, len(ids), _CHUNK):
+        chunk = list(ids[i : i + _CHUNK])
+        yield chunk, ",".join("?" * len(chunk))
+
+
 def _clause_from_row(row: Sequence[Any]) -> Clause:
     return Clause(
         clause_id=row[1],
@@ -569,9 +580,7 @@ class Store:
         """Return clauses keyed by their rowid (missing rowids are left out)."""
         out: dict[int, Clause] = {}
         ids = [int(r) for r in rowids]
-        for i in range(0, len(ids), 900):
-            chunk = ids[i : i + 900]
-            marks = ",".join("?" * len(chunk))
+        for chunk, marks in _chunks(ids):
             for row in self._conn.execute(
                 f"SELECT {_CLAUSE_COLS} FROM clauses WHERE rowid IN ({marks})", chunk
             ):
@@ -582,9 +591,7 @@ class Store:
         """Return the tags of the given clauses, keyed by clause id, in offset order."""
         ids = list(dict.fromkeys(clause_ids))
         out: dict[str, list[Tag]] = {cid: [] for cid in ids}
-        for i in range(0, len(ids), 900):
-            chunk = ids[i : i + 900]
-            marks = ",".join("?" * len(chunk))
+        for chunk, marks in _chunks(ids):
             rows = self._conn.execute(
                 'SELECT clause_id, name, start, "end", text, rule, exception, negated FROM tags'
                 f' WHERE clause_id IN ({marks}) ORDER BY clause_id, start, "end", name',
@@ -598,9 +605,7 @@ class Store:
         """Return ``{doc_id: (title, kind)}`` for the given documents."""
         ids = list(dict.fromkeys(doc_ids))
         out: dict[str, tuple[str, str]] = {}
-        for i in range(0, len(ids), 900):
-            chunk = ids[i : i + 900]
-            marks = ",".join("?" * len(chunk))
+        for chunk, marks in _chunks(ids):
             for r in self._conn.execute(
                 f"SELECT doc_id, title, kind FROM documents WHERE doc_id IN ({marks})", chunk
             ):
@@ -678,9 +683,7 @@ class Store:
         """Return those of ``rowids`` whose clause carries ``tag``."""
         out: set[int] = set()
         ids = [int(r) for r in rowids]
-        for i in range(0, len(ids), 900):
-            chunk = ids[i : i + 900]
-            marks = ",".join("?" * len(chunk))
+        for chunk, marks in _chunks(ids):
             rows = self._conn.execute(
                 "SELECT DISTINCT c.rowid FROM clauses c JOIN tags t ON t.clause_id = c.clause_id"
                 f" WHERE t.name = ? AND c.rowid IN ({marks})",

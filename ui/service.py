@@ -210,7 +210,7 @@ def run_checklist(
         NotFoundError: unknown checklist.
         ReadError: the draft cannot be read.
     """
-    from migralex.nlp.checklist import load_checklist
+    from migralex.nlp.checklist import load_checklist, rank_examples
     from migralex.nlp.checklist import run_checklist as run
 
     checklist = load_checklist(checklist_name)
@@ -240,7 +240,7 @@ def run_checklist(
                 hits = search.search(query, k=n * 8, mode="semantic", filters=tagged_filters)
             filters = Filters(kinds=kinds, exclude_doc_ids=(draft_id,))
             hits += search.search(query, k=n * 8, mode="semantic", filters=filters)
-            return _one_per_doc(hits, n, item)
+            return rank_examples(item, hits, n)
 
     result = run(
         checklist,
@@ -252,28 +252,6 @@ def run_checklist(
         n_examples=n_examples,
     )
     return tagged, result
-
-
-def _one_per_doc(hits: Sequence[Hit], n: int, item: Any = None) -> list[Hit]:
-    """Return up to ``n`` hits, one per document: best example quality first when ``item``
-    (a checklist item) is given (``nlp.checklist.rank_examples``), else in search order."""
-    unique: dict[str, Hit] = {}
-    for h in hits:
-        unique.setdefault(h.clause.clause_id, h)
-    if item is not None:
-        from migralex.nlp.checklist import rank_examples
-
-        return rank_examples(item, list(unique.values()), n)
-    seen: set[str] = set()
-    out: list[Hit] = []
-    for h in unique.values():
-        if h.clause.doc_id in seen:
-            continue
-        seen.add(h.clause.doc_id)
-        out.append(h)
-        if len(out) == n:
-            break
-    return out
 
 
 def stats(store: Store) -> dict[str, Any]:
