@@ -679,6 +679,19 @@ class Store:
             raise StoreError(f"lexical query {match!r} failed ({exc})") from exc
         return [(int(r[0]), float(r[1])) for r in rows]
 
+    def tag_names_by_rowid(self, rowids: Sequence[int]) -> dict[int, set[str]]:
+        """Return the tag names of each of ``rowids`` (clauses without tags are left out)."""
+        out: dict[int, set[str]] = {}
+        for chunk, marks in _chunks([int(r) for r in rowids]):
+            rows = self._conn.execute(
+                "SELECT DISTINCT c.rowid, t.name FROM clauses c JOIN tags t"
+                f" ON t.clause_id = c.clause_id WHERE c.rowid IN ({marks})",
+                chunk,
+            )
+            for rowid, name in rows:
+                out.setdefault(int(rowid), set()).add(name)
+        return out
+
     def rowids_with_tag(self, tag: str, rowids: Sequence[int]) -> set[int]:
         """Return those of ``rowids`` whose clause carries ``tag``."""
         out: set[int] = set()

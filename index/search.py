@@ -26,7 +26,7 @@ from migralex.corpus.errors import ValidationError
 from migralex.corpus.models import Hit
 from migralex.corpus.store import Filters, Store
 from migralex.index.embedders import Embedder
-from migralex.index.intent import INTENT_BOOST, INTENT_THRESHOLD, TagIntent
+from migralex.index.intent import INTENT_BOOST, INTENT_DEPTH, INTENT_SHARE, feedback_intent
 from migralex.index.lexical import LexicalIndex
 from migralex.index.vectors import VectorIndex
 
@@ -98,7 +98,8 @@ class Searcher:
         rrf_k: the RRF constant.
         expansion: expand lexical queries with ILO vocabulary.
         intent_boost: added in hybrid mode to candidates carrying the query's intent tag
-            (:mod:`migralex.index.intent`); 0 turns it off.
+            (:mod:`migralex.index.intent`: the dominant tag of the unfiltered top ranks); 0
+            turns it off.
     """
 
     store: Store
@@ -110,7 +111,6 @@ class Searcher:
     expansion: bool = True
     intent_boost: float = INTENT_BOOST
     _vectors: VectorIndex | None = field(default=None, init=False, repr=False)
-    _intent: TagIntent | None = field(default=None, init=False, repr=False)
     _lexical_index: LexicalIndex | None = field(default=None, init=False, repr=False)
 
     @property
@@ -132,20 +132,34 @@ class Searcher:
         return self.vectors.search(vec, k, self.store.filter_rowids(filters))
 
     def intent_boosted(
-        self, ranked: Sequence[tuple[int, float]], vector: np.ndarray
+        self, ranked: Sequence[tuple[int, float]], basis: Sequence[tuple[int, float]]
     ) -> list[tuple[int, float]]:
-        """Add :attr:`intent_boost` to candidates tagged with the query's intent tag, if the
-        intent is clear (cosine >= :data:`~migralex.index.intent.INTENT_THRESHOLD`); re-sort."""
+        """Add :attr:`intent_boost` to the candidates carrying the intent tag of ``basis``
+        (the unfiltered hybrid ranking of the same query) when its share reaches
+        :data:`~migralex.index.intent.INTENT_SHARE`; re-sort, ties by rowid."""
         if not self.intent_boost or not ranked:
             return list(ranked)
-        if self._intent is None:
-            self._intent = TagIntent.build(self.embedder())
-        tag, sim = self._intent.intent(vector)
-        if sim < INTENT_THRESHOLD:
+        top = [r for r, _ in basis[:INTENT_DEPTH]]
+        names = self.store.tag_names_by_rowid(top)
+        tag, share = feedback_intent([names.get(r, set()) for r in top])
+        if not tag or share < INTENT_SHARE:
             return list(ranked)
         tagged = self.store.rowids_with_tag(tag, [r for r, _ in ranked])
         boosted = [(r, s + self.intent_boost * (r in tagged)) for r, s in ranked]
         return sorted(boosted, key=lambda x: (-x[1], x[0]))
+
+    def fused_ranking(
+        self, query: str, k: int, filters: Filters, vector: np.ndarray
+    ) -> list[tuple[int, float]]:
+        """The hybrid fusion (:meth:`fusion_setting`) of the top ``k`` of each ranking."""
+        pair = [
+            self.semantic_ranking(query, k, filters, vector),
+            self.lexical_ranking(query, k, filters),
+        ]
+        method, weights = self.fusion_setting()
+        if method == "rrf":
+            return rrf_fuse(pair, k=self.rrf_k, weights=weights)
+        return score_fuse(pair, weights=weights)
 
     def fusion_setting(self) -> tuple[str, tuple[float, float]]:
         """The hybrid fusion in force: the explicit ``fusion``/``weights``, else :data:`FUSION`
@@ -208,16 +222,15 @@ class Searcher:
             ranked = self.lexical_ranking(query, depth, filters)
         else:
             vector = self.embedder().embed_queries([query])[0]
-            pair = [
-                self.semantic_ranking(query, max(depth, CANDIDATES), filters, vector),
-                self.lexical_ranking(query, max(depth, CANDIDATES), filters),
-            ]
-            method, weights = self.fusion_setting()
-            if method == "rrf":
-                ranked = rrf_fuse(pair, k=self.rrf_k, weights=weights)
-            else:
-                ranked = score_fuse(pair, weights=weights)
-            ranked = self.intent_boosted(ranked[: max(depth, CANDIDATES)], vector)
+            width = max(depth, CANDIDATES)
+            ranked = self.fused_ranking(query, width, filters, vector)[:width]
+            if self.intent_boost:
+                basis = (
+                    ranked
+                    if filters.is_empty()
+                    else self.fused_ranking(query, CANDIDATES, Filters(), vector)
+                )
+                ranked = self.intent_boosted(ranked, basis)
         if not group:
             return self.hits(ranked[:k])
         return self._grouped_hits(ranked, self._group(ranked), k)
