@@ -87,6 +87,7 @@ class TopicRule:
 
     headings: re.Pattern[str] | None
     texts: re.Pattern[str] | None
+    window: int = 500
 
 
 def _compile(patterns: Sequence[str]) -> re.Pattern[str] | None:
@@ -98,7 +99,11 @@ def load_topics(path: Path = TOPICS_FILE) -> dict[str, dict[str, TopicRule]]:
     raw = json.loads(path.read_text(encoding="utf-8"))
     return {
         name: {
-            item: TopicRule(_compile(spec.get("headings", [])), _compile(spec.get("texts", [])))
+            item: TopicRule(
+                _compile(spec.get("headings", [])),
+                _compile(spec.get("texts", [])),
+                int(spec.get("window", 500)),
+            )
             for item, spec in items.items()
         }
         for name, items in raw.items()
@@ -119,7 +124,7 @@ def _body(clause: Clause) -> str:
     first, _, rest = text.partition("\n")
     if first.strip().lower().startswith(clause.label.lower()):
         text = rest
-    return _fold(text)[:500]
+    return _fold(text)
 
 
 def gold_articles(
@@ -135,12 +140,13 @@ def gold_articles(
         inner = _fold(clause.context[-1]) if clause.context else ""
         body = _body(clause)
         for item, rule in rules.items():
+            window = body[: rule.window]
             if rule.headings and (
                 (heading and rule.headings.search(heading))
                 or (inner and rule.headings.search(inner))
             ):
                 gold[item].add(key)
-            elif rule.texts and rule.texts.search(body):
+            elif rule.texts and rule.texts.search(window):
                 gold[item].add(key)
     return dict(gold)
 
@@ -380,6 +386,32 @@ def build_drafts(
     return drafts
 
 
+def regold(drafts: Sequence[Draft], topics: dict[str, dict[str, TopicRule]]) -> int:
+    """Recompute ``gold`` and ``expected`` of every draft from the current topic rules.
+
+    Gold articles come from the untouched original of each document (its ``orig`` draft); a
+    draft's gold is the part of them the draft still holds, so expectations follow what the
+    draft really contains (and cached drafts follow edits of the topic file). Items without gold
+    articles in the original stay unscored.
+
+    Returns:
+        The number of drafts whose expectations changed.
+    """
+    originals = {d.doc_id: d for d in drafts if d.fmt == "orig"}
+    changed = 0
+    for d in drafts:
+        orig = originals.get(d.doc_id)
+        if orig is None:
+            continue
+        gold = gold_articles(orig.clauses, topics[d.checklist])
+        held = {article_key(c) for c in d.clauses}
+        d.gold = {item: keys & held for item, keys in gold.items()}
+        expected = {item: "present" if keys else "absent" for item, keys in d.gold.items()}
+        changed += expected != d.expected
+        d.expected = expected
+    return changed
+
+
 # --------------------------------------------------------------------------------------------
 # Scoring
 # --------------------------------------------------------------------------------------------
@@ -571,6 +603,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             with args.cache.open("wb") as fh:
                 pickle.dump(drafts, fh)
     log(f"{len(drafts)} drafts in {time.perf_counter() - t0:.0f} s")
+    log(f"{regold(drafts, load_topics())} drafts with expectations from the current topic file")
 
     calibration: dict[str, Any] | None = None
     if args.calibrate:

@@ -12,14 +12,20 @@ Scoring, per item and clause (all signals are computed for every clause):
 * **heading** (strong): one of the item's ``headings`` regexes is found in the clause heading
   (case- and accent-insensitive search); a clause without a heading may carry it as a short
   first body line without final punctuation ("Entrée en vigueur et durée");
-* **context** (strong): the same, in an enclosing division heading (``Clause.context``, e.g. a
+* **opening** (strong): in a clause without a heading, one of the item's ``openings`` regexes
+  is found in the first :data:`LEAD_CHARS` of the body (after the label line and an opening
+  reservation): the formula that opens an article states its subject the way a heading would
+  ("The present Convention shall enter into force ...", "La présente Convention s'applique
+  ... aux législations"), which matters for older agreements printed without headings;
+* **context** (strong): the same as heading, in an enclosing division heading (``Clause.context``, e.g. a
   chapter "Totalizing" over articles without headings);
 * **foreign**: the clause's own heading names other items only; the item's tags and wording there are passing mentions and are ignored;
 * **tag**: the clause carries a :class:`~migralex.corpus.models.Tag` whose name is one of the
-  item's ``tags``. In a clause *without* a heading, a tag that starts within
+  item's ``tags`` and that does not point to another article ("totalisation des périodes visée
+  à l'article 19", "périodes prises en compte conformément aux dispositions de l'article 18":
+  the rule lives in that article). In a clause *without* a heading, a tag that starts within
   :data:`LEAD_CHARS` of the body (after the label line and an opening reservation such as
-  "Unless otherwise provided ...,"), and is not followed by a pointer to another article
-  ("visée à l'article 19"), is *lead* evidence: strong on its own (the opening words of an
+  "Unless otherwise provided ...,") is *lead* evidence: strong on its own (the opening words of an
   article state its subject; French agreements often have no article headings). Under a heading
   that does not name the item, tags are ignored (the heading states another subject). Otherwise
   a tag is strong only with a cue similarity of at least :data:`TAG_SUPPORT` and weak from
@@ -257,6 +263,8 @@ class ChecklistItem:
         nested: the provision is often a paragraph inside an article on another topic
             (confidentiality inside "Exchange of Information and Mutual Assistance"); its tag
             there is weak evidence (partial) instead of a passing mention.
+        openings: regexes searched in the opening words of articles printed without a
+            heading (folded like headings); a match counts as a heading.
     """
 
     id: str
@@ -269,6 +277,7 @@ class ChecklistItem:
     partial: tuple[PartialRule, ...]
     present_when: str
     nested: bool = False
+    openings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -466,7 +475,7 @@ def _parse_item(data: Any, source: str, index: int) -> ChecklistItem:
     where = f"item {index + 1}"
     if isinstance(data, dict) and isinstance(data.get("id"), str):
         where = f"item {data['id']!r}"
-    data = _check_keys(data, _ITEM_KEYS, source, where, optional=("nested",))
+    data = _check_keys(data, _ITEM_KEYS, source, where, optional=("nested", "openings"))
     nested = data.get("nested", False)
     if not isinstance(nested, bool):
         raise _fail(source, where, "nested must be true or false")
@@ -489,6 +498,12 @@ def _parse_item(data: Any, source: str, index: int) -> ChecklistItem:
             _rx(pattern)
         except re.error as exc:
             raise _fail(source, where, f"bad heading regex {pattern!r}: {exc}") from exc
+    openings = _texts(data.get("openings", []), source, where, "openings")
+    for pattern in openings:
+        try:
+            _rx(pattern)
+        except re.error as exc:
+            raise _fail(source, where, f"bad opening regex {pattern!r}: {exc}") from exc
     cues = _texts(data["cues"], source, where, "cues")
     if not _MIN_CUES <= len(cues) <= _MAX_CUES:
         raise _fail(
@@ -519,6 +534,7 @@ def _parse_item(data: Any, source: str, index: int) -> ChecklistItem:
         partial=tuple(partial),
         present_when=_text(data["present_when"], source, where, "present_when"),
         nested=nested,
+        openings=openings,
     )
 
 
@@ -866,9 +882,19 @@ _CROSS_REFERENCE = re.compile(
     r"[^.;:\n]{0,60}?\b(?:vis[ée]e?s? (?:à|a|au|aux)|pr[ée]vue?s? (?:à|a|au|aux)|"
     r"mentionn[ée]e?s? (?:à|a|au|aux)|referred to in|under|pursuant to|in accordance with|"
     r"conform[ée]ment (?:à|a|au|aux)|en application de|previst[oa]s? en|"
-    r"a que se refiere)\s+(?:l[ae'’]\s*)?(?:articles?|art\.|paragraph|paragraphe|p[aá]rrafo)\s",
+    r"a que se refiere)\s+(?:(?:aux |des |the )?(?:dispositions|provisions) (?:de |du |des |of )?)?"
+    r"(?:l[ae'’]\s*)?(?:articles?|art\.|paragraph|paragraphe|p[aá]rrafo)\s",
     re.IGNORECASE,
 )
+
+
+def _points_elsewhere(clause: Clause, tag: Tag) -> bool:
+    """The tag refers to another article's rule: a pointer ("visée à l'article 19",
+    "conformément aux dispositions de l'article 18") right after it or inside its span."""
+    return bool(
+        _CROSS_REFERENCE.match(clause.text, tag.end)
+        or _CROSS_REFERENCE.search(clause.text, tag.start, tag.end)
+    )
 
 
 _INLINE_HEADING_MAX = 90
@@ -918,9 +944,13 @@ def _score_clause(
     signals: _Signals,
     th: Thresholds,
     nested: bool = False,
+    opening_rx: re.Pattern[str] | None = None,
 ) -> _Scored:
     heading = _heading_of(clause)
     h = bool(heading_rx and heading and heading_rx.search(heading))
+    if not heading and opening_rx is not None and th.lead_chars:
+        start = _body_start(clause)
+        h = bool(opening_rx.search(_fold(clause.text[start : start + th.lead_chars])))
     # An inline first line counts as a heading only when it names an item.
     heading = heading if clause.heading or h or signals.foreign else ""
     ctx = heading_rx is not None and any(heading_rx.search(_fold(c)) for c in clause.context if c)
@@ -997,10 +1027,15 @@ def _run_item(
     th: Thresholds,
 ) -> tuple[str, float, str, tuple[Evidence, ...]]:
     heading_rx = _heading_regex(item.headings)
+    opening_rx = _heading_regex(item.openings)
     item_tags = set(item.tags)
     scored = []
     for i, clause in enumerate(clauses):
-        own = [t for t in tags.get(clause.clause_id, ()) if t.name in item_tags]
+        own = [
+            t
+            for t in tags.get(clause.clause_id, ())
+            if t.name in item_tags and not _points_elsewhere(clause, t)
+        ]
         body_at = _body_start(clause)
         lead_end = body_at + th.lead_chars
         signals = _Signals(
@@ -1009,7 +1044,7 @@ def _run_item(
                 (
                     1.0 - 0.5 * (t.start - body_at) / th.lead_chars
                     for t in own
-                    if t.start < lead_end and not _CROSS_REFERENCE.match(clause.text, t.end)
+                    if t.start < lead_end
                 ),
                 default=0.0,
             )
@@ -1019,7 +1054,7 @@ def _run_item(
             other_similarity=float(other_similarity[i]) if other_similarity.size else -1.0,
             foreign=bool(owners[i]) and item.id not in owners[i],
         )
-        scored.append(_score_clause(i, clause, heading_rx, signals, th, item.nested))
+        scored.append(_score_clause(i, clause, heading_rx, signals, th, item.nested, opening_rx))
 
     def relevant(s: _Scored) -> bool:
         return s.strong or s.weak

@@ -802,3 +802,68 @@ def test_nested_item_flag_is_loaded() -> None:
     item = next(i for i in load_checklist("ssa").items if i.id == "ssa.data_protection")
     assert item.nested is True
     assert not next(i for i in load_checklist("ssa").items if i.id == "ssa.totalisation").nested
+
+
+def test_opening_formula_counts_as_heading_without_one() -> None:
+    """An article printed without a heading is about what its opening formula says."""
+    th = ck.Thresholds(semantic_present=1.0, semantic_partial=1.0, tag_support=1.0, tag_floor=1.0)
+    final = "La présente Convention entrera en vigueur le premier jour du deuxième mois suivant."
+    filler = " Les institutions compétentes appliquent leur législation." * 8
+    for label, heading, body, status in [
+        ("Article 45", "", final, "present"),
+        ("Article 45", "", filler + " " + final, "absent"),  # not in the opening words
+        ("Article 45", "Transitional Provisions", final, "absent"),  # the heading rules
+    ]:
+        clauses = make_clauses([(label, heading, body)])
+        result = by_id(run("ssa", clauses, thresholds=th))["ssa.entry_into_force_and_termination"]
+        assert result.status == status, (body[:40], result.reason)
+        if status == "present":
+            assert result.evidence[0].clause.label == "Article 45"
+
+
+def test_openings_are_loaded_and_validated(tmp_path: Path) -> None:
+    item = next(
+        i for i in load_checklist("ssa").items if i.id == "ssa.entry_into_force_and_termination"
+    )
+    assert item.openings
+    path = tmp_path / "bad.yaml"
+    path.write_text(
+        _HEADER + _GOOD_ITEM.replace("    cues:", "    openings:\n      - 'a(b'\n    cues:"),
+        encoding="utf-8",
+    )
+    with pytest.raises(ValidationError, match="bad opening regex"):
+        ck._load_file(path)
+
+
+@pytest.mark.parametrize(
+    ("body", "phrase", "status"),
+    [
+        (
+            "Les périodes d'assurance sont totalisées pour l'ouverture du droit.",
+            "sont totalisées",
+            "present",
+        ),
+        # the tag's own span points to the article that holds the rule
+        (
+            "Le montant tient compte des périodes prises en compte, conformément aux "
+            "dispositions de l'article 18, pour la détermination du droit.",
+            "périodes prises en compte, conformément aux dispositions de l'article 18, pour la "
+            "détermination du droit",
+            "absent",
+        ),
+        # a pointer right after the tag
+        (
+            "La totalisation des périodes visée à l'article 4 s'applique.",
+            "totalisation des périodes",
+            "absent",
+        ),
+    ],
+)
+def test_tag_pointing_to_another_article_is_no_evidence(
+    body: str, phrase: str, status: str
+) -> None:
+    clauses = make_clauses([("Article 19", "", body)])
+    tags = {clauses[0].clause_id: [tag(clauses[0], "totalisation", phrase)]}
+    th = ck.Thresholds(semantic_present=1.0, semantic_partial=1.0, tag_support=-1.0, tag_floor=-1.0)
+    result = by_id(run("ssa", clauses, tags, thresholds=th))["ssa.totalisation"]
+    assert result.status == status, result.reason

@@ -1,0 +1,79 @@
+"""The checklist benchmark: gold topic rules and expectations of drafts."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from migralex.corpus.models import Clause
+from migralex.evaluation.checklist import Draft, gold_articles, load_topics, regold
+
+
+def _clause(doc: str, label: str, heading: str, body: str, ordinal: int) -> Clause:
+    text = f"{label}\n{body}"
+    return Clause(
+        clause_id=f"{doc}:{label.lower().replace(' ', '-')}",
+        doc_id=doc,
+        ordinal=ordinal,
+        label=label,
+        heading=heading,
+        path=(label,),
+        text=text,
+        start=ordinal * 1000,
+        end=ordinal * 1000 + len(text),
+        page_start=1,
+        page_end=1,
+        language="fr",
+    )
+
+
+ROWS = [
+    (
+        "Article 4",
+        "",
+        "- En vue de l'acquisition du droit aux prestations, les périodes sont totalisées.",
+    ),
+    (
+        "Article 9",
+        "",
+        "Si la législation subordonne l'acquisition du droit à des périodes, "
+        "l'institution tient compte des périodes accomplies dans l'autre Partie.",
+    ),
+    (
+        "Article 30",
+        "",
+        "La présente Convention entrera en vigueur le premier jour du mois suivant.",
+    ),
+    (
+        "Article 31",
+        "",
+        "Les travailleurs sont soumis aux législations en vigueur au lieu de travail.",
+    ),
+]
+
+
+def _draft(fmt: str, labels: set[str]) -> Draft:
+    clauses = tuple(
+        _clause("d1", lab, h, b, i) for i, (lab, h, b) in enumerate(ROWS) if lab in labels
+    )
+    return Draft("d1", "fr", "ssa", "dev", fmt, (), clauses, {}, np.zeros((len(clauses), 4)), {})
+
+
+def test_french_gold_rules_read_opening_formulas() -> None:
+    gold = gold_articles(_draft("orig", {r[0] for r in ROWS}).clauses, load_topics()["ssa"])
+    assert gold["ssa.totalisation"] == {("", "article 4"), ("", "article 9")}
+    # "législations en vigueur" is not the agreement entering into force
+    assert gold["ssa.entry_into_force_and_termination"] == {("", "article 30")}
+
+
+def test_regold_expects_what_each_draft_still_holds() -> None:
+    orig = _draft("orig", {r[0] for r in ROWS})
+    partly = _draft("md", {"Article 9", "Article 30", "Article 31"})
+    none = _draft("md", {"Article 31"})
+    changed = regold([orig, partly, none], load_topics())
+    assert changed == 3
+    assert partly.expected["ssa.totalisation"] == "present"
+    assert partly.gold["ssa.totalisation"] == {("", "article 9")}
+    assert none.expected == {
+        "ssa.totalisation": "absent",
+        "ssa.entry_into_force_and_termination": "absent",
+    }
