@@ -867,3 +867,41 @@ def test_tag_pointing_to_another_article_is_no_evidence(
     th = ck.Thresholds(semantic_present=1.0, semantic_partial=1.0, tag_support=-1.0, tag_floor=-1.0)
     result = by_id(run("ssa", clauses, tags, thresholds=th))["ssa.totalisation"]
     assert result.status == status, result.reason
+
+
+@pytest.mark.parametrize(
+    ("tagged_document", "similarity", "status"),
+    [
+        (False, 0.75, "present"),  # no tagger read this document: similarity is all there is
+        (True, 0.75, "absent"),  # the tagger read it and did not tag this clause
+        (True, 0.85, "present"),
+    ],
+)
+def test_untagged_clause_needs_more_similarity_in_a_tagged_document(
+    tagged_document: bool, similarity: float, status: str
+) -> None:
+    clauses = make_clauses(
+        [
+            ("Article 7", "Miscellaneous", "Wording close to every item's cues."),
+            ("Article 8", "Miscellaneous", "Another subject, tagged by a rule."),
+        ]
+    )
+    vectors = np.array(
+        [[similarity, np.sqrt(1 - similarity**2), 0.0, 0.0], [0.0, 0.0, 1.0, 0.0]],
+        dtype=np.float32,
+    )
+    _axis, embed = _one_direction_embedder()
+    tags = {clauses[1].clause_id: [tag(clauses[1], "gender", "tagged")]} if tagged_document else {}
+    th = ck.Thresholds(semantic_present=0.7, semantic_partial=0.7, semantic_untagged=0.8)
+    result = run_checklist(
+        load_checklist("ssa"),
+        clauses,
+        tags,
+        vectors,
+        embed,
+        thresholds=th,  # type: ignore[arg-type]
+    )
+    items = by_id(result)
+    assert items["ssa.totalisation"].status == status
+    # items without tags (scope, final clauses) keep the plain semantic threshold
+    assert items["ssa.material_scope"].status == "present"
