@@ -19,7 +19,7 @@ A rule holds either ``patterns`` (spaCy :class:`~spacy.matcher.Matcher` token pa
   the clause label where it opens the clause text, else as an empty span at offset 0.
 * ``max_tokens``: the longest match of a token-pattern rule (default 30); wildcards are written
   ``{"LOWER": {"NOT_IN": [";", "."]}, "OP": "*"}`` so a match never crosses a sentence.
-* ``negation``: what to do when a negation word ("not", "no", "ne", "pas", "sin", ...) occurs in
+* ``negation``: what to do when a negation word ("not", "ne", "pas", "sin", "niet", ...) occurs in
   the match or in the few tokens before it, within its sentence: ``"keep"`` (default; the tag is
   kept with ``negated=True``), ``"drop"`` (a negation denies the statement: no tag) or
   ``"require"`` (the rule states a principle in negative form, e.g. "shall not be reduced ...
@@ -61,7 +61,7 @@ from migralex.corpus.errors import ValidationError
 from migralex.corpus.models import TAG_NAMES, Clause, Tag
 
 #: Languages with pattern files.
-SUPPORTED_LANGUAGES: tuple[str, ...] = ("en", "fr", "es")
+SUPPORTED_LANGUAGES: tuple[str, ...] = ("en", "fr", "es", "nl")
 
 _RULE_KEYS = frozenset(
     {
@@ -94,6 +94,7 @@ _NEGATION_WORDS: dict[str, frozenset[str]] = {
     "en": frozenset({"not", "no", "never", "without", "neither", "nor", "n't", "cannot"}),
     "fr": frozenset({"ne", "n'", "n’", "pas", "aucun", "aucune", "sans", "ni", "jamais"}),
     "es": frozenset({"no", "sin", "ningún", "ninguna", "ninguno", "nunca", "ni"}),
+    "nl": frozenset({"niet", "geen", "nooit", "zonder", "noch", "niets", "geenszins"}),
 }
 #: Requirement tags dropped from a clause that also carries one of these tags: a clause that
 #: removes a nationality or residence condition (equality of treatment, export of benefits) is
@@ -139,6 +140,17 @@ _EXCEPTION_PHRASES: dict[str, tuple[str, ...]] = {
         r"excepto\b",
         r"con\s+excepci[óo]n\s+de",
         r"a\s+excepci[óo]n\s+de",
+    ),
+    "nl": (
+        r"behoudens\b",
+        r"onverminderd\b",
+        r"tenzij\b",
+        r"met\s+uitzondering\s+van",
+        r"in\s+afwijking\s+van",
+        r"niettegenstaande\b",
+        r"onder\s+voorbehoud\s+van",
+        r"uitgezonderd\b",
+        r"behalve\b",
     ),
 }
 _EXCEPTION_MAX_CHARS = 80

@@ -210,9 +210,100 @@ POSITIVES = [
         "totalisation",
         "Los períodos de seguro cumplidos en ambas Partes se totalizarán para la adquisición del derecho.",
     ),
+    # --- Dutch
+    (
+        "nl",
+        "equality_of_treatment",
+        "De onderdanen van de ene Partij hebben dezelfde rechten en verplichtingen als de onderdanen van de andere Partij.",
+    ),
+    (
+        "nl",
+        "equality_of_treatment",
+        "De Turkse werknemers worden tewerkgesteld onder dezelfde arbeidsvoorwaarden als de Belgische werknemers.",
+    ),
+    (
+        "nl",
+        "export_of_benefits",
+        "De uitkeringen mogen niet worden verminderd of geschorst op grond van het feit dat de gerechtigde in het andere land woont.",
+    ),
+    (
+        "nl",
+        "totalisation",
+        "Voor het ontstaan van het recht op uitkering worden de verzekeringstijdvakken van beide Partijen samengeteld.",
+    ),
+    (
+        "nl",
+        "applicable_legislation",
+        "Een werknemer die op het grondgebied van een der Partijen werkzaam is, is onderworpen aan de wetgeving van die Partij.",
+    ),
+    (
+        "nl",
+        "administrative_assistance",
+        "De bevoegde autoriteiten stellen elkaar in kennis van alle wijzigingen in hun wetgeving.",
+    ),
+    (
+        "nl",
+        "residence_requirement",
+        "Het pensioen wordt slechts betaald zolang de gerechtigde in Nederland woont.",
+    ),
+    (
+        "nl",
+        "nationality_requirement",
+        "De toeslag wordt alleen toegekend mits de aanvrager onderdaan van een der Partijen is.",
+    ),
+    ("nl", "recruitment", "De werving van de arbeiders geschiedt door het openbare arbeidsbureau."),
+    (
+        "nl",
+        "recruitment_costs",
+        "De reiskosten van de werknemer komen ten laste van de werkgever.",
+    ),
+    ("nl", "employment_contract", "Iedere arbeider ontvangt een arbeidsovereenkomst in zijn taal."),
+    ("nl", "remittances", "De werknemers kunnen hun spaargelden naar hun land overmaken."),
+    ("nl", "family_reunification", "De Partijen bevorderen de gezinshereniging van de werknemers."),
+    ("nl", "joint_committee", "Er wordt een gemengde commissie ingesteld."),
+    (
+        "nl",
+        "return_and_reintegration",
+        "Na afloop van het contract kan de arbeider terugkeren naar zijn land.",
+    ),
+    (
+        "nl",
+        "branch_unemployment",
+        "De werkloosheidsuitkering wordt berekend op basis van het laatste loon.",
+    ),
 ]
 
 NEGATIVES = [
+    (
+        "nl",
+        "applicable_legislation",
+        "Deze Overeenkomst is van toepassing op personen die onderworpen zijn of zijn geweest aan de wetgeving van een der Partijen.",
+    ),
+    (
+        "nl",
+        "export_of_benefits",
+        "De pensioenen worden verminderd op grond van het feit dat de gerechtigde in het buitenland woont.",
+    ),
+    (
+        "nl",
+        "employment_contract",
+        "De lonen worden vastgesteld bij collectieve arbeidsovereenkomst.",
+    ),
+    (
+        "nl",
+        "recruitment_costs",
+        "De kosten van de verstrekkingen worden door het bevoegde orgaan vergoed.",
+    ),
+    (
+        "nl",
+        "administrative_assistance",
+        "Iedere Partij stelt de andere Partij schriftelijk in kennis van de voltooiing van de vereiste procedures.",
+    ),
+    (
+        "nl",
+        "return_and_reintegration",
+        "De uitvoeringsinstelling bevordert de reïntegratie van de arbeidsongeschikte werknemer in het arbeidsproces.",
+    ),
     (
         "en",
         "export_of_benefits",
@@ -341,7 +432,7 @@ def test_other_tags(language: str, name: str, text: str) -> None:
 
 
 def test_tag_names_and_languages() -> None:
-    assert SUPPORTED_LANGUAGES == ("en", "fr", "es")
+    assert SUPPORTED_LANGUAGES == ("en", "fr", "es", "nl")
     assert len(TAG_NAMES) == len(set(TAG_NAMES)) == 31
     assert set(REQUIRED) <= set(TAG_NAMES)
     assert {n for n in TAG_NAMES if n.startswith("branch_")} == {
@@ -422,6 +513,37 @@ def test_exception_and_negation_attributes() -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "name", "exception", "negated"),
+    [
+        pytest.param(
+            "Behoudens het bepaalde in artikel 7 zijn de arbeiders onderworpen aan de Nederlandse wetgeving.",
+            "applicable_legislation",
+            "Behoudens het bepaalde in artikel 7 zijn de arbeiders onderworpen aan de",
+            False,
+            id="behoudens",
+        ),
+        pytest.param(
+            "Onverminderd artikel 5 hebben de werknemers recht op kinderbijslag.",
+            "branch_family",
+            "Onverminderd artikel 5 hebben de werknemers recht op kinderbijslag",
+            False,
+            id="onverminderd",
+        ),
+        pytest.param(
+            "De werkgever mag geen kosten van de werving op de arbeider verhalen.",
+            "recruitment_costs",
+            "",
+            True,
+            id="geen",
+        ),
+    ],
+)
+def test_dutch_exception_and_negation(text: str, name: str, exception: str, negated: bool) -> None:
+    (tag,) = [t for t in tag_text(text, "nl") if t.name == name]
+    assert (tag.exception, tag.negated) == (exception, negated)
+
+
+@pytest.mark.parametrize(
     ("text", "present"),
     [
         pytest.param(
@@ -455,7 +577,7 @@ def test_heading_only_match_points_into_the_text() -> None:
 
 
 def test_unsupported_language_and_empty_input() -> None:
-    assert tag_text("Gelijke behandeling van onderdanen.", "nl") == []
+    assert tag_text("Gleichbehandlung der Staatsangehörigen.", "de") == []
     assert tag_clauses([_clause("equal treatment")], "de") == []
     assert tag_clauses([], "en") == []
     assert tag_text("", "en") == []
@@ -582,6 +704,39 @@ def test_real_french_agreement_articles(label: str, expected: str | None, absent
     found = [c for c in clauses if c.label == label]
     assert found, f"no {label}"
     got = {t.name for t in tag_clauses(found[:1], "fr")}
+    if expected:
+        assert expected in got
+    assert absent not in got
+
+
+@pytest.mark.parametrize(
+    ("rel", "label", "expected", "absent"),
+    [
+        ("bla/nl-bwbv0004184.pdf", "Artikel 16", "equality_of_treatment", "recruitment"),
+        ("bla/nl-bwbv0004184.pdf", "Artikel 17", "remittances", "equality_of_treatment"),
+        ("bla/nl-bwbv0004184.pdf", "Artikel 21", "joint_committee", "recruitment_costs"),
+        ("bla/nl-bwbv0004184.pdf", "Artikel 23", None, "employment_contract"),  # final clause
+        ("bla/nl-bwbv0004487.pdf", "Artikel 8", "employment_contract", "equality_of_treatment"),
+        ("bla/nl-bwbv0004487.pdf", "Artikel 13", "recruitment_costs", "remittances"),
+        ("bla/nl-bwbv0004487.pdf", "Artikel 16", "branch_family", "recruitment"),
+        (
+            "bla/nl-bwbv0004487.pdf",
+            "Artikel 17",
+            "family_reunification",
+            "return_and_reintegration",
+        ),
+        ("bla/nl-bwbv0004487.pdf", "Artikel 20", "return_and_reintegration", "joint_committee"),
+        ("bla/nl-bwbv0002242.pdf", "Artikel 1", "joint_committee", "recruitment"),
+    ],
+)
+def test_real_dutch_agreement_articles(
+    rel: str, label: str, expected: str | None, absent: str
+) -> None:
+    doc_id = Path(rel).stem
+    clauses = _segment(rel, doc_id, "nl", "bla")
+    found = [c for c in clauses if c.label == label]
+    assert found, f"no {label}"
+    got = {t.name for t in tag_clauses(found[:1], "nl")}
     if expected:
         assert expected in got
     assert absent not in got
@@ -788,6 +943,7 @@ def test_issue4_rules(language: str, name: str, text: str, present: bool) -> Non
         ),
         (("Dispositions particulières", "Invalidité"), "fr", {"branch_invalidity"}),
         (("Prestaciones familiares",), "es", {"branch_family"}),
+        (("Ziekte en moederschap",), "nl", {"branch_sickness", "branch_maternity"}),
         (("Provisions concerning the Applicable Legislation",), "en", set()),
     ],
 )
@@ -817,7 +973,12 @@ def test_division_heading_gives_branch(
 
 
 def test_context_only_rules_do_not_fire_on_text() -> None:
-    for text, language in (("Unemployment", "en"), ("Invalidité", "fr"), ("Vejez", "es")):
+    for text, language in (
+        ("Unemployment", "en"),
+        ("Invalidité", "fr"),
+        ("Vejez", "es"),
+        ("Nabestaanden", "nl"),
+    ):
         assert all(not t.rule.endswith(".division_heading") for t in tag_text(text, language))
 
 
