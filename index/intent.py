@@ -7,13 +7,17 @@ any filter) mostly carry that tag: :func:`feedback_intent` takes the tag with th
 of rank-discounted weight among the top :data:`INTENT_DEPTH` (pseudo-relevance feedback, Rocchio
 1971, here on tags instead of terms), and hybrid search adds :data:`INTENT_BOOST` to the
 candidates with that tag when the share reaches :data:`INTENT_SHARE`. Branch tags
-(``branch_*``) are left out: lists of branches occur in most general articles.
+(``branch_*``) are left out: lists of branches occur in most general articles. Besides rule tags,
+each clause carries the checklist topics its heading or opening formula names
+(:func:`migralex.nlp.checklist.structural_topics`, prefixed :data:`TOPIC_PREFIX`), so that
+questions on subjects without a tag (final clauses, scope) get an intent too.
 
 The three constants were chosen on the dev split of the retrieval benchmark
 (``python -m migralex.evaluation.retrieval``, all-MiniLM-L6-v2, full corpus), checked on test:
-hybrid nDCG@10 dev .491 -> .577, test .520 -> .593; within-agreement MRR@10 test .611 -> .691.
-They replace intent from checklist cue similarity (dev .520, test .543), which recognised the
-intended tag for 23 of 46 questions.
+hybrid nDCG@10 dev .491 -> .577, test .520 -> .593 with tags alone, dev .605 and test .602 with
+the structural topics too; within-agreement MRR@10 test .611 -> .697. They replace intent from
+checklist cue similarity (dev .520, test .543), which recognised the intended tag for 23 of 46
+questions.
 """
 
 from __future__ import annotations
@@ -24,6 +28,8 @@ from collections.abc import Collection, Sequence
 INTENT_BOOST = 0.7
 INTENT_DEPTH = 20
 INTENT_SHARE = 0.3
+#: Prefix of the structural topics among the intent labels.
+TOPIC_PREFIX = "item:"
 
 
 def feedback_intent(

@@ -26,7 +26,13 @@ from migralex.corpus.errors import ValidationError
 from migralex.corpus.models import Hit
 from migralex.corpus.store import Filters, Store
 from migralex.index.embedders import Embedder
-from migralex.index.intent import INTENT_BOOST, INTENT_DEPTH, INTENT_SHARE, feedback_intent
+from migralex.index.intent import (
+    INTENT_BOOST,
+    INTENT_DEPTH,
+    INTENT_SHARE,
+    TOPIC_PREFIX,
+    feedback_intent,
+)
 from migralex.index.lexical import LexicalIndex
 from migralex.index.vectors import VectorIndex
 
@@ -113,6 +119,9 @@ class Searcher:
     intent_boost: float = INTENT_BOOST
     _vectors: VectorIndex | None = field(default=None, init=False, repr=False)
     _lexical_index: LexicalIndex | None = field(default=None, init=False, repr=False)
+    _topics: dict[tuple[str, str, str], frozenset[str]] = field(
+        default_factory=dict, init=False, repr=False
+    )
 
     @property
     def vectors(self) -> VectorIndex:
@@ -141,13 +150,35 @@ class Searcher:
         if not self.intent_boost or not ranked:
             return list(ranked)
         top = [r for r, _ in basis[:INTENT_DEPTH]]
-        names = self.store.tag_names_by_rowid(top)
-        tag, share = feedback_intent([names.get(r, set()) for r in top])
-        if not tag or share < INTENT_SHARE:
+        names = self.labels_by_rowid(top)
+        label, share = feedback_intent([names.get(r, set()) for r in top])
+        if not label or share < INTENT_SHARE:
             return list(ranked)
-        tagged = self.store.rowids_with_tag(tag, [r for r, _ in ranked])
-        boosted = [(r, s + self.intent_boost * (r in tagged)) for r, s in ranked]
+        ids = [r for r, _ in ranked]
+        if label.startswith(TOPIC_PREFIX):
+            labelled = {r for r, n in self.labels_by_rowid(ids).items() if label in n}
+        else:
+            labelled = self.store.rowids_with_tag(label, ids)
+        boosted = [(r, s + self.intent_boost * (r in labelled)) for r, s in ranked]
         return sorted(boosted, key=lambda x: (-x[1], x[0]))
+
+    def labels_by_rowid(self, rowids: Sequence[int]) -> dict[int, set[str]]:
+        """The intent labels of clauses: their tag names and, prefixed with
+        :data:`~migralex.index.intent.TOPIC_PREFIX`, the checklist topics their heading or
+        opening formula names (:func:`~migralex.nlp.checklist.structural_topics`)."""
+        from migralex.nlp.checklist import structural_topics
+
+        out = self.store.tag_names_by_rowid(rowids)
+        for rid, clause in self.store.clauses_by_rowid(list(rowids)).items():
+            key = (clause.clause_id, clause.heading, clause.text)
+            topics = self._topics.get(key)
+            if topics is None:
+                topics = self._topics[key] = frozenset(
+                    TOPIC_PREFIX + t for t in structural_topics(clause)
+                )
+            if topics:
+                out.setdefault(rid, set()).update(topics)
+        return out
 
     def fused_ranking(
         self, query: str, k: int, filters: Filters, vector: np.ndarray

@@ -1008,6 +1008,32 @@ def _owners(checklist: Checklist, clause: Clause) -> frozenset[str]:
     )
 
 
+def structural_topics(clause: Clause, lead_chars: int = LEAD_CHARS) -> frozenset[str]:
+    """The checklist topics a clause's structure names: its heading, or (without a heading) the
+    opening formula of its first ``lead_chars`` characters.
+
+    Topics are item ids without their checklist prefix ("entry_into_force_and_termination"), over
+    every shipped checklist: search uses them like tags (:mod:`migralex.index.intent`).
+    """
+    heading = _heading_of(clause)
+    opening = ""
+    if not heading:
+        start = _body_start(clause)
+        opening = _fold(clause.text[start : start + lead_chars])
+    out = set()
+    for checklist in list_checklists():
+        for item in checklist.items:
+            if heading:
+                rx = _heading_regex(item.headings)
+                hit = rx is not None and rx.search(heading) is not None
+            else:
+                rx = _heading_regex(item.openings)
+                hit = rx is not None and rx.search(opening) is not None
+            if hit:
+                out.add(item.id.split(".", 1)[1])
+    return frozenset(out)
+
+
 def _branches(tags: Sequence[Tag]) -> set[str]:
     return {t.name for t in tags if t.name.startswith("branch_")}
 

@@ -172,3 +172,53 @@ def test_tag_names_by_rowid(store: Store) -> None:
     names = store.tag_names_by_rowid(ssa)
     tagged = store.rowids_with_tag("totalisation", ssa)
     assert tagged and {r for r, n in names.items() if "totalisation" in n} == tagged
+
+
+def test_structural_topics_from_heading_or_opening() -> None:
+    from migralex.corpus.models import Clause
+    from migralex.nlp.checklist import structural_topics
+
+    def clause(heading: str, body: str) -> Clause:
+        text = f"Article 30 {heading}\n{body}" if heading else f"Article 30\n{body}"
+        return Clause(
+            "d:article-30",
+            "d",
+            0,
+            "Article 30",
+            heading,
+            ("Article 30",),
+            text,
+            0,
+            len(text),
+            1,
+            1,
+            "fr",
+        )
+
+    assert "entry_into_force_and_termination" in structural_topics(
+        clause("", "La présente Convention entrera en vigueur le premier jour du mois suivant.")
+    )
+    assert "entry_into_force_and_termination" in structural_topics(
+        clause("Entry into Force", "The Parties shall notify each other.")
+    )
+    # a heading states the subject: the opening words are not read then
+    assert (
+        structural_topics(
+            clause("Definitions", "La présente Convention entrera en vigueur le premier jour.")
+        )
+        == frozenset()
+    )
+
+
+def test_intent_from_structural_topics(store: Store) -> None:
+    """Questions on subjects without a tag (final clauses) get their intent from headings."""
+    searcher = service.searcher(store)
+    rows = store.clauses_by_rowid(sorted(store.filter_rowids(Filters(kinds=("ssa",)))))
+    labels = searcher.labels_by_rowid(list(rows))
+    final = [r for r, n in labels.items() if "item:entry_into_force_and_termination" in n]
+    other = next(r for r, n in labels.items() if not any(x.startswith("item:") for x in n))
+    assert final
+    boosted = searcher.intent_boosted(
+        [(other, 0.5), (final[0], 0.4)], [(r, 1.0) for r in final[:5]]
+    )
+    assert [r for r, _ in boosted] == [final[0], other]
