@@ -53,12 +53,14 @@ import numpy as np
 
 from migralex.corpus.models import Clause, Tag
 from migralex.nlp.checklist import (
+    TAG_FLOOR,
     Checklist,
     ChecklistResult,
     Thresholds,
     _fold,
     load_checklist,
     run_checklist,
+    thresholds_for,
 )
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -516,22 +518,36 @@ def _objective(tallies: dict[tuple[str, str, str], Tally]) -> float:
     return total
 
 
+#: Threshold values tried by :func:`calibrate` (the partial band is the present value or .05
+#: below it; ``semantic_untagged`` from the present value up). Wide enough for models whose
+#: cosines sit high (multilingual-e5-small puts unrelated treaty clauses at .75-.85).
+CALIBRATION_GRID: dict[str, tuple[float, ...]] = {
+    "semantic_present": (0.7, 0.75, 0.8, 0.85, 0.88, 0.9),
+    "tag_support": (0.55, 0.65, 0.75, 0.85),
+    "semantic_margin": (0.0, -0.03, -0.06),
+    "lead_chars": (200, 300),
+    "semantic_untagged": (0.8, 0.85, 0.9, 1.0),
+}
+
+
 def calibrate(drafts: Sequence[Draft], emb: CachedEmbedder) -> tuple[Thresholds, float]:
-    """Grid search of the engine thresholds on the dev split; return the best and its score."""
+    """Grid search (:data:`CALIBRATION_GRID`) of the engine thresholds on the dev split.
+
+    Returns:
+        The best thresholds and their objective (:func:`_objective`, on dev SSA drafts).
+    """
     best: tuple[float, Thresholds] | None = None
     drafts = [d for d in drafts if d.checklist == "ssa" and d.split == "dev"]
+    g = CALIBRATION_GRID
     grid = itertools.product(
-        (0.7, 0.75, 0.8),
-        (0.6, 0.65, 0.7),
-        (0.55, 0.65),
-        (0.45,),
-        (0.0, -0.03, -0.06),
-        (200, 300),
-    )
-    for present, partial, support, floor, margin, lead in grid:
-        if partial > present or floor > support:
+        g["semantic_present"], (0.0, 0.05), g["tag_support"], g["semantic_margin"],
+        g["lead_chars"], g["semantic_untagged"],
+    )  # fmt: skip
+    for present, band, support, margin, lead, untagged in grid:
+        if untagged < present:
             continue
-        th = Thresholds(present, partial, support, floor, margin, lead)
+        floor = min(TAG_FLOOR, support)
+        th = Thresholds(present, present - band, support, floor, margin, int(lead), untagged)
         value = _objective(evaluate(drafts, emb, th, split="dev"))
         if best is None or value > best[0] + 1e-9:
             best = (value, th)
@@ -611,7 +627,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         calibration = {"model": model, "best": th.__repr__(), "dev_objective": round(value, 4)}
         log(f"calibrated on dev: {th} (objective {value:.4f})")
     else:
-        th = Thresholds()
+        th = thresholds_for(model)
     tallies = evaluate(drafts, emb, th, keep_errors=True)
     rows = {"/".join(k): t.metrics() for k, t in tallies.items()}
     print(f"model {model}; {len(drafts)} drafts; thresholds {th}")

@@ -178,6 +178,34 @@ class Thresholds:
             )
 
 
+#: Calibrated thresholds per embedding model (``--calibrate`` of ``evaluation/checklist.py`` on the
+#: dev split of that model's drafts); models not listed use :class:`Thresholds` defaults, which
+#: were calibrated on all-MiniLM-L6-v2. Cosines are not comparable across models: e5-small puts
+#: unrelated treaty clauses at .75-.85, where MiniLM puts them at .55-.65.
+#:
+#: e5-small: ``--model e5-small --limit 3 --calibrate`` (99 drafts; small, as e5 embeds about 7
+#: clauses/s): the margin does the work (a clause must beat every other item's cues by .03),
+#: dev / test: SSA en accuracy 1.00 / 1.00, absent recall 1.00 / 1.00; SSA fr accuracy .97 / .96,
+#: absent precision 1.00 / .95, recall .83 / .83, P@1 1.00 / 1.00. Without it (MiniLM values)
+#: absent recall fell to .43 (en) and .08 (fr) on the same drafts.
+THRESHOLDS_BY_MODEL: dict[str, Thresholds] = {
+    "e5-small": Thresholds(
+        semantic_present=0.7,
+        semantic_partial=0.7,
+        tag_support=0.55,
+        tag_floor=0.45,
+        semantic_margin=-0.03,
+        lead_chars=200,
+        semantic_untagged=0.8,
+    ),
+}
+
+
+def thresholds_for(model: str) -> Thresholds:
+    """The calibrated thresholds for an embedding model name ("minilm", "e5-small", ...)."""
+    return THRESHOLDS_BY_MODEL.get(model, Thresholds())
+
+
 #: Partial rules the engine implements (the ``when`` of an item's ``partial`` entries):
 #:
 #: * ``tag_exception`` — every tag of the item on the clause carries an ``exception`` that is

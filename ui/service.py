@@ -210,7 +210,7 @@ def run_checklist(
         NotFoundError: unknown checklist.
         ReadError: the draft cannot be read.
     """
-    from migralex.nlp.checklist import load_checklist, rank_examples
+    from migralex.nlp.checklist import load_checklist, rank_examples, thresholds_for
     from migralex.nlp.checklist import run_checklist as run
 
     checklist = load_checklist(checklist_name)
@@ -250,6 +250,7 @@ def run_checklist(
         emb.embed_queries,
         find_examples,
         n_examples=n_examples,
+        thresholds=thresholds_for(name),
     )
     return tagged, result
 

@@ -905,3 +905,11 @@ def test_untagged_clause_needs_more_similarity_in_a_tagged_document(
     assert items["ssa.totalisation"].status == status
     # items without tags (scope, final clauses) keep the plain semantic threshold
     assert items["ssa.material_scope"].status == "present"
+
+
+def test_thresholds_per_model() -> None:
+    assert ck.thresholds_for("minilm") == ck.Thresholds()
+    assert ck.thresholds_for("some/local-model") == ck.Thresholds()
+    for model, th in ck.THRESHOLDS_BY_MODEL.items():
+        assert ck.thresholds_for(model) is th
+        assert th.semantic_partial <= th.semantic_present
