@@ -54,6 +54,8 @@ FUSION: dict[str, tuple[str, tuple[float, float]]] = {
 }
 #: Fusion for any other model (and the hash test embedder).
 FUSION_DEFAULT: tuple[str, tuple[float, float]] = ("scores", (0.4, 0.6))
+#: Most clauses whose structural topics a searcher keeps (cleared when full).
+TOPIC_CACHE = 50_000
 #: Cosine similarity above which two clauses of different documents count as the same wording.
 NEAR_DUPLICATE = 0.95
 
@@ -174,6 +176,8 @@ class Searcher:
             key = (clause.clause_id, clause.heading, clause.text)
             topics = self._topics.get(key)
             if topics is None:
+                if len(self._topics) >= TOPIC_CACHE:
+                    self._topics.clear()
                 topics = self._topics[key] = frozenset(
                     TOPIC_PREFIX + t for t in structural_topics(clause)
                 )
