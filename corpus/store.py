@@ -692,19 +692,6 @@ class Store:
                 out.setdefault(int(rowid), set()).add(name)
         return out
 
-    def rowids_with_tag(self, tag: str, rowids: Sequence[int]) -> set[int]:
-        """Return those of ``rowids`` whose clause carries ``tag``."""
-        out: set[int] = set()
-        ids = [int(r) for r in rowids]
-        for chunk, marks in _chunks(ids):
-            rows = self._conn.execute(
-                "SELECT DISTINCT c.rowid FROM clauses c JOIN tags t ON t.clause_id = c.clause_id"
-                f" WHERE t.name = ? AND c.rowid IN ({marks})",
-                [tag, *chunk],
-            )
-            out.update(int(r[0]) for r in rows)
-        return out
-
     def count_vectors(self) -> int:
         """Number of stored clause vectors."""
         return int(self._conn.execute("SELECT COUNT(*) FROM vectors").fetchone()[0])

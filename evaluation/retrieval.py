@@ -381,8 +381,9 @@ def tune_fusion(
     """Score every :data:`FUSION_GRID` setting on dev and test (nDCG@10, all queries).
 
     The two rankings of each query are computed once (top ``CANDIDATES``, as in hybrid search) and fused
-    offline with :func:`migralex.index.search.score_fuse` / ``rrf_fuse``. Pick on dev; test is
-    reported for the check.
+    offline with :func:`migralex.index.search.score_fuse` / ``rrf_fuse``, without the intent boost
+    of hybrid search (:mod:`migralex.index.intent`), so its numbers sit below the full benchmark's.
+    Pick on dev; test is reported for the check.
 
     Returns:
         Rows ``{fusion, weights, dev, test}``, best dev first.

@@ -153,16 +153,11 @@ class Searcher:
         if not self.intent_boost or not ranked:
             return list(ranked)
         top = [r for r, _ in basis[:INTENT_DEPTH]]
-        names = self.labels_by_rowid(top)
+        names = self.labels_by_rowid(list(dict.fromkeys([*top, *(r for r, _ in ranked)])))
         label, share = feedback_intent([names.get(r, set()) for r in top])
         if not label or share < INTENT_SHARE:
             return list(ranked)
-        ids = [r for r, _ in ranked]
-        if label.startswith(TOPIC_PREFIX):
-            labelled = {r for r, n in self.labels_by_rowid(ids).items() if label in n}
-        else:
-            labelled = self.store.rowids_with_tag(label, ids)
-        boosted = [(r, s + self.intent_boost * (r in labelled)) for r, s in ranked]
+        boosted = [(r, s + self.intent_boost * (label in names.get(r, ()))) for r, s in ranked]
         return sorted(boosted, key=lambda x: (-x[1], x[0]))
 
     def labels_by_rowid(self, rowids: Sequence[int]) -> dict[int, set[str]]:

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from migralex.corpus.models import Clause
+
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 
 
@@ -17,6 +19,33 @@ def corpus_file(relative: str) -> Path:
     if not path.is_file():
         pytest.skip(f"real corpus file {relative} not found beside the checkout ({CORPUS})")
     return path
+
+
+def make_clause(
+    label: str,
+    heading: str,
+    text: str,
+    *,
+    doc_id: str = "d",
+    ordinal: int = 0,
+    start: int = 0,
+    language: str = "en",
+) -> Clause:
+    """A clause for engine tests: id ``{doc_id}:{label slug}``, path ``(label,)``, page 1."""
+    return Clause(
+        clause_id=f"{doc_id}:{label.lower().replace(' ', '-')}",
+        doc_id=doc_id,
+        ordinal=ordinal,
+        label=label,
+        heading=heading,
+        path=(label,),
+        text=text,
+        start=start,
+        end=start + len(text),
+        page_start=1,
+        page_end=1,
+        language=language,
+    )
 
 
 @pytest.fixture(autouse=True)

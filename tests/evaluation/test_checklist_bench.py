@@ -3,27 +3,17 @@
 from __future__ import annotations
 
 import numpy as np
+from conftest import make_clause
 
 from migralex.corpus.models import Clause
 from migralex.evaluation.checklist import Draft, gold_articles, load_topics, regold
 
 
 def _clause(doc: str, label: str, heading: str, body: str, ordinal: int) -> Clause:
-    text = f"{label}\n{body}"
-    return Clause(
-        clause_id=f"{doc}:{label.lower().replace(' ', '-')}",
-        doc_id=doc,
-        ordinal=ordinal,
-        label=label,
-        heading=heading,
-        path=(label,),
-        text=text,
-        start=ordinal * 1000,
-        end=ordinal * 1000 + len(text),
-        page_start=1,
-        page_end=1,
+    return make_clause(
+        label, heading, f"{label}\n{body}", doc_id=doc, ordinal=ordinal, start=ordinal * 1000,
         language="fr",
-    )
+    )  # fmt: skip
 
 
 ROWS = [

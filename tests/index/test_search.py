@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import make_clause
 
 from migralex.corpus.errors import ValidationError
 from migralex.corpus.store import Filters, Store
@@ -151,7 +152,8 @@ def test_feedback_intent_takes_the_dominant_tag(ranked: list[set[str]], expected
 def test_intent_boost_lifts_clauses_with_the_intent_tag(store: Store) -> None:
     searcher = service.searcher(store)
     ssa = store.filter_rowids(Filters(kinds=("ssa",)))
-    tagged_all = store.rowids_with_tag("export_of_benefits", ssa)
+    names = store.tag_names_by_rowid(sorted(ssa))
+    tagged_all = {r for r, n in names.items() if "export_of_benefits" in n}
     tagged, *rest = sorted(tagged_all)
     other = next(r for r in ssa if r not in tagged_all)
     basis = [(r, 1.0) for r in [tagged, *rest][:5]]  # the unfiltered top is about export
@@ -170,7 +172,11 @@ def test_intent_boost_lifts_clauses_with_the_intent_tag(store: Store) -> None:
 def test_tag_names_by_rowid(store: Store) -> None:
     ssa = sorted(store.filter_rowids(Filters(kinds=("ssa",))))
     names = store.tag_names_by_rowid(ssa)
-    tagged = store.rowids_with_tag("totalisation", ssa)
+    rows = store.clauses_by_rowid(ssa)
+    tags = store.tags_for(c.clause_id for c in rows.values())
+    tagged = {
+        r for r, c in rows.items() if any(t.name == "totalisation" for t in tags[c.clause_id])
+    }
     assert tagged and {r for r, n in names.items() if "totalisation" in n} == tagged
 
 
@@ -180,20 +186,7 @@ def test_structural_topics_from_heading_or_opening() -> None:
 
     def clause(heading: str, body: str) -> Clause:
         text = f"Article 30 {heading}\n{body}" if heading else f"Article 30\n{body}"
-        return Clause(
-            "d:article-30",
-            "d",
-            0,
-            "Article 30",
-            heading,
-            ("Article 30",),
-            text,
-            0,
-            len(text),
-            1,
-            1,
-            "fr",
-        )
+        return make_clause("Article 30", heading, text, language="fr")
 
     assert "entry_into_force_and_termination" in structural_topics(
         clause("", "La présente Convention entrera en vigueur le premier jour du mois suivant.")

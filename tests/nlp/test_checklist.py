@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import make_clause
 
 from migralex.corpus.errors import NotFoundError, ValidationError
 from migralex.corpus.models import Clause, Hit, Tag
@@ -97,20 +98,7 @@ def make_clauses(rows: Sequence[tuple[str, str, str]], doc_id: str = "draft") ->
     for ordinal, (label, heading, body) in enumerate(rows):
         text = f"{label} {heading}\n{body}" if heading else f"{label}\n{body}"
         clauses.append(
-            Clause(
-                clause_id=f"{doc_id}:{label.lower().replace(' ', '-')}",
-                doc_id=doc_id,
-                ordinal=ordinal,
-                label=label,
-                heading=heading,
-                path=(label,),
-                text=text,
-                start=offset,
-                end=offset + len(text),
-                page_start=1,
-                page_end=1,
-                language="en",
-            )
+            make_clause(label, heading, text, doc_id=doc_id, ordinal=ordinal, start=offset)
         )
         offset += len(text) + 2
     return clauses
