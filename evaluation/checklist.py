@@ -177,14 +177,26 @@ def split_of(doc_id: str) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-def _paragraphs(text: str) -> list[str]:
-    """Re-flow a clause's lines into paragraphs (label line kept apart)."""
+def _paragraphs(text: str, label: str = "", heading: str = "") -> list[str]:
+    """Re-flow a clause's lines into paragraphs (label line kept apart).
+
+    A heading that starts on the label line and the source wrapped onto the next lines
+    ("ARTICLE 4 Equality of Treatment and Payment of Benefits" / "Abroad") is written on one
+    line, as a drafter types it.
+    """
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
     if not lines:
         return []
-    paras = [lines[0]]
+    first, k = lines[0], 1
+    want = " ".join(f"{label} {heading}".split()).casefold()
+    if heading and len(first.split()) > len(label.split()):
+        while k < len(lines) and want.startswith(
+            " ".join(f"{first} {lines[k]}".split()).casefold()
+        ):
+            first, k = f"{first} {lines[k]}", k + 1
+    paras = [first]
     current: list[str] = []
-    for line in lines[1:]:
+    for line in lines[k:]:
         if current and _PARA_START.match(line):
             paras.append(" ".join(current))
             current = []
@@ -219,7 +231,7 @@ def draft_blocks(
             continue
         blocks += [(2, p) for p in pending if p]
         pending = []
-        blocks += [(0, p) for p in _paragraphs(obj.text)]
+        blocks += [(0, p) for p in _paragraphs(obj.text, obj.label, obj.heading)]
     return blocks
 
 

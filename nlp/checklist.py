@@ -922,12 +922,49 @@ _CROSS_REFERENCE = re.compile(
 )
 
 
+#: A sentence that implements other articles ("Pour l'application des articles 7 à 11 de
+#: l'Entente, ...", "For the purposes of Article 6 of the Agreement, ..."): typical of
+#: administrative arrangements; the rule itself is in the articles named.
+_IMPLEMENTING = re.compile(
+    r"\s*(?:\(?\d{1,2}[.)]\s*)?(?:for the purposes? of|for the application of|in applying|"
+    r"in (?:the )?application of|pour l['’]\s*application d[eu']s?|aux fins d[eu']s?|"
+    r"en application d[eu']s?|para (?:la )?aplicaci[oó]n de|a (?:los )?efectos de)\s*"
+    r"(?:l[ae'’]\s*|la |las |los |el |the )?(?:articles?|art\.|art[ií]culos?|paragraphs?|"
+    r"paragraphes?|p[aá]rrafos?)\s+\d",
+    re.IGNORECASE,
+)
+_SENTENCE_END = re.compile(r"[.;:](?=\s)")
+_SENTENCE_LOOKBACK = 400
+
+
+def _sentence_start(text: str, pos: int) -> int:
+    """Offset where the sentence holding ``pos`` starts: after the last ``.``, ``;`` or ``:``
+    (followed by a space) in the ``_SENTENCE_LOOKBACK`` characters before it."""
+    lo = max(0, pos - _SENTENCE_LOOKBACK)
+    return max((m.end() for m in _SENTENCE_END.finditer(text, lo, pos)), default=lo)
+
+
+@functools.lru_cache(maxsize=4096)
+def _implements_others(clause: Clause) -> bool:
+    """The article opens by implementing other articles ("1. Pour l'application des articles
+    7 à 11 de l'Entente, ..."), after its label and heading line: all of it applies them."""
+    start = _body_start(clause)
+    if not clause.heading and _heading_of(clause):  # skip the inline heading line
+        start = clause.text.find("\n", start) + 1 or len(clause.text)
+    return bool(_IMPLEMENTING.match(clause.text, start))
+
+
 def _points_elsewhere(clause: Clause, tag: Tag) -> bool:
     """The tag refers to another article's rule: a pointer ("visée à l'article 19",
-    "conformément aux dispositions de l'article 18") right after it or inside its span."""
+    "conformément aux dispositions de l'article 18") right after it or inside its span, or the
+    tag's sentence or the whole article opens by implementing other articles ("Pour
+    l'application des articles 7 à 11 de l'Entente, ..."), as administrative arrangements do."""
+    text = clause.text
     return bool(
-        _CROSS_REFERENCE.match(clause.text, tag.end)
-        or _CROSS_REFERENCE.search(clause.text, tag.start, tag.end)
+        _CROSS_REFERENCE.match(text, tag.end)
+        or _CROSS_REFERENCE.search(text, tag.start, tag.end)
+        or _IMPLEMENTING.match(text, _sentence_start(text, tag.start))
+        or _implements_others(clause)
     )
 
 

@@ -6,7 +6,13 @@ import numpy as np
 from conftest import make_clause
 
 from migralex.corpus.models import Clause
-from migralex.evaluation.checklist import Draft, gold_articles, load_topics, regold
+from migralex.evaluation.checklist import (
+    Draft,
+    _paragraphs,
+    gold_articles,
+    load_topics,
+    regold,
+)
 
 
 def _clause(doc: str, label: str, heading: str, body: str, ordinal: int) -> Clause:
@@ -67,3 +73,18 @@ def test_regold_expects_what_each_draft_still_holds() -> None:
         "ssa.totalisation": "absent",
         "ssa.entry_into_force_and_termination": "absent",
     }
+
+
+def test_draft_paragraphs_join_a_wrapped_heading() -> None:
+    text = "ARTICLE 4 Equality of Treatment and Payment of Benefits\nAbroad\n1 Persons who\nreside"
+    heading = "Equality of Treatment and Payment of Benefits Abroad"
+    assert _paragraphs(text, "ARTICLE 4", heading) == [
+        "ARTICLE 4 Equality of Treatment and Payment of Benefits Abroad",
+        "1 Persons who reside",
+    ]
+    # a heading on its own line after the label stays apart, as the source has it
+    assert _paragraphs("Article 4\nScope\n1 Text", "Article 4", "Scope") == [
+        "Article 4",
+        "Scope",
+        "1 Text",
+    ]

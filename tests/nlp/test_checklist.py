@@ -845,6 +845,26 @@ def test_openings_are_loaded_and_validated(tmp_path: Path) -> None:
             "totalisation des périodes",
             "absent",
         ),
+        # the tag's sentence implements another article (administrative arrangements)
+        (
+            "Les formulaires sont fixés d'un commun accord. Pour l'application de l'article 9 "
+            "de la Convention, la totalisation des périodes est attestée par un formulaire.",
+            "totalisation des périodes",
+            "absent",
+        ),
+        # the whole article opens by implementing others: a later tag in it too
+        (
+            "1. For the purposes of Articles 7 to 11 of the Agreement, a form is issued. "
+            "2. The form states the periods totalised by the competent institution.",
+            "periods totalised",
+            "absent",
+        ),
+        # "for the purposes of this Agreement" names no other article
+        (
+            "For the purposes of this Agreement, the insurance periods are totalised.",
+            "insurance periods are totalised",
+            "present",
+        ),
     ],
 )
 def test_tag_pointing_to_another_article_is_no_evidence(
@@ -901,3 +921,18 @@ def test_thresholds_per_model() -> None:
     for model, th in ck.THRESHOLDS_BY_MODEL.items():
         assert ck.thresholds_for(model) is th
         assert th.semantic_partial <= th.semantic_present
+
+
+@pytest.mark.parametrize(
+    ("heading", "owns"),
+    [
+        ("Submitting Claims, Notices and Appeals", True),
+        ("Demande de prestations", True),
+        # checking a claimant's details is mutual assistance, not where a claim is lodged
+        ("Verification of claims and payments", False),
+        ("Vérification des demandes et des paiements", False),
+    ],
+)
+def test_claims_heading(heading: str, owns: bool) -> None:
+    clause = make_clause("Article 40", heading, f"Article 40\n{heading}\nText.")
+    assert ("ssa.claims_and_appeals" in ck._owners(load_checklist("ssa"), clause)) is owns
