@@ -936,3 +936,24 @@ def test_thresholds_per_model() -> None:
 def test_claims_heading(heading: str, owns: bool) -> None:
     clause = make_clause("Article 40", heading, f"Article 40\n{heading}\nText.")
     assert ("ssa.claims_and_appeals" in ck._owners(load_checklist("ssa"), clause)) is owns
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "Deze Overeenkomst zal vanaf de datum van ondertekening voorlopig worden toegepast.",
+        "Elk der Partijen kan deze Overeenkomst met inachtneming van een termijn van zes maanden "
+        "schriftelijk opzeggen.",
+        "Zij treedt in werking op de eerste dag van de tweede maand na de kennisgeving.",
+    ],
+)
+def test_dutch_final_clauses_open_with_their_subject(body: str) -> None:
+    th = ck.Thresholds(semantic_present=1.0, semantic_partial=1.0, tag_support=1.0, tag_floor=1.0)
+    clauses = make_clauses([("Artikel 12", "", body)])
+    result = by_id(run("bla", clauses, thresholds=th))["bla.duration_and_termination"]
+    assert result.status == "present", result.reason
+
+
+def test_working_hours_are_not_a_duration_heading() -> None:
+    clause = make_clause("Artikel 7", "Arbeidsduur", "Artikel 7\nArbeidsduur\nTekst.")
+    assert "bla.duration_and_termination" not in ck._owners(load_checklist("bla"), clause)
