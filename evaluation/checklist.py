@@ -195,6 +195,17 @@ def _paragraphs(text: str, label: str = "", heading: str = "") -> list[str]:
         ):
             first, k = f"{first} {lines[k]}", k + 1
     paras = [first]
+    if heading and k < len(lines) and " ".join(first.split()).casefold() != want:
+        # a heading on the lines after the label is its own paragraph, not the body's start
+        alone = " ".join(heading.split()).casefold()
+        head, j = lines[k], k + 1
+        while j < len(lines) and alone.startswith(
+            " ".join(f"{head} {lines[j]}".split()).casefold()
+        ):
+            head, j = f"{head} {lines[j]}", j + 1
+        if " ".join(head.split()).casefold() == alone:
+            paras.append(head)
+            k = j
     current: list[str] = []
     for line in lines[k:]:
         if current and _PARA_START.match(line):

@@ -195,7 +195,7 @@ def _heading_from_rest(rest: str) -> str | None:
 
 _VERBS = re.compile(
     r"\b(?:shall|may|must|will|is|are|has|have|doit|doivent|peut|peuvent|sont|est|sera|seront|"
-    r"será|serán|debe|deben|puede|es|son|zal|zullen|wordt|worden)\b",
+    r"será|serán|debe|deben|puede|es|son|zal|zullen|wordt|worden|kan|kunnen|geldt|treedt)\b",
     re.IGNORECASE,
 )
 
@@ -204,7 +204,7 @@ def _title_like(text: str, max_len: int = 90, max_words: int = 14) -> bool:
     t = text.strip()
     if not t or len(t) > max_len or len(t.split()) > max_words:
         return False
-    if _VERBS.search(t):
+    if _VERBS.search(t) or re.search(r"[a-zà-ÿ]{2}[.;]\s+[A-ZÀ-Þ]", t):  # holds a sentence end
         return False
     if not (t[0].isupper() or t[0] in "«\"'“‘["):
         return False

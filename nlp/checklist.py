@@ -1019,7 +1019,9 @@ def _score_clause(
 ) -> _Scored:
     heading = _heading_of(clause)
     h = bool(heading_rx and heading and heading_rx.search(heading))
-    if not heading and opening_rx is not None and th.lead_chars:
+    # Without a printed heading, an inline first line may be the opening sentence wrapped
+    # ("Deze Overeenkomst zal vanaf de datum van ondertekening voorlopig worden" / "toegepast.").
+    if not h and not clause.heading and opening_rx is not None and th.lead_chars:
         start = _body_start(clause)
         h = bool(opening_rx.search(_fold(clause.text[start : start + th.lead_chars])))
     # An inline first line counts as a heading only when it names an item.

@@ -88,3 +88,9 @@ def test_draft_paragraphs_join_a_wrapped_heading() -> None:
         "Scope",
         "1 Text",
     ]
+    # the body's first line does not swallow a heading printed under the label
+    assert _paragraphs(
+        "Article 3\nPersons covered\nThis Convention shall apply\nto all persons.",
+        "Article 3",
+        "Persons covered",
+    ) == ["Article 3", "Persons covered", "This Convention shall apply to all persons."]
