@@ -46,7 +46,7 @@ bench: setup
 	$(BIN)/python -m migralex.evaluation.segmentation --corpus $(CORPUS) --quiet
 	$(BIN)/python -m migralex.evaluation.tagging --corpus $(CORPUS)
 	$(BIN)/python -m migralex.evaluation.retrieval --store $(STORE)
-	$(BIN)/python -m migralex.evaluation.checklist --store $(STORE) --corpus $(CORPUS) --limit 4
+	$(BIN)/python -m migralex.evaluation.checklist --store $(STORE) --corpus $(CORPUS)
 	$(BIN)/python -m migralex.evaluation.speed --corpus $(CORPUS) --store $(STORE)
 
 clean:
