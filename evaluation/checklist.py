@@ -177,33 +177,31 @@ def split_of(doc_id: str) -> str:
 # --------------------------------------------------------------------------------------------
 
 
+def _join_wrapped(lines: Sequence[str], k: int, first: str, target: str) -> tuple[str, int]:
+    """Append ``lines[k:]`` to ``first`` while the result is still the start of ``target``
+    (both compared folded); return the joined text and the index of the next line."""
+    while k < len(lines) and _fold(target).startswith(_fold(f"{first} {lines[k]}")):
+        first, k = f"{first} {lines[k]}", k + 1
+    return first, k
+
+
 def _paragraphs(text: str, label: str = "", heading: str = "") -> list[str]:
     """Re-flow a clause's lines into paragraphs (label line kept apart).
 
     A heading that starts on the label line and the source wrapped onto the next lines
     ("ARTICLE 4 Equality of Treatment and Payment of Benefits" / "Abroad") is written on one
-    line, as a drafter types it.
+    line, as a drafter types it; a heading printed under the label stays its own paragraph.
     """
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
     if not lines:
         return []
     first, k = lines[0], 1
-    want = " ".join(f"{label} {heading}".split()).casefold()
     if heading and len(first.split()) > len(label.split()):
-        while k < len(lines) and want.startswith(
-            " ".join(f"{first} {lines[k]}".split()).casefold()
-        ):
-            first, k = f"{first} {lines[k]}", k + 1
+        first, k = _join_wrapped(lines, k, first, f"{label} {heading}")
     paras = [first]
-    if heading and k < len(lines) and " ".join(first.split()).casefold() != want:
-        # a heading on the lines after the label is its own paragraph, not the body's start
-        alone = " ".join(heading.split()).casefold()
-        head, j = lines[k], k + 1
-        while j < len(lines) and alone.startswith(
-            " ".join(f"{head} {lines[j]}".split()).casefold()
-        ):
-            head, j = f"{head} {lines[j]}", j + 1
-        if " ".join(head.split()).casefold() == alone:
+    if heading and k < len(lines) and _fold(first) != _fold(f"{label} {heading}"):
+        head, j = _join_wrapped(lines, k + 1, lines[k], heading)
+        if _fold(head) == _fold(heading):
             paras.append(head)
             k = j
     current: list[str] = []
