@@ -344,10 +344,12 @@ class _Segmenter:
             deeper = own_level and self.blocks[j].level > own_level
             if not self._is_structural(j) or (deeper and not self.article_at(j)):
                 return self.texts[j], j + 1
+        if j < n and not self.blocks[j].level and self._annex_word_heading(j):
+            return self.texts[j], j + 1
         if (
             j < n
             and not self.blocks[j].level
-            and not self.has_hints
+            and (not self.has_hints or own_level == 0)
             and self._is_structural(j) is False
         ):
             t = self.texts[j]
@@ -361,6 +363,18 @@ class _Segmenter:
                     j += 1
                 return heading, j
         return "", j
+
+    def _annex_word_heading(self, j: int) -> bool:
+        """Line ``j``, right under an article label, is the article's heading although it reads
+        like an annex ("Article 37" / "Administrative arrangement" / "The competent
+        authorities shall ..."): a bare annex word without number or title, followed by body
+        text rather than by a label. An annex does not start before its article has a body."""
+        m = _ANNEX.match(self.texts[j])
+        if not m or m.group("num") or m.group("rest").strip() or self.annex_at(j) is None:
+            return False
+        if j + 1 >= len(self.blocks) or self.blocks[j + 1].level or self._is_structural(j + 1):
+            return False
+        return not _title_like(self.texts[j + 1])
 
     def _is_heading_continuation(self, heading: str, j: int) -> bool:
         t = self.texts[j]

@@ -247,3 +247,48 @@ def test_clause_ids_do_not_change_when_an_unrelated_article_is_edited() -> None:
     ids_b = [c.clause_id for c in segment(_parsed(b), "d", "en").clauses]
     assert ids_a == ids_b
     assert all(re.fullmatch(r"d:[a-z0-9/~-]+", i) for i in ids_a)
+
+
+def test_annex_word_under_an_article_label_is_its_heading_not_a_new_instrument() -> None:
+    """ "Article 37" / "Administrative arrangement" / body: the heading of Article 37; the
+    articles after it stay in the agreement. A titled arrangement further on is a container."""
+    lines = [
+        ("Article 36", 0),
+        ("Benefits are paid.", 0),
+        ("Article 37", 0),
+        ("Administrative arrangement", 0),
+        (
+            "The competent authorities shall agree on the measures needed to apply this Convention.",
+            0,
+        ),
+        ("Article 38", 0),
+        ("Final Protocol", 0),
+        ("The Final Protocol attached to this Convention forms an integral part of it.", 0),
+        ("Article 39", 0),
+        ("This Convention enters into force on the first day of the second month.", 0),
+        ("Administrative Arrangement for the application of the Convention", 0),
+        ("Article 1", 0),
+        ("Liaison bodies are designated.", 0),
+    ]
+    seg = segment(_parsed(lines), "d", "en")
+    arts = {(c.path[0] if len(c.path) > 1 else "", c.label): c for c in seg.clauses}
+    assert arts[("", "Article 37")].heading == "Administrative arrangement"
+    assert arts[("", "Article 38")].heading == "Final Protocol"
+    assert ("", "Article 39") in arts
+    assert arts[("Administrative Arrangement", "Article 1")].path[0] == "Administrative Arrangement"
+
+
+def test_plain_heading_under_a_plain_label_in_a_styled_document() -> None:
+    """Markdown or DOCX with styled divisions ("## PART IV") but article labels and headings
+    as plain paragraphs: the short title line under the label is the heading."""
+    lines = [
+        ("PART IV MISCELLANEOUS PROVISIONS", 2),
+        ("Article 45", 0),
+        ("Collection of Contributions", 0),
+        ("1. The Contracting Parties recognise each other's decisions.", 0),
+        ("Article 46", 0),
+        ("The competent authorities shall settle disputes by negotiation.", 0),
+    ]
+    arts = {c.label: c for c in segment(_parsed(lines), "d", "en").clauses}
+    assert arts["Article 45"].heading == "Collection of Contributions"
+    assert arts["Article 46"].heading == ""
