@@ -71,6 +71,7 @@ import yaml
 
 from migralex.corpus.errors import NotFoundError, ValidationError
 from migralex.corpus.models import TAG_NAMES, Clause, Hit, Tag
+from migralex.nlp.tagger import rule_names
 
 _TAG_SET: frozenset[str] = frozenset(TAG_NAMES)
 
@@ -299,6 +300,10 @@ class ChecklistItem:
             there is weak evidence (partial) instead of a passing mention.
         openings: regexes searched in the opening words of articles printed without a
             heading (folded like headings); a match counts as a heading.
+        ignore_rules: names of tag rules (the last part of the rule id, in every language)
+            whose matches are no evidence for the item: they name the machinery around it
+            ("modalities set out in an Administrative Arrangement; liaison agencies will be
+            designated therein") rather than the commitment the item asks for.
     """
 
     id: str
@@ -312,6 +317,7 @@ class ChecklistItem:
     present_when: str
     nested: bool = False
     openings: tuple[str, ...] = ()
+    ignore_rules: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -509,7 +515,9 @@ def _parse_item(data: Any, source: str, index: int) -> ChecklistItem:
     where = f"item {index + 1}"
     if isinstance(data, dict) and isinstance(data.get("id"), str):
         where = f"item {data['id']!r}"
-    data = _check_keys(data, _ITEM_KEYS, source, where, optional=("nested", "openings"))
+    data = _check_keys(
+        data, _ITEM_KEYS, source, where, optional=("nested", "openings", "ignore_rules")
+    )
     nested = data.get("nested", False)
     if not isinstance(nested, bool):
         raise _fail(source, where, "nested must be true or false")
@@ -525,6 +533,15 @@ def _parse_item(data: Any, source: str, index: int) -> ChecklistItem:
             source,
             where,
             f"unknown tag(s) {', '.join(unknown_tags)}; valid tags: {', '.join(sorted(_TAG_SET))}",
+        )
+    ignore_rules = frozenset(_texts(data.get("ignore_rules", []), source, where, "ignore_rules"))
+    known_rules = frozenset().union(*(rule_names(tag) for tag in tags))
+    unknown_rules = sorted(ignore_rules - known_rules)
+    if unknown_rules:
+        raise _fail(
+            source,
+            where,
+            f"ignore_rules names no rule of the item's tags: {', '.join(unknown_rules)}",
         )
     headings = _texts(data["headings"], source, where, "headings")
     for pattern in headings:
@@ -569,6 +586,7 @@ def _parse_item(data: Any, source: str, index: int) -> ChecklistItem:
         present_when=_text(data["present_when"], source, where, "present_when"),
         nested=nested,
         openings=openings,
+        ignore_rules=ignore_rules,
     )
 
 
@@ -849,12 +867,20 @@ class _Signals:
     foreign: bool  # its own heading names other items only
 
 
-_ANNEX_PATH = _rx(
-    r"^(?:final |additional )?(?:annex|annexe|anexo|appendix|schedule|protocol|protocole|protocolo)",
+_ARRANGEMENT_PATTERNS = (
     r"^administrative (?:arrangement|agreement)",
     r"^(?:arrangement|accord) administratif",
     r"^(?:acuerdo|arreglo) administrativo",
+    r"^administratie(?:f|ve) (?:akkoord|schikking|regeling)",
 )
+_ANNEX_PATH = _rx(
+    r"^(?:final |additional )?(?:annex|annexe|anexo|appendix|schedule|protocol|protocole|protocolo)",
+    *_ARRANGEMENT_PATTERNS,
+)
+#: Containers holding an administrative arrangement: concluded by the competent authorities to
+#: implement the agreement (as in the R167 model agreement), it cannot supply a provision the
+#: agreement lacks. Protocols and annexes are integral parts of the agreement and do count.
+_ARRANGEMENT_PATH = _rx(*_ARRANGEMENT_PATTERNS)
 
 
 _VARIANT_HEADING = _rx(
@@ -867,6 +893,10 @@ _VARIANT_HEADING = _rx(
 
 def _in_annex(clause: Clause) -> bool:
     return bool(clause.path) and bool(_ANNEX_PATH.match(_fold(clause.path[0])))
+
+
+def _in_arrangement(clause: Clause) -> bool:
+    return bool(clause.path) and bool(_ARRANGEMENT_PATH.match(_fold(clause.path[0])))
 
 
 def _is_preamble(clause: Clause) -> bool:
@@ -969,6 +999,16 @@ def _points_elsewhere(clause: Clause, tag: Tag) -> bool:
 
 
 _INLINE_HEADING_MAX = 90
+#: Headings that name no subject of their own (folded, matched whole): the article's opening
+#: formula says what it is about ("Scope of Application" / "This Agreement shall apply to the
+#: following legislation").
+_GENERIC_HEADING = _rx(
+    r"(?:(?:purpose|object) and )?(?:scope|field)(?: of (?:application|the (?:agreement|convention)))?",
+    r"(?:objet et )?champ d'application(?: de la convention| de l'accord)?",
+    r"(?:objeto y )?(?:ambito|campo) de aplicacion",
+    r"toepassingsgebied|werkingssfeer",
+    r"general provisions?|dispositions? generales?|disposiciones generales|algemene bepalingen",
+)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -1020,8 +1060,14 @@ def _score_clause(
     heading = _heading_of(clause)
     h = bool(heading_rx and heading and heading_rx.search(heading))
     # Without a printed heading, an inline first line may be the opening sentence wrapped
-    # ("Deze Overeenkomst zal vanaf de datum van ondertekening voorlopig worden" / "toegepast.").
-    if not h and not clause.heading and opening_rx is not None and th.lead_chars:
+    # ("Deze Overeenkomst zal vanaf de datum van ondertekening voorlopig worden" / "toegepast.");
+    # under a generic heading ("Scope of Application") the opening words name the subject.
+    if (
+        not h
+        and (not clause.heading or _GENERIC_HEADING.fullmatch(heading))
+        and opening_rx is not None
+        and th.lead_chars
+    ):
         start = _body_start(clause)
         h = bool(opening_rx.search(_fold(clause.text[start : start + th.lead_chars])))
     # An inline first line counts as a heading only when it names an item.
@@ -1076,28 +1122,25 @@ def _owners(checklist: Checklist, clause: Clause) -> frozenset[str]:
 
 
 def structural_topics(clause: Clause, lead_chars: int = LEAD_CHARS) -> frozenset[str]:
-    """The checklist topics a clause's structure names: its heading, or (without a heading) the
-    opening formula of its first ``lead_chars`` characters.
+    """The checklist topics a clause's structure names: its heading, or (when the heading names
+    none and is missing, left inline or generic, as for the engine) the opening formula of its
+    first ``lead_chars`` characters.
 
     Topics are item ids without their checklist prefix ("entry_into_force_and_termination"), over
     every shipped checklist: search uses them like tags (:mod:`migralex.index.intent`).
     """
     heading = _heading_of(clause)
-    opening = ""
-    if not heading:
+    items = [item for checklist in list_checklists() for item in checklist.items]
+
+    def named(patterns: tuple[str, ...], text: str) -> bool:
+        rx = _heading_regex(patterns)
+        return rx is not None and rx.search(text) is not None
+
+    out = {item.id.split(".", 1)[1] for item in items if heading and named(item.headings, heading)}
+    if not out and (not clause.heading or _GENERIC_HEADING.fullmatch(heading)):
         start = _body_start(clause)
         opening = _fold(clause.text[start : start + lead_chars])
-    out = set()
-    for checklist in list_checklists():
-        for item in checklist.items:
-            if heading:
-                rx = _heading_regex(item.headings)
-                hit = rx is not None and rx.search(heading) is not None
-            else:
-                rx = _heading_regex(item.openings)
-                hit = rx is not None and rx.search(opening) is not None
-            if hit:
-                out.add(item.id.split(".", 1)[1])
+        out = {item.id.split(".", 1)[1] for item in items if named(item.openings, opening)}
     return frozenset(out)
 
 
@@ -1124,6 +1167,7 @@ def _run_item(
     owners: Sequence[frozenset[str]],
     n_evidence: int,
     th: Thresholds,
+    has_agreement: bool = True,
 ) -> tuple[str, float, str, tuple[Evidence, ...]]:
     heading_rx = _heading_regex(item.headings)
     opening_rx = _heading_regex(item.openings)
@@ -1133,7 +1177,9 @@ def _run_item(
         own = [
             t
             for t in tags.get(clause.clause_id, ())
-            if t.name in item_tags and not _points_elsewhere(clause, t)
+            if t.name in item_tags
+            and t.rule.rsplit(".", 1)[-1] not in item.ignore_rules
+            and not _points_elsewhere(clause, t)
         ]
         body_at = _body_start(clause)
         lead_end = body_at + th.lead_chars
@@ -1193,6 +1239,15 @@ def _run_item(
             f"(similarity {best.similarity:.2f})"
         )
         return "absent", confidence, reason, ()
+
+    if has_agreement and all(_in_arrangement(clauses[s.index]) for s in pool):
+        first = clauses[pool[0].index]
+        reason = (
+            f"the agreement itself does not provide for this; only its administrative "
+            f"arrangement does ({first.citation}), which implements the agreement and cannot "
+            f"stand in for it"
+        )
+        return "absent", 0.5 + 0.3 * (1.0 - pool[0].score), reason, evidence
 
     candidates = [s for s in pool if s.strong]
     rules = {r.when: r for r in item.partial}
@@ -1338,6 +1393,11 @@ def run_checklist(
     matrix = np.stack(item_sims) if clauses else np.zeros((len(checklist.items), 0), np.float32)
     results = []
     tagged_document = any(tags.get(c.clause_id) for c in clauses)
+    # An administrative arrangement bundled with its agreement cannot supply the agreement's
+    # provisions; one read on its own is the document under review.
+    has_agreement = any(not _in_annex(c) and not _is_preamble(c) for c in clauses) and any(
+        _in_arrangement(c) for c in clauses
+    )
     for k, (item, similarity) in enumerate(zip(checklist.items, item_sims, strict=True)):
         others = np.delete(matrix, k, axis=0)
         other_similarity = (
@@ -1351,7 +1411,15 @@ def run_checklist(
                 semantic_partial=min(1.0, th.semantic_untagged),
             )
         status, confidence, reason, evidence = _run_item(
-            item, clauses, tags, similarity, other_similarity, owners, n_evidence, item_th
+            item,
+            clauses,
+            tags,
+            similarity,
+            other_similarity,
+            owners,
+            n_evidence,
+            item_th,
+            has_agreement,
         )
         confidence = min(1.0, max(0.0, confidence))
         if math.isnan(confidence):

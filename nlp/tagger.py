@@ -503,6 +503,23 @@ def _validate_file(path: Path, language: str) -> dict[str, Any]:
 
 
 @functools.cache
+def rule_names(tag: str) -> frozenset[str]:
+    """Names of the rules of ``tag`` in any language: the last part of each rule id
+    ("administrative_arrangement" for "en.administrative_assistance.administrative_arrangement").
+
+    Raises:
+        ValidationError: a pattern file is malformed.
+    """
+    names: set[str] = set()
+    for folder in sorted(p for p in _patterns_dir().iterdir() if p.is_dir()):
+        path = folder / f"{tag}.json"
+        if path.is_file():
+            data = _validate_file(path, folder.name)
+            names.update(rule["id"].split(".", 2)[2] for rule in data["rules"])
+    return frozenset(names)
+
+
+@functools.cache
 def _pipeline(language: str) -> _Pipeline:
     folder = _patterns_dir() / language
     files = sorted(folder.glob("*.json"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 from collections.abc import Sequence
@@ -231,6 +232,10 @@ _HEADER = "id: x\ntitle: X\ndescription: Test.\nitems:\n"
             "unknown key",
         ),
         (_HEADER + _GOOD_ITEM + _GOOD_ITEM, "duplicate item id"),
+        (
+            _HEADER + _GOOD_ITEM.replace("    cues:", "    ignore_rules: [made_up]\n    cues:"),
+            "ignore_rules names no rule of the item's tags: made_up",
+        ),
         (_HEADER + _GOOD_ITEM.replace("id: x.item", "id: Not An Id"), "id must look like"),
         ("id: x\ntitle: X\ndescription: Test.\nitems: []\nowner: me\n", "unknown key(s) owner"),
         ("id: x\ntitle: X\nitems: []\n", "missing field(s) description"),
@@ -957,3 +962,83 @@ def test_dutch_final_clauses_open_with_their_subject(body: str) -> None:
 def test_working_hours_are_not_a_duration_heading() -> None:
     clause = make_clause("Artikel 7", "Arbeidsduur", "Artikel 7\nArbeidsduur\nTekst.")
     assert "bla.duration_and_termination" not in ck._owners(load_checklist("bla"), clause)
+
+
+def _rule_tag(clause: Clause, phrase: str, rule: str) -> Tag:
+    start = clause.text.index(phrase)
+    return Tag(
+        clause.clause_id, "administrative_assistance", start, start + len(phrase), phrase, rule
+    )
+
+
+@pytest.mark.parametrize(
+    ("rule", "status"),
+    [
+        ("en.administrative_assistance.mutual_assistance", "present"),
+        # setting up the arrangement and its liaison agencies is no commitment to assist
+        ("en.administrative_assistance.liaison_agencies", "absent"),
+        ("fr.administrative_assistance.administrative_arrangement", "absent"),
+    ],
+)
+def test_ignored_tag_rules_are_no_evidence(rule: str, status: str) -> None:
+    body = (
+        "The modalities of application will be set out in an Administrative Arrangement. "
+        "The liaison agencies will be designated therein."
+    )
+    clauses = make_clauses([("Article 14", "", body)])
+    tags = {clauses[0].clause_id: [_rule_tag(clauses[0], "liaison agencies", rule)]}
+    th = ck.Thresholds(semantic_present=1.0, semantic_partial=1.0, tag_support=-1.0, tag_floor=-1.0)
+    result = by_id(run("ssa", clauses, tags, thresholds=th))["ssa.administrative_assistance"]
+    assert result.status == status, result.reason
+    item = next(i for i in load_checklist("ssa").items if i.id == "ssa.administrative_assistance")
+    assert {"administrative_arrangement", "liaison_agencies"} <= item.ignore_rules
+
+
+def _in(container: str, clause: Clause) -> Clause:
+    return dataclasses.replace(clause, path=(container, clause.label))
+
+
+@pytest.mark.parametrize(
+    ("container", "with_agreement", "status"),
+    [
+        # the agreement has no such article; its bundled arrangement cannot stand in for it
+        ("Administrative Arrangement", True, "absent"),
+        ("Arrangement administratif", True, "absent"),
+        # a final protocol is part of the agreement
+        ("Final Protocol", True, "present"),
+        # an arrangement read on its own is the document under review
+        ("Administrative Arrangement", False, "present"),
+    ],
+)
+def test_evidence_only_in_a_bundled_administrative_arrangement(
+    container: str, with_agreement: bool, status: str
+) -> None:
+    rows = [("Article 1", "Definitions", "In this Agreement, institution means the body.")]
+    rows = rows if with_agreement else []
+    rows.append(("Article 2", "Mutual assistance", "Models of forms are drawn up jointly."))
+    clauses = make_clauses(rows)
+    clauses[-1] = _in(container, clauses[-1])
+    if not with_agreement:  # the arrangement's own article 1 is all there is besides
+        clauses.insert(0, _in(container, make_clause("Article 1", "", "Article 1\nText.")))
+    th = ck.Thresholds(semantic_present=1.0, semantic_partial=1.0, tag_support=1.0, tag_floor=1.0)
+    result = by_id(run("ssa", clauses, thresholds=th))["ssa.administrative_assistance"]
+    assert result.status == status, result.reason
+    assert result.evidence[0].clause.label == "Article 2"
+    if status == "absent":
+        assert "only its administrative arrangement does (Article 2" in result.reason
+
+
+@pytest.mark.parametrize(
+    ("heading", "status"),
+    [
+        ("Scope of Application", "present"),  # generic: the opening formula names the subject
+        ("General Provisions", "present"),
+        ("Transitional Provisions", "absent"),  # a heading with a subject of its own rules
+    ],
+)
+def test_opening_formula_decides_under_a_generic_heading(heading: str, status: str) -> None:
+    th = ck.Thresholds(semantic_present=1.0, semantic_partial=1.0, tag_support=1.0, tag_floor=1.0)
+    body = "1 This Agreement shall apply to the following legislation: (a) the Pension Act."
+    clauses = make_clauses([("Article 2", heading, body)])
+    result = by_id(run("ssa", clauses, thresholds=th))["ssa.material_scope"]
+    assert result.status == status, result.reason
