@@ -12,7 +12,8 @@ Scoring, per item and clause (all signals are computed for every clause):
 * **heading** (strong): one of the item's ``headings`` regexes is found in the clause heading
   (case- and accent-insensitive search); a clause without a heading may carry it as a short
   first body line without final punctuation ("Entrée en vigueur et durée");
-* **opening** (strong): in a clause without a heading, one of the item's ``openings`` regexes
+* **opening** (strong): in a clause without a heading (or under a generic one such as "Scope of
+  Application" or "General Provisions"), one of the item's ``openings`` regexes
   is found in the first :data:`LEAD_CHARS` of the body (after the label line and an opening
   reservation): the formula that opens an article states its subject the way a heading would
   ("The present Convention shall enter into force ...", "La présente Convention s'applique
@@ -23,7 +24,8 @@ Scoring, per item and clause (all signals are computed for every clause):
 * **tag**: the clause carries a :class:`~migralex.corpus.models.Tag` whose name is one of the
   item's ``tags`` and that does not point to another article ("totalisation des périodes visée
   à l'article 19", "périodes prises en compte conformément aux dispositions de l'article 18":
-  the rule lives in that article). In a clause *without* a heading, a tag that starts within
+  the rule lives in that article), and whose rule is not among the item's ``ignore_rules``
+  (designating liaison agencies is not a commitment to assist). In a clause *without* a heading, a tag that starts within
   :data:`LEAD_CHARS` of the body (after the label line and an opening reservation such as
   "Unless otherwise provided ...,") is *lead* evidence: strong on its own (the opening words of an
   article state its subject; French agreements often have no article headings). Under a heading
@@ -47,7 +49,9 @@ and administrative arrangements, then by clause order. Status:
 * ``partial`` — strong clauses exist but a partial rule fires on every one of them (or an
   item-level rule fires), or there is only weak evidence, or the only evidence is in the
   preamble;
-* ``absent`` — otherwise.
+* ``absent`` — otherwise, and also when all the evidence lies in an administrative arrangement
+  bundled with the agreement (the reason then names it): the arrangement implements the
+  agreement and cannot stand in for a provision the agreement lacks.
 
 The engine is pure: no I/O besides reading the YAML package data, no globals mutated,
 deterministic (ties are broken by clause ordinal).
