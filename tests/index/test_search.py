@@ -215,3 +215,19 @@ def test_intent_from_structural_topics(store: Store) -> None:
         [(other, 0.5), (final[0], 0.4)], [(r, 1.0) for r in final[:5]]
     )
     assert [r for r, _ in boosted] == [final[0], other]
+
+
+def test_feedback_vector_moves_the_query_towards_its_best_hits(store: Store) -> None:
+    searcher = service.searcher(store)
+    query = "equality of treatment"
+    vector = searcher.embedder().embed_queries([query])[0]
+    top = [r for r, _ in searcher.fused_ranking(query, 100, Filters(), vector)][:3]
+    centroid = searcher.vectors.reconstruct_many(top).mean(axis=0)
+    moved = searcher.feedback_vector(query, vector)
+    assert moved.shape == vector.shape and moved.dtype == np.float32
+    assert math.isclose(float(np.linalg.norm(moved)), 1.0, rel_tol=1e-5)
+    assert float(moved @ centroid) > float(vector @ centroid)
+    expected = vector + searcher.prf_beta * centroid
+    assert np.allclose(moved, expected / np.linalg.norm(expected), atol=1e-6)
+    searcher.prf_beta = 0.0
+    assert searcher.feedback_vector(query, vector) is vector
