@@ -25,8 +25,8 @@ Scoring, per item and clause (all signals are computed for every clause):
   item's ``tags`` and that does not point to another article ("totalisation des périodes visée
   à l'article 19", "périodes prises en compte conformément aux dispositions de l'article 18":
   the rule lives in that article), and whose rule is not among the item's ``ignore_rules``
-  (designating liaison agencies is not a commitment to assist). In a clause *without* a heading, a tag that starts within
-  :data:`LEAD_CHARS` of the body (after the label line and an opening reservation such as
+  (designating liaison agencies is not a commitment to assist). In a clause *without* a
+  heading, a tag that starts within :data:`LEAD_CHARS` of the body (after the label line and an opening reservation such as
   "Unless otherwise provided ...,") is *lead* evidence: strong on its own (the opening words of an
   article state its subject; French agreements often have no article headings). Under a heading
   that does not name the item, tags are ignored (the heading states another subject). Otherwise
@@ -75,7 +75,7 @@ import yaml
 
 from migralex.corpus.errors import NotFoundError, ValidationError
 from migralex.corpus.models import TAG_NAMES, Clause, Hit, Tag
-from migralex.nlp.tagger import rule_names
+from migralex.nlp.tagger import rule_name, rule_names
 
 _TAG_SET: frozenset[str] = frozenset(TAG_NAMES)
 
@@ -1015,6 +1015,19 @@ _GENERIC_HEADING = _rx(
 )
 
 
+def _openings_decide(clause: Clause, heading: str) -> bool:
+    """The opening formula states the clause's subject: it has no printed heading (an inline
+    first line may be a wrapped opening sentence) or a generic one; ``heading`` is
+    :func:`_heading_of` the clause."""
+    return not clause.heading or bool(_GENERIC_HEADING.fullmatch(heading))
+
+
+def _opening(clause: Clause, chars: int) -> str:
+    """The first ``chars`` characters of the body (:func:`_body_start`), folded."""
+    start = _body_start(clause)
+    return _fold(clause.text[start : start + chars])
+
+
 @functools.lru_cache(maxsize=4096)
 def _heading_of(clause: Clause) -> str:
     """The clause heading, folded; for a clause without one, a short first body line without
@@ -1066,14 +1079,8 @@ def _score_clause(
     # Without a printed heading, an inline first line may be the opening sentence wrapped
     # ("Deze Overeenkomst zal vanaf de datum van ondertekening voorlopig worden" / "toegepast.");
     # under a generic heading ("Scope of Application") the opening words name the subject.
-    if (
-        not h
-        and (not clause.heading or _GENERIC_HEADING.fullmatch(heading))
-        and opening_rx is not None
-        and th.lead_chars
-    ):
-        start = _body_start(clause)
-        h = bool(opening_rx.search(_fold(clause.text[start : start + th.lead_chars])))
+    if not h and _openings_decide(clause, heading) and opening_rx is not None and th.lead_chars:
+        h = bool(opening_rx.search(_opening(clause, th.lead_chars)))
     # An inline first line counts as a heading only when it names an item.
     heading = heading if clause.heading or h or signals.foreign else ""
     ctx = heading_rx is not None and any(heading_rx.search(_fold(c)) for c in clause.context if c)
@@ -1141,9 +1148,8 @@ def structural_topics(clause: Clause, lead_chars: int = LEAD_CHARS) -> frozenset
         return rx is not None and rx.search(text) is not None
 
     out = {item.id.split(".", 1)[1] for item in items if heading and named(item.headings, heading)}
-    if not out and (not clause.heading or _GENERIC_HEADING.fullmatch(heading)):
-        start = _body_start(clause)
-        opening = _fold(clause.text[start : start + lead_chars])
+    if not out and _openings_decide(clause, heading):
+        opening = _opening(clause, lead_chars)
         out = {item.id.split(".", 1)[1] for item in items if named(item.openings, opening)}
     return frozenset(out)
 
@@ -1171,7 +1177,7 @@ def _run_item(
     owners: Sequence[frozenset[str]],
     n_evidence: int,
     th: Thresholds,
-    has_agreement: bool = True,
+    bundled_arrangement: bool = False,
 ) -> tuple[str, float, str, tuple[Evidence, ...]]:
     heading_rx = _heading_regex(item.headings)
     opening_rx = _heading_regex(item.openings)
@@ -1182,7 +1188,7 @@ def _run_item(
             t
             for t in tags.get(clause.clause_id, ())
             if t.name in item_tags
-            and t.rule.rsplit(".", 1)[-1] not in item.ignore_rules
+            and rule_name(t.rule) not in item.ignore_rules
             and not _points_elsewhere(clause, t)
         ]
         body_at = _body_start(clause)
@@ -1244,7 +1250,7 @@ def _run_item(
         )
         return "absent", confidence, reason, ()
 
-    if has_agreement and all(_in_arrangement(clauses[s.index]) for s in pool):
+    if bundled_arrangement and all(_in_arrangement(clauses[s.index]) for s in pool):
         first = clauses[pool[0].index]
         reason = (
             f"the agreement itself does not provide for this; only its administrative "
@@ -1371,7 +1377,9 @@ def run_checklist(
         * partial from similarity alone: ``0.3 + 0.3 (s - SEMANTIC_PARTIAL) /
           (SEMANTIC_PRESENT - SEMANTIC_PARTIAL)``;
         * absent: ``1 - 0.5 s / SEMANTIC_PARTIAL`` for the best similarity ``s`` (1.0 when
-          no clause is even slightly similar).
+          no clause is even slightly similar);
+        * absent because all evidence lies in a bundled administrative arrangement:
+          ``0.5 + 0.3 (1 - score)`` for the best evidence score (in [0, 1]).
 
     Raises:
         ValidationError: ``clause_vectors`` or the cue vectors have the wrong shape.
@@ -1399,8 +1407,8 @@ def run_checklist(
     tagged_document = any(tags.get(c.clause_id) for c in clauses)
     # An administrative arrangement bundled with its agreement cannot supply the agreement's
     # provisions; one read on its own is the document under review.
-    has_agreement = any(not _in_annex(c) and not _is_preamble(c) for c in clauses) and any(
-        _in_arrangement(c) for c in clauses
+    bundled_arrangement = any(_in_arrangement(c) for c in clauses) and any(
+        not _in_annex(c) and not _is_preamble(c) for c in clauses
     )
     for k, (item, similarity) in enumerate(zip(checklist.items, item_sims, strict=True)):
         others = np.delete(matrix, k, axis=0)
@@ -1423,7 +1431,7 @@ def run_checklist(
             owners,
             n_evidence,
             item_th,
-            has_agreement,
+            bundled_arrangement,
         )
         confidence = min(1.0, max(0.0, confidence))
         if math.isnan(confidence):

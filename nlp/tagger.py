@@ -502,6 +502,12 @@ def _validate_file(path: Path, language: str) -> dict[str, Any]:
     return data
 
 
+def rule_name(rule_id: str) -> str:
+    """The language-independent name of a rule: the last part of its id
+    ("administrative_arrangement" for "en.administrative_assistance.administrative_arrangement")."""
+    return rule_id.rsplit(".", 1)[-1]
+
+
 @functools.cache
 def rule_names(tag: str) -> frozenset[str]:
     """Names of the rules of ``tag`` in any language: the last part of each rule id
@@ -515,7 +521,7 @@ def rule_names(tag: str) -> frozenset[str]:
         path = folder / f"{tag}.json"
         if path.is_file():
             data = _validate_file(path, folder.name)
-            names.update(rule["id"].split(".", 2)[2] for rule in data["rules"])
+            names.update(rule_name(rule["id"]) for rule in data["rules"])
     return frozenset(names)
 
 
