@@ -203,6 +203,24 @@ def test_structural_topics_from_heading_or_opening() -> None:
     )
 
 
+def test_return_heading_means_the_workers_return() -> None:
+    from migralex.nlp.checklist import structural_topics
+
+    def topics(heading: str) -> frozenset[str]:
+        text = f"Section 37 {heading}\nA person shall repay the amount."
+        return structural_topics(make_clause("Section 37", heading, text))
+
+    assert "return_and_reintegration" in topics("Return of migrant workers")
+    assert "return_and_reintegration" in topics("Return")
+    # national laws: recovery of overpayments and tax returns are not the workers' return
+    assert "return_and_reintegration" not in topics(
+        "Return of benefit where recipient not entitled"
+    )
+    assert "return_and_reintegration" not in topics(
+        "Examination of return and notice of assessment"
+    )
+
+
 def test_intent_from_structural_topics(store: Store) -> None:
     """Questions on subjects without a tag (final clauses) get their intent from headings."""
     searcher = service.searcher(store)
