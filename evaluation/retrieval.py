@@ -5,6 +5,13 @@ Data (``evaluation/data/``, no corpus text):
 * ``retrieval_queries.json`` — ``qid -> {text, language, topic, split}``: at least 60 questions in
   English and French, written as negotiators and reviewers ask them, with a fixed dev/test split.
 * ``retrieval_topics.json`` — article topics as heading and text patterns plus hand labels.
+* ``retrieval_judgments.json`` — pooled relevance judgments (TREC pooling, Voorhees & Harman,
+  "TREC: Experiment and Evaluation in Information Retrieval", 2005): the top 10 of every mode of
+  both bundled models for every question (whole store and French clauses), and the top 2 of each
+  within-agreement search, judged blind against ``retrieval_guidelines.md``. Judgments override
+  the patterns, which stay the verdict for unjudged articles: patterns alone miss articles whose
+  heading names a branch ("Old age benefits") while a paragraph sets the topic's rule, and
+  headings in French.
 * ``retrieval_qrels.json`` — the topics resolved against the corpus as clause references
   ``[doc_id, article label as printed]`` (``--build-qrels`` regenerates it from a store). A
   reference stands for every clause of that document with that label, so the benchmark survives
@@ -49,6 +56,7 @@ from migralex.corpus.store import Filters, Store
 DATA = Path(__file__).resolve().parent / "data"
 QUERIES_FILE = DATA / "retrieval_queries.json"
 TOPICS_FILE = DATA / "retrieval_topics.json"
+JUDGMENTS_FILE = DATA / "retrieval_judgments.json"
 QRELS_FILE = DATA / "retrieval_qrels.json"
 DEFAULT_CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 MODES = ("lexical", "semantic", "hybrid")
@@ -57,6 +65,8 @@ WITHIN_DOCS = 6
 TEXT_WINDOW = 400
 
 Ref = tuple[str, str]
+#: The verdicts of a pooled judgment.
+JUDGED = ("relevant", "nonrelevant")
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,12 +96,28 @@ def load_topics(path: Path = TOPICS_FILE) -> dict[str, dict[str, Any]]:
     return {k: v for k, v in raw.items() if not k.startswith("_")}
 
 
-def resolve_topics(store: Store, topics: Mapping[str, Mapping[str, Any]]) -> dict[str, set[Ref]]:
+def load_judgments(path: Path = JUDGMENTS_FILE) -> dict[str, dict[str, set[Ref]]]:
+    """Return the pooled judgments: ``topic -> {"relevant": refs, "nonrelevant": refs}``."""
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    return {
+        topic: {verdict: {(e[0], e[1]) for e in v.get(verdict, [])} for verdict in JUDGED}
+        for topic, v in raw.items()
+        if not topic.startswith("_")
+    }
+
+
+def resolve_topics(
+    store: Store,
+    topics: Mapping[str, Mapping[str, Any]],
+    judgments: Mapping[str, Mapping[str, set[Ref]]] | None = None,
+) -> dict[str, set[Ref]]:
     """Return, per topic, the ``(doc_id, label)`` references of the store's answering articles.
 
     A clause matches when its heading matches a ``heading`` regex, or, when it has no heading,
     when the first ``window`` (default :data:`TEXT_WINDOW`) characters of its text match a ``text`` regex; only
-    documents of the topic's ``kinds`` count. ``add``/``drop`` hand labels are applied last.
+    documents of the topic's ``kinds`` count. ``add``/``drop`` hand labels are applied next and
+    the pooled ``judgments`` (:func:`load_judgments`) last: judged relevant is added, judged
+    non-relevant removed.
     """
     kinds = {d["doc_id"]: d["kind"] for d in store.document_summaries()}
     compiled = {
@@ -119,6 +145,10 @@ def resolve_topics(store: Store, topics: Mapping[str, Mapping[str, Any]]) -> dic
     for name, t in topics.items():
         out[name] |= {(d, lab) for d, lab in t.get("add", [])}
         out[name] -= {(d, lab) for d, lab in t.get("drop", [])}
+    for name, verdicts in (judgments or {}).items():
+        if name in out:
+            out[name] |= verdicts.get("relevant", set())
+            out[name] -= verdicts.get("nonrelevant", set())
     return out
 
 
@@ -490,7 +520,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 parser.error(f"{args.store} is empty and corpus {args.corpus} does not exist")
             service.ingest([args.corpus], store, model=args.model)
         if args.build_qrels:
-            save_qrels(resolve_topics(store, load_topics()))
+            save_qrels(resolve_topics(store, load_topics(), load_judgments()))
         searcher = service.searcher(store)
         result = evaluate(
             store,

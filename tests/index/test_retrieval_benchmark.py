@@ -68,6 +68,28 @@ def test_references_resolve_to_every_clause_of_the_article(small_store: Path) ->
     assert qrels["q"] == expected
 
 
+def test_judgments_override_the_patterns(small_store: Path) -> None:
+    with Store(small_store) as store:
+        topics = {"equality": {"heading": ["equality of treatment"], "kinds": ["ssa"]}}
+        matched = retrieval.resolve_topics(store, topics)["equality"]
+        dropped = sorted(matched)[0]
+        other = next(
+            (c.doc_id, c.label) for c in store.clauses() if (c.doc_id, c.label) not in matched
+        )
+        judged = {"equality": {"relevant": {other}, "nonrelevant": {dropped}}}
+        resolved = retrieval.resolve_topics(store, topics, judged)["equality"]
+    assert resolved == (matched - {dropped}) | {other}
+
+
+def test_judgments_file_is_well_formed() -> None:
+    judgments = retrieval.load_judgments()
+    topics = retrieval.load_topics()
+    assert set(judgments) <= set(topics)
+    for verdicts in judgments.values():
+        assert set(verdicts) == set(retrieval.JUDGED)
+        assert not verdicts["relevant"] & verdicts["nonrelevant"]
+
+
 def test_evaluate_runs_every_mode_and_scenario(small_store: Path) -> None:
     with Store(small_store) as store:
         topics = retrieval.resolve_topics(store, retrieval.load_topics())
