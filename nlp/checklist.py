@@ -903,7 +903,10 @@ def _in_arrangement(clause: Clause) -> bool:
     return bool(clause.path) and bool(_ARRANGEMENT_PATH.match(_fold(clause.path[0])))
 
 
-def _is_preamble(clause: Clause) -> bool:
+def is_preamble(clause: Clause) -> bool:
+    """True when the clause is (inside) the preamble: its label or first path element is
+    "Preamble" in English, French or Spanish (the segmenter's label for the text before the
+    first article)."""
     return _fold(clause.label) in _PREAMBLE_LABELS or (
         bool(clause.path) and _fold(clause.path[0]) in _PREAMBLE_LABELS
     )
@@ -1214,7 +1217,7 @@ def _run_item(
     def relevant(s: _Scored) -> bool:
         return s.strong or s.weak
 
-    body = [s for s in scored if relevant(s) and not _is_preamble(clauses[s.index])]
+    body = [s for s in scored if relevant(s) and not is_preamble(clauses[s.index])]
     preamble_only = not body
     pool = body or [s for s in scored if relevant(s)]
     # Strong evidence first, then by score, then in document order.
@@ -1408,7 +1411,7 @@ def run_checklist(
     # An administrative arrangement bundled with its agreement cannot supply the agreement's
     # provisions; one read on its own is the document under review.
     bundled_arrangement = any(_in_arrangement(c) for c in clauses) and any(
-        not _in_annex(c) and not _is_preamble(c) for c in clauses
+        not _in_annex(c) and not is_preamble(c) for c in clauses
     )
     for k, (item, similarity) in enumerate(zip(checklist.items, item_sims, strict=True)):
         others = np.delete(matrix, k, axis=0)
@@ -1486,7 +1489,7 @@ def example_quality(item: ChecklistItem, hit: Hit) -> float:
         + 0.15 * tagged
         + 0.15 * kind
         + 0.1 * length
-        + 0.05 * (not _is_preamble(clause))
+        + 0.05 * (not is_preamble(clause))
     )
 
 

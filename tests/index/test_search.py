@@ -203,6 +203,21 @@ def test_structural_topics_from_heading_or_opening() -> None:
     )
 
 
+def test_preambles_rank_below_articles_of_equal_score(store: Store) -> None:
+    from migralex.nlp.checklist import is_preamble
+
+    rows = store.clauses_by_rowid(sorted(store.filter_rowids(Filters(kinds=("ssa",)))))
+    preamble = next(r for r, c in rows.items() if is_preamble(c))
+    article = next(r for r, c in rows.items() if not is_preamble(c))
+    searcher = service.searcher(store)
+    assert searcher.preamble_lowered([(preamble, 0.8), (article, 0.5)]) == [
+        (article, 0.5),
+        (preamble, 0.4),
+    ]
+    searcher.preamble_prior = 1.0
+    assert searcher.preamble_lowered([(preamble, 0.8), (article, 0.5)])[0] == (preamble, 0.8)
+
+
 def test_return_heading_means_the_workers_return() -> None:
     from migralex.nlp.checklist import structural_topics
 
