@@ -491,7 +491,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--mode", action="append", choices=MODES, help="modes (default: all)")
     parser.add_argument("--no-within", action="store_true", help="skip the --doc scenario")
     parser.add_argument(
-        "--build-qrels", action="store_true", help="regenerate retrieval_qrels.json from --store"
+        "--build-qrels",
+        action="store_true",
+        help="regenerate retrieval_qrels.json from --store: topic patterns, hand labels, "
+        "then the pooled judgments",
     )
     parser.add_argument(
         "--scale",

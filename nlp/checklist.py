@@ -905,8 +905,8 @@ def _in_arrangement(clause: Clause) -> bool:
 
 def is_preamble(clause: Clause) -> bool:
     """True when the clause is (inside) the preamble: its label or first path element is
-    "Preamble" in English, French or Spanish (the segmenter's label for the text before the
-    first article)."""
+    "Preamble" in English, French, Spanish or Dutch, accents ignored (the segmenter's label
+    for the text before the first article)."""
     return _fold(clause.label) in _PREAMBLE_LABELS or (
         bool(clause.path) and _fold(clause.path[0]) in _PREAMBLE_LABELS
     )
