@@ -10,6 +10,9 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_MODEL = "minilm"
+#: The second vector set of a new store, for questions in languages the main model does not
+#: read (``migralex.index.search``: query-language routing).
+DEFAULT_MULTILINGUAL_MODEL = "e5-small"
 
 
 def default_store_dir() -> Path:
@@ -24,6 +27,9 @@ class Settings(BaseSettings):
         store: store folder (``MIGRALEX_STORE``).
         model: embedding model: ``minilm``, ``e5-small``, a sentence-transformers name or a
             path (``MIGRALEX_MODEL``).
+        multilingual_model: model of a new store's second vector set, used for questions in
+            languages an English-only main model does not read; ``none`` makes no second set
+            (``MIGRALEX_MULTILINGUAL_MODEL``).
         threads: torch/FAISS threads for queries; 1 keeps p95 low on a busy 2-core machine.
         ingest_threads: torch threads for embedding at ingest (default: every core).
         batch_size: embedding batch size (16-32 measured fastest on 2 cores).
@@ -33,6 +39,7 @@ class Settings(BaseSettings):
 
     store: Path = Field(default_factory=default_store_dir)
     model: str = DEFAULT_MODEL
+    multilingual_model: str = DEFAULT_MULTILINGUAL_MODEL
     threads: int = 1
     ingest_threads: int = Field(default_factory=lambda: os.cpu_count() or 1)
     batch_size: int = 32

@@ -29,7 +29,7 @@ import numpy as np
 from migralex.corpus.errors import NotFoundError, StoreError
 from migralex.corpus.models import Clause, Document, Tag
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 DB_NAME = "migralex.sqlite"
 LOCK_NAME = ".lock"
 
@@ -83,6 +83,13 @@ CREATE TABLE IF NOT EXISTS vectors (
     rowid INTEGER PRIMARY KEY REFERENCES clauses(rowid) ON DELETE CASCADE,
     vec BLOB NOT NULL,
     passage_sha TEXT NOT NULL DEFAULT ''  -- sha256 of the embedded text, for reuse
+);
+CREATE TABLE IF NOT EXISTS extra_vectors (  -- vectors of the multilingual query model
+    model TEXT NOT NULL,
+    rowid INTEGER NOT NULL REFERENCES clauses(rowid) ON DELETE CASCADE,
+    vec BLOB NOT NULL,
+    passage_sha TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (model, rowid)
 );
 CREATE VIRTUAL TABLE IF NOT EXISTS clauses_fts USING fts5(
     label, heading, text, content='clauses', content_rowid='rowid',
@@ -296,6 +303,26 @@ class Store:
         name, dim = self.get_meta("model"), self.get_meta("dimension")
         return None if name is None or dim is None else (name, int(dim))
 
+    @property
+    def multilingual_model(self) -> tuple[str, int] | None:
+        """The (model name, dimension) of the store's second vector set, made for questions in
+        languages the main model does not read (see :mod:`migralex.index.search`), or None."""
+        name, dim = self.get_meta("multilingual_model"), self.get_meta("multilingual_dimension")
+        return None if name is None or dim is None else (name, int(dim))
+
+    def check_multilingual_model(self, name: str, dimension: int) -> None:
+        """Refuse a second vector set of another model than the one the store holds.
+
+        Raises:
+            StoreError: the store holds multilingual vectors of another model or dimension.
+        """
+        current = self.multilingual_model
+        if current is not None and self.count_vectors(current[0]) and current != (name, dimension):
+            raise StoreError(
+                f"{self.root}: store holds multilingual vectors of model {current[0]!r} "
+                f"(dim {current[1]}); cannot add vectors of {name!r} (dim {dimension})"
+            )
+
     def check_model(self, name: str, dimension: int) -> None:
         """Refuse to mix vectors of different models.
 
@@ -334,6 +361,7 @@ class Store:
         replaces: Sequence[str] = (),
         pipeline: str = "",
         passage_shas: Sequence[str] = (),
+        multilingual: tuple[tuple[str, int], np.ndarray] | None = None,
     ) -> str:
         """Write one document with its clauses, tags and vectors in one transaction.
 
@@ -351,13 +379,24 @@ class Store:
             pipeline: version of the segmenter and tagger that made the clauses and tags.
             passage_shas: sha256 of the text embedded for each clause (lets a later
                 re-ingest reuse vectors of unchanged clauses).
+            multilingual: ``((model name, dim), float32 (len(clauses), dim))``: the clauses'
+                vectors of the store's multilingual model (:attr:`multilingual_model`), or
+                None.
 
         Returns:
             "added" or "updated".
 
         Raises:
-            StoreError: vectors do not match the clauses or the store's model.
+            StoreError: vectors do not match the clauses or the store's models.
         """
+        if multilingual is not None:
+            (ml_name, ml_dim), ml_vecs = multilingual
+            if ml_vecs.shape != (len(clauses), ml_dim):
+                raise StoreError(
+                    f"{doc.source_path}: multilingual vectors of shape {ml_vecs.shape} for "
+                    f"{len(clauses)} clauses of dim {ml_dim}"
+                )
+            self.check_multilingual_model(ml_name, ml_dim)
         if vectors is not None:
             if model is None:
                 raise StoreError(f"{doc.source_path}: vectors given without their model")
@@ -429,9 +468,9 @@ class Store:
                     for t in tags
                 ],
             )
+            shas = list(passage_shas) or [""] * len(rowids)
             if vectors is not None and model is not None:
                 vecs = np.ascontiguousarray(vectors, dtype=np.float32)
-                shas = list(passage_shas) or [""] * len(rowids)
                 conn.executemany(
                     "INSERT INTO vectors(rowid, vec, passage_sha) VALUES (?, ?, ?)",
                     [(rid, vecs[i].tobytes(), shas[i]) for i, rid in enumerate(rowids)],
@@ -440,11 +479,76 @@ class Store:
                     "INSERT OR REPLACE INTO meta(key, value) VALUES ('model', ?), ('dimension', ?)",
                     (model[0], str(model[1])),
                 )
+            if multilingual is not None:
+                self._insert_multilingual(conn, multilingual[0], rowids, multilingual[1], shas)
             conn.execute(
                 "INSERT OR REPLACE INTO meta(key, value) VALUES ('generation', ?)",
                 (str(self._generation_in(conn) + 1),),
             )
         return status
+
+    @staticmethod
+    def _insert_multilingual(
+        conn: sqlite3.Connection,
+        model: tuple[str, int],
+        rowids: Sequence[int],
+        vectors: np.ndarray,
+        shas: Sequence[str],
+    ) -> None:
+        vecs = np.ascontiguousarray(vectors, dtype=np.float32)
+        conn.executemany(
+            "INSERT OR REPLACE INTO extra_vectors(model, rowid, vec, passage_sha)"
+            " VALUES (?, ?, ?, ?)",
+            [(model[0], rid, vecs[i].tobytes(), shas[i]) for i, rid in enumerate(rowids)],
+        )
+        conn.execute(
+            "INSERT OR REPLACE INTO meta(key, value) VALUES ('multilingual_model', ?),"
+            " ('multilingual_dimension', ?)",
+            (model[0], str(model[1])),
+        )
+
+    def rowids_without_multilingual(self, model: str) -> list[int]:
+        """The rowids of clauses that have no vector of the multilingual ``model``, ascending
+        (clauses of documents stored before the store had a multilingual vector set)."""
+        rows = self._conn.execute(
+            "SELECT c.rowid FROM clauses c WHERE NOT EXISTS (SELECT 1 FROM extra_vectors e"
+            " WHERE e.model = ? AND e.rowid = c.rowid) ORDER BY c.rowid",
+            (model,),
+        ).fetchall()
+        return [int(r[0]) for r in rows]
+
+    def add_multilingual_vectors(
+        self,
+        model: tuple[str, int],
+        rowids: Sequence[int],
+        vectors: np.ndarray,
+        passage_shas: Sequence[str] = (),
+    ) -> None:
+        """Store multilingual vectors of existing clauses in one transaction (filling in a
+        store made before it had them); bumps :attr:`generation`.
+
+        Args:
+            model: (model name, dim).
+            rowids: the clauses.
+            vectors: float32 ``(len(rowids), dim)``, L2-normalised.
+            passage_shas: sha256 of each embedded text ("" each when not given).
+
+        Raises:
+            StoreError: wrong shape, or the store holds another multilingual model.
+        """
+        if vectors.shape != (len(rowids), model[1]):
+            raise StoreError(
+                f"{self.root}: multilingual vectors of shape {vectors.shape} for "
+                f"{len(rowids)} clauses of dim {model[1]}"
+            )
+        self.check_multilingual_model(*model)
+        shas = list(passage_shas) or [""] * len(rowids)
+        with self._transaction() as conn:
+            self._insert_multilingual(conn, model, rowids, vectors, shas)
+            conn.execute(
+                "INSERT OR REPLACE INTO meta(key, value) VALUES ('generation', ?)",
+                (str(self._generation_in(conn) + 1),),
+            )
 
     @staticmethod
     def _generation_in(conn: sqlite3.Connection) -> int:
@@ -453,15 +557,19 @@ class Store:
 
     def reusable_vectors(self, doc_ids: Sequence[str], model: str) -> dict[str, np.ndarray]:
         """Return stored vectors of the given documents keyed by the sha256 of their passage,
-        if they were made with ``model`` (else an empty dict)."""
-        current = self.model
-        if current is None or current[0] != model or not doc_ids:
+        if they were made with ``model`` (the main or the multilingual model; else an empty
+        dict)."""
+        if not doc_ids:
+            return {}
+        table, params = self._vector_source(model)
+        if not table:
             return {}
         marks = ",".join("?" * len(doc_ids))
         rows = self._conn.execute(
-            "SELECT v.passage_sha, v.vec FROM vectors v JOIN clauses c ON c.rowid = v.rowid"
-            f" WHERE c.doc_id IN ({marks}) AND v.passage_sha != ''",
-            list(doc_ids),
+            f"SELECT v.passage_sha, v.vec FROM {table} v JOIN clauses c ON c.rowid = v.rowid"
+            f" WHERE c.doc_id IN ({marks}) AND v.passage_sha != ''"
+            + (" AND v.model = ?" if params else ""),
+            [*doc_ids, *params],
         ).fetchall()
         return {r[0]: np.frombuffer(r[1], dtype=np.float32) for r in rows}
 
@@ -692,15 +800,39 @@ class Store:
                 out.setdefault(int(rowid), set()).add(name)
         return out
 
-    def count_vectors(self) -> int:
-        """Number of stored clause vectors."""
-        return int(self._conn.execute("SELECT COUNT(*) FROM vectors").fetchone()[0])
+    def _vector_source(self, model: str | None) -> tuple[str, tuple[str, ...]]:
+        """The table holding the vectors of ``model`` (None: the main model) and the model
+        parameter its queries filter on; ``("", ())`` when the store has no such vectors."""
+        main = self.model
+        if model is None or (main is not None and main[0] == model):
+            return "vectors", ()
+        extra = self.multilingual_model
+        if extra is not None and extra[0] == model:
+            return "extra_vectors", (model,)
+        return "", ()
 
-    def vectors(self) -> tuple[np.ndarray, np.ndarray]:
-        """Return all stored vectors as ``(rowids int64 (n,), matrix float32 (n, dim))``."""
-        model = self.model
-        dim = model[1] if model else 0
-        rows = self._conn.execute("SELECT rowid, vec FROM vectors ORDER BY rowid").fetchall()
+    def count_vectors(self, model: str | None = None) -> int:
+        """Number of stored clause vectors of ``model`` (default: the main model)."""
+        table, params = self._vector_source(model)
+        if not table:
+            return 0
+        where = " WHERE model = ?" if params else ""
+        return int(self._conn.execute(f"SELECT COUNT(*) FROM {table}{where}", params).fetchone()[0])
+
+    def vectors(self, model: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Return all stored vectors of ``model`` (default: the main model) as
+        ``(rowids int64 (n,), matrix float32 (n, dim))``; empty when the store has none."""
+        table, params = self._vector_source(model)
+        dims = {m[0]: m[1] for m in (self.model, self.multilingual_model) if m}
+        dim = dims.get(model or "", 0) if model else (self.model or ("", 0))[1]
+        where = " WHERE model = ?" if params else ""
+        rows = (
+            self._conn.execute(
+                f"SELECT rowid, vec FROM {table}{where} ORDER BY rowid", params
+            ).fetchall()
+            if table
+            else []
+        )
         ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
         mat = np.empty((len(rows), dim), dtype=np.float32)
         for i, r in enumerate(rows):
@@ -728,6 +860,7 @@ class Store:
         """Return the DESIGN.md ``stats`` object (documents, clauses, tags, languages, ...)."""
         q = self._conn.execute
         model = self.model
+        extra = self.multilingual_model
         langs = dict(q("SELECT language, COUNT(*) FROM documents GROUP BY language").fetchall())
         tagged = dict(
             q(
@@ -748,6 +881,8 @@ class Store:
             "tagged_clauses_by_language": {lang: tagged.get(lang, 0) for lang in langs},
             "model": model[0] if model else None,
             "dimension": model[1] if model else None,
+            "multilingual_model": extra[0] if extra else None,
+            "multilingual_vectors": self.count_vectors(extra[0]) if extra else 0,
             "store": str(self.root),
         }
 

@@ -34,6 +34,11 @@ once before timing).
 Usage::
 
     python -m migralex.evaluation.retrieval --store STORE [--corpus ../shared/corpus] [--json]
+        [--no-routing]
+
+A store with a multilingual vector set answers non-English questions from it (query-language
+routing, :mod:`migralex.index.search`); ``--no-routing`` measures the main model alone on the
+same store.
 """
 
 from __future__ import annotations
@@ -491,6 +496,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--mode", action="append", choices=MODES, help="modes (default: all)")
     parser.add_argument("--no-within", action="store_true", help="skip the --doc scenario")
     parser.add_argument(
+        "--no-routing",
+        action="store_true",
+        help="answer every question from the main vector set (no query-language routing)",
+    )
+    parser.add_argument(
         "--build-qrels",
         action="store_true",
         help="regenerate retrieval_qrels.json from --store: topic patterns, hand labels, "
@@ -525,6 +535,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.build_qrels:
             save_qrels(resolve_topics(store, load_topics(), load_judgments()))
         searcher = service.searcher(store)
+        if args.no_routing:
+            searcher.multilingual = None
         result = evaluate(
             store,
             searcher.search,
@@ -534,6 +546,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             within=not args.no_within,
         )
         result["model"] = store.model[0] if store.model else None
+        extra = store.multilingual_model if searcher.multilingual else None
+        result["multilingual_model"] = extra[0] if extra else None
         result["clauses"] = store.stats()["clauses"]
         if args.tune:
             result["fusion_grid"] = tune_fusion(store, searcher, load_queries(), load_topic_refs())

@@ -9,12 +9,15 @@ after a truncated top-k.
 
 The cache file ``vectors.faiss`` sits beside a JSON manifest (model, dimension, count, store
 generation, faiss version); a manifest that does not match the store means the cache is stale and
-it is rebuilt from the vectors in SQLite.
+it is rebuilt from the vectors in SQLite. The store's multilingual vector set
+(:attr:`~migralex.corpus.store.Store.multilingual_model`) has its own index and cache files,
+``vectors-<model>.faiss`` and ``.json``.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -38,28 +41,46 @@ def index_type_for(count: int) -> str:
     return "Flat" if count <= FLAT_LIMIT else "HNSW32,Flat"
 
 
+def cache_names(model: str | None) -> tuple[str, str]:
+    """The cache file names (index, manifest) of a vector set: :data:`INDEX_FILE` and
+    :data:`MANIFEST_FILE` for the main model (None), ``vectors-<model>.faiss`` / ``.json``
+    (model name reduced to ``[A-Za-z0-9._-]``) for the multilingual one."""
+    if model is None:
+        return INDEX_FILE, MANIFEST_FILE
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", model)
+    return f"vectors-{safe}.faiss", f"vectors-{safe}.json"
+
+
 class VectorIndex:
     """Exact inner-product search over a store's clause vectors.
 
     Args:
         store: the store whose vectors are indexed.
         threads: FAISS OpenMP threads (1 keeps p95 low on a busy 2-core machine).
+        model: the vector set: None for the main model, else the store's multilingual model.
     """
 
-    def __init__(self, store: Store, threads: int = 1) -> None:
+    def __init__(self, store: Store, threads: int = 1, model: str | None = None) -> None:
         import faiss
 
         faiss.omp_set_num_threads(max(1, threads))
         self.store = store
+        self.model = model
         self._index: Any = None
         self._generation = -1
         self._manifest_type = ""
 
+    def _model_info(self) -> tuple[str, int] | None:
+        if self.model is None:
+            return self.store.model
+        extra = self.store.multilingual_model
+        return extra if extra is not None and extra[0] == self.model else None
+
     def _manifest(self) -> dict[str, Any]:
         import faiss
 
-        model = self.store.model
-        count = self.store.count_vectors()
+        model = self._model_info()
+        count = self.store.count_vectors(self.model)
         return {
             "model": model[0] if model else None,
             "dimension": model[1] if model else None,
@@ -84,18 +105,19 @@ class VectorIndex:
         if not manifest["count"]:
             raise StoreError(f"{self.store.root}: the store holds no clause vectors; ingest first")
         root = self.store.root
+        index_file, manifest_file = cache_names(self.model)
         cached = None
         try:
-            on_disk = json.loads((root / MANIFEST_FILE).read_text())
+            on_disk = json.loads((root / manifest_file).read_text())
             if on_disk == manifest:
-                cached = faiss.read_index(str(root / INDEX_FILE))
+                cached = faiss.read_index(str(root / index_file))
         except (OSError, ValueError, RuntimeError):
             cached = None
         if cached is None:
             cached = self._build()
             try:
-                atomic_write_bytes(root / INDEX_FILE, faiss.serialize_index(cached).tobytes())
-                atomic_write_bytes(root / MANIFEST_FILE, json.dumps(manifest).encode())
+                atomic_write_bytes(root / index_file, faiss.serialize_index(cached).tobytes())
+                atomic_write_bytes(root / manifest_file, json.dumps(manifest).encode())
             except OSError:
                 pass  # a read-only store still searches, from memory
         self._index, self._generation = cached, gen
@@ -105,8 +127,8 @@ class VectorIndex:
     def _build(self) -> Any:
         import faiss
 
-        ids, mat = self.store.vectors()
-        model = self.store.model
+        ids, mat = self.store.vectors(self.model)
+        model = self._model_info()
         dim = model[1] if model else mat.shape[1]
         inner = faiss.index_factory(dim, index_type_for(len(ids)), faiss.METRIC_INNER_PRODUCT)
         index = faiss.IndexIDMap2(inner)
@@ -165,5 +187,6 @@ class VectorIndex:
 
 
 def index_files(root: Path) -> list[Path]:
-    """Return the FAISS cache files of a store folder."""
-    return [root / INDEX_FILE, root / MANIFEST_FILE]
+    """Return the FAISS cache files of a store folder (those of every vector set present)."""
+    extra = sorted(p for p in root.glob("vectors-*") if p.suffix in (".faiss", ".json"))
+    return [root / INDEX_FILE, root / MANIFEST_FILE, *extra]

@@ -198,6 +198,7 @@ def ingest_paths(
     tagger: Tagger,
     embedder: Callable[[], PassageEmbedder] | None,
     passage: Callable[[Clause], str],
+    multilingual: Callable[[], PassageEmbedder] | None = None,
     manifest: Path | None = None,
     kind: str | None = None,
     language: str | None = None,
@@ -212,6 +213,9 @@ def ingest_paths(
         tagger: ``(clauses, language) -> tags``.
         embedder: returns the passage embedder (called once, lazily); None stores no vectors.
         passage: the text embedded for a clause.
+        multilingual: returns the passage embedder of the store's second, multilingual vector
+            set (called once, lazily); None makes none. Clauses already in the store without
+            such a vector get one after the files (:func:`fill_multilingual`).
         manifest: a manifest CSV; if None and ``paths`` is one folder holding ``manifest.csv``,
             that one is used.
         kind: document kind for every file (overrides the manifest).
@@ -229,14 +233,8 @@ def ingest_paths(
     manifest = manifest or find_manifest(paths)
     entries = read_manifest(manifest) if manifest else None
     files = collect_files(paths, entries)
-    loaded: list[PassageEmbedder] = []
-
-    def get_embedder() -> PassageEmbedder | None:
-        if embedder is None:
-            return None
-        if not loaded:
-            loaded.append(embedder())
-        return loaded[0]
+    get_embedder = _lazy(embedder)
+    get_multilingual = _lazy(multilingual)
 
     results: list[IngestResult] = []
     with store.writer():
@@ -245,8 +243,9 @@ def ingest_paths(
             entry = entries.get(path.resolve()) if entries else None
             try:
                 result = _ingest_one(
-                    path, store, entry, kind, language, detect, tagger, passage, get_embedder
-                )
+                    path, store, entry, kind, language, detect, tagger, passage,
+                    (get_embedder, get_multilingual),
+                )  # fmt: skip
             except MigralexError as exc:
                 result = IngestResult(str(path), "", "failed", error=_reason(exc, path))
             except Exception as exc:  # noqa: BLE001 - one bad file must not stop the batch
@@ -255,7 +254,83 @@ def ingest_paths(
             results.append(result)
             if on_result:
                 on_result(result)
+        if multilingual is not None:
+            fill_multilingual(store, get_multilingual, passage)
     return results
+
+
+def _lazy(
+    factory: Callable[[], PassageEmbedder] | None,
+) -> Callable[[], PassageEmbedder | None]:
+    """Wrap an embedder factory so that it is called at most once, on first use."""
+    loaded: list[PassageEmbedder] = []
+
+    def get() -> PassageEmbedder | None:
+        if factory is None:
+            return None
+        if not loaded:
+            loaded.append(factory())
+        return loaded[0]
+
+    return get
+
+
+def fill_multilingual(
+    store: Store,
+    embedder: Callable[[], PassageEmbedder | None],
+    passage: Callable[[Clause], str],
+    batch: int = 256,
+) -> int:
+    """Give every clause of the store without a vector of the multilingual model one (a store
+    made before it had this vector set, or by a run without it), ``batch`` clauses per
+    transaction. The caller holds the writer lock.
+
+    Returns:
+        The number of clauses embedded (0 when none was missing; the embedder is then not
+        loaded).
+
+    Raises:
+        StoreError: the store holds multilingual vectors of another model.
+    """
+    current = store.multilingual_model
+    missing = store.rowids_without_multilingual(current[0]) if current else None
+    if missing == []:
+        return 0
+    emb = embedder()
+    if emb is None:
+        return 0
+    if missing is None:
+        missing = store.rowids_without_multilingual(emb.name)
+    for i in range(0, len(missing), batch):
+        rowids = missing[i : i + batch]
+        clauses = store.clauses_by_rowid(rowids)
+        rowids = [r for r in rowids if r in clauses]
+        passages = [passage(clauses[r]) for r in rowids]
+        shas = [sha256_bytes(p.encode("utf-8")) for p in passages]
+        vectors = emb.embed_passages(passages) if passages else None
+        if vectors is not None:
+            store.add_multilingual_vectors((emb.name, emb.dimension), rowids, vectors, shas)
+    return len(missing)
+
+
+def _embed(
+    emb: PassageEmbedder,
+    store: Store,
+    doc_ids: Sequence[str],
+    passages: Sequence[str],
+    shas: Sequence[str],
+) -> np.ndarray:
+    """Vectors of ``passages`` by ``emb``, float32 ``(n, dim)``: reused from the stored clauses
+    of ``doc_ids`` whose embedded text has the same sha256, computed for the others."""
+    known = store.reusable_vectors(doc_ids, emb.name)
+    todo = [i for i, h in enumerate(shas) if h not in known]
+    vectors = np.zeros((len(passages), emb.dimension), dtype=np.float32)
+    for i, h in enumerate(shas):
+        if h in known:
+            vectors[i] = known[h]
+    if todo:
+        vectors[todo] = emb.embed_passages([passages[i] for i in todo])
+    return vectors
 
 
 def _ingest_one(
@@ -267,7 +342,7 @@ def _ingest_one(
     detect: LanguageDetector | None,
     tagger: Tagger,
     passage: Callable[[Clause], str],
-    get_embedder: Callable[[], PassageEmbedder | None],
+    embedders: tuple[Callable[[], PassageEmbedder | None], Callable[[], PassageEmbedder | None]],
 ) -> IngestResult:
     try:
         data = path.read_bytes()
@@ -285,25 +360,23 @@ def _ingest_one(
         raise ReadError(path, "no clause found in the text")
     tags = tagger(clauses, doc.language)
     replaces = tuple(d for d in previous if d != doc.doc_id)
-    emb = get_embedder()
+    emb, ml_emb = (get() for get in embedders)
     vectors = None
     model = None
+    multilingual = None
     passages = [passage(c) for c in clauses]
     shas = [sha256_bytes(p.encode("utf-8")) for p in passages]
+    old_ids = (doc.doc_id, *replaces)
     if emb is not None:
         model = (emb.name, emb.dimension)
-        known = store.reusable_vectors((doc.doc_id, *replaces), emb.name)
-        todo = [i for i, h in enumerate(shas) if h not in known]
-        fresh = emb.embed_passages([passages[i] for i in todo]) if todo else None
-        vectors = np.zeros((len(clauses), emb.dimension), dtype=np.float32)
-        for i, h in enumerate(shas):
-            if h in known:
-                vectors[i] = known[h]
-        if fresh is not None:
-            vectors[todo] = fresh
+        vectors = _embed(emb, store, old_ids, passages, shas)
+    if ml_emb is not None:
+        store.check_multilingual_model(ml_emb.name, ml_emb.dimension)
+        ml_vectors = _embed(ml_emb, store, old_ids, passages, shas)
+        multilingual = ((ml_emb.name, ml_emb.dimension), ml_vectors)
     status = store.write_document(
         doc, clauses, tags, vectors, model, replaces=replaces, pipeline=version,
-        passage_shas=shas,
+        passage_shas=shas, multilingual=multilingual,
     )  # fmt: skip
     if replaces and status == "added":
         status = "updated"

@@ -73,6 +73,15 @@ def ingest(
         str | None, typer.Option("--language", help="ISO 639-1 code for every file.")
     ] = None,
     model: ModelOpt = None,
+    multilingual_model: Annotated[
+        str | None,
+        typer.Option(
+            "--multilingual-model",
+            help="Model of the store's second vector set, which answers questions in languages "
+            "the main model does not read: e5-small (default for a new store with minilm), or "
+            "none. Named explicitly for a store without one, it also embeds the stored clauses.",
+        ),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Ingest documents: read, split into clauses, tag, embed and store them."""
@@ -115,7 +124,7 @@ def ingest(
 
             results = service.ingest(
                 paths, st, manifest=mf, kind=kind, language=language, model=model,
-                on_result=on_result,
+                multilingual_model=multilingual_model, on_result=on_result,
             )  # fmt: skip
     except MigralexError as exc:
         raise _fail(exc) from exc

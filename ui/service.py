@@ -72,6 +72,46 @@ def model_for(store: Store, requested: str | None) -> str:
     return canonical_model_name(settings().model)
 
 
+#: Values of ``--multilingual-model`` / ``MIGRALEX_MULTILINGUAL_MODEL`` that make no second set.
+NO_MODEL = ("", "none", "off")
+
+
+def multilingual_for(store: Store, main: str, requested: str | None = None) -> str | None:
+    """Choose the model of the store's multilingual vector set, or None for no such set.
+
+    The set the store already has wins. A store without one gets one only when it holds no
+    vectors yet (or when ``requested`` names a model explicitly: existing clauses are then
+    embedded too), and only when the main model reads some languages only
+    (:data:`migralex.index.search.MODEL_LANGUAGES`), since only then are questions routed to it.
+
+    Args:
+        store: the target store.
+        main: the canonical name of the main model.
+        requested: ``--multilingual-model`` (None: ``MIGRALEX_MULTILINGUAL_MODEL``, else
+            e5-small; "none" for no set).
+
+    Raises:
+        StoreError: ``requested`` differs from the store's multilingual model.
+    """
+    from migralex.index.search import MODEL_LANGUAGES
+
+    recorded = store.multilingual_model
+    if recorded is not None and store.count_vectors(recorded[0]):
+        if requested is not None and canonical_model_name(requested) != recorded[0]:
+            raise StoreError(
+                f"{store.root}: store holds multilingual vectors of model {recorded[0]!r}, "
+                f"not {requested!r}; use another --store"
+            )
+        return recorded[0]
+    name = requested if requested is not None else settings().multilingual_model
+    if name.strip().lower() in NO_MODEL or main not in MODEL_LANGUAGES:
+        return None
+    name = canonical_model_name(name)
+    if name == main or (requested is None and store.count_vectors()):
+        return None
+    return name
+
+
 def embedder_factory(name: str, threads: int | None = None) -> Callable[[], Embedder]:
     """Return a function that loads (once) the embedder ``name``.
 
@@ -98,20 +138,29 @@ def ingest(
     kind: str | None = None,
     language: str | None = None,
     model: str | None = None,
+    multilingual_model: str | None = None,
     on_result: Callable[[IngestResult], None] | None = None,
 ) -> list[IngestResult]:
-    """Ingest files and folders into ``store`` with the real tagger and embedder.
+    """Ingest files and folders into ``store`` with the real tagger and embedder(s).
+
+    Args:
+        model: the main embedding model (:func:`model_for`).
+        multilingual_model: the model of the multilingual vector set
+            (:func:`multilingual_for`).
 
     Raises:
         ReadError: a named path or the manifest cannot be read.
         StoreError: locked store or model mismatch.
     """
     name = model_for(store, model)
+    extra = multilingual_for(store, name, multilingual_model)
+    threads = settings().ingest_threads
     return ingest_paths(
         paths,
         store,
         tagger=tagger(),
-        embedder=embedder_factory(name, settings().ingest_threads),
+        embedder=embedder_factory(name, threads),
+        multilingual=embedder_factory(extra, threads) if extra else None,
         passage=clause_passage,
         manifest=manifest,
         kind=kind,
@@ -121,8 +170,16 @@ def ingest(
 
 
 def searcher(store: Store, model: str | None = None) -> Searcher:
-    """Return a searcher over ``store`` using the store's model for queries."""
-    return Searcher(store, embedder_factory(model_for(store, model)), settings().threads)
+    """Return a searcher over ``store`` using the store's model for queries, and its
+    multilingual model for questions the main model does not read (query-language routing,
+    :meth:`migralex.index.search.Searcher.routed_model`)."""
+    extra = store.multilingual_model
+    return Searcher(
+        store,
+        embedder_factory(model_for(store, model)),
+        settings().threads,
+        multilingual=embedder_factory(extra[0]) if extra else None,
+    )
 
 
 @dataclass(frozen=True, slots=True)

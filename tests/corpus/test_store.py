@@ -183,6 +183,7 @@ def test_schema_1_store_is_migrated(tmp_path: Path) -> None:
     conn.close()
     draft = _write(tmp_path / "draft.md", DRAFT)
     with Store(root) as store:
-        assert store.get_meta("schema_version") == "2"
+        assert store.get_meta("schema_version") == "3"
+        assert store.multilingual_model is None and store.count_vectors("e5-small") == 0
         assert _ingest(store, draft) == ["added"]
         assert store.clauses()[1].context == ()

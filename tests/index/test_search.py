@@ -115,6 +115,7 @@ def test_real_minilm_puts_export_of_benefits_first(
     from conftest import corpus_file
 
     monkeypatch.setenv("MIGRALEX_MODEL", "minilm")
+    monkeypatch.setenv("MIGRALEX_MULTILINGUAL_MODEL", "none")  # routing: test_real_routing...
     files = ["ssa/ca-si-2006-122.html", "ssa/ca-si-96-32.pdf", "ssa/ca-si-2002-1.docx"]
     with Store(tmp_path / "s") as s:
         service.ingest([corpus_file(f) for f in files], s)
@@ -127,6 +128,26 @@ def test_real_minilm_puts_export_of_benefits_first(
     # Hybrid (BM25 weighted .6 over three documents) lets "pension" pull the Old Age Security
     # articles up; the payment-abroad articles stay in its top 5.
     assert any("Payment of Benefits" in h.clause.heading for h in hybrid)
+
+
+@pytest.mark.integration
+def test_real_routing_answers_a_french_question_from_e5_small(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from conftest import corpus_file
+
+    monkeypatch.setenv("MIGRALEX_MODEL", "minilm")
+    monkeypatch.delenv("MIGRALEX_MULTILINGUAL_MODEL", raising=False)
+    query = "versement des prestations à l'étranger sans réduction"
+    with Store(tmp_path / "s") as s:
+        service.ingest([corpus_file("ssa/ca-si-96-32.pdf")], s)
+        assert s.multilingual_model == ("e5-small", 384)
+        assert s.count_vectors("e5-small") == s.count_vectors() == s.count_clauses()
+        searcher = service.searcher(s)
+        assert searcher.routed_model(query) == "e5-small"
+        assert searcher.routed_model("can a pensioner who moves abroad keep the pension?") is None
+        hits = searcher.search(query, k=1, mode="semantic")
+    assert hits[0].clause.heading == "Payment of Benefits Abroad"
 
 
 @pytest.mark.parametrize(
