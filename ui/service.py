@@ -20,6 +20,7 @@ from migralex.corpus.settings import Settings
 from migralex.corpus.store import Filters, Store
 from migralex.index.embedders import (
     Embedder,
+    TruncatedPassages,
     canonical_model_name,
     get_embedder,
     passage_text,
@@ -123,6 +124,13 @@ def embedder_factory(name: str, threads: int | None = None) -> Callable[[], Embe
     return functools.partial(get_embedder, name, threads or cfg.threads, cfg.batch_size)
 
 
+def multilingual_embedder_factory(name: str, threads: int | None = None) -> Callable[[], Embedder]:
+    """Like :func:`embedder_factory`, for the passages of the multilingual vector set: each
+    is cut to :data:`~migralex.index.embedders.MULTILINGUAL_PASSAGE_CHARS` characters."""
+    load = embedder_factory(name, threads)
+    return lambda: TruncatedPassages(load())
+
+
 def tagger() -> Callable[[Sequence[Clause], str], list[Tag]]:
     """Return the clause tagger (``migralex.nlp.tagger.tag_clauses``)."""
     from migralex.nlp.tagger import tag_clauses
@@ -160,7 +168,7 @@ def ingest(
         store,
         tagger=tagger(),
         embedder=embedder_factory(name, threads),
-        multilingual=embedder_factory(extra, threads) if extra else None,
+        multilingual=multilingual_embedder_factory(extra, threads) if extra else None,
         passage=clause_passage,
         manifest=manifest,
         kind=kind,

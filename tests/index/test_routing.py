@@ -210,3 +210,16 @@ def test_multilingual_for_keeps_stores_as_they_were_made(
         assert service.multilingual_for(both, "en-only", None) == "multi"
         with pytest.raises(StoreError, match="not 'e5-small'"):
             service.multilingual_for(both, "en-only", "e5-small")
+
+
+def test_multilingual_passages_are_cut_to_the_main_models_window() -> None:
+    from migralex.index.embedders import MULTILINGUAL_PASSAGE_CHARS, TruncatedPassages
+
+    inner = Multilingual()
+    cut = TruncatedPassages(inner)
+    long_text = "pension " * 1000
+    vectors = cut.embed_passages([long_text, "short"])
+    assert vectors.shape == (2, 32) and (cut.name, cut.dimension) == ("multi", 32)
+    assert inner.seen == [long_text[:MULTILINGUAL_PASSAGE_CHARS], "short"]
+    query = cut.embed_queries([long_text])
+    np.testing.assert_allclose(query, inner.embed_queries([long_text]))
