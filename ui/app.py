@@ -337,6 +337,11 @@ def page_documents(root: str, store: Store) -> None:
     m[1].metric("Clauses", stats["clauses"])
     m[2].metric("Vectors", stats.get("vectors", 0))
     m[3].metric("Model", f"{stats['model'] or '—'} ({stats['dimension'] or '—'})")
+    if stats.get("multilingual_model"):
+        st.caption(
+            f"Questions not in English are answered with the multilingual model "
+            f"{stats['multilingual_model']} ({stats.get('multilingual_vectors', 0)} vectors)."
+        )
     missing = stats.get("languages_without_tagger") or []
     if missing:
         st.warning(
@@ -378,6 +383,7 @@ def main() -> None:
             views.md_escape(
                 f"{stats['documents']} documents · {stats['clauses']} clauses · "
                 f"model {stats['model'] or '—'}"
+                + (f" + {stats['multilingual_model']}" if stats.get("multilingual_model") else "")
             )
         )
         st.caption(views.md_escape(f"Store: {root}"))

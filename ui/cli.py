@@ -371,6 +371,11 @@ def stats(store: StoreOpt = None, as_json: JsonOpt = False) -> None:
         f"documents {data['documents']}, clauses {data['clauses']}, vectors {data['vectors']}"
     )
     typer.echo(f"model: {data['model']} (dim {data['dimension']})")
+    if data.get("multilingual_model"):
+        typer.echo(
+            f"multilingual model (questions not in English): {data['multilingual_model']}, "
+            f"{data['multilingual_vectors']} vectors"
+        )
     typer.echo("languages: " + ", ".join(f"{k} {v}" for k, v in data["languages"].items()))
     typer.echo("kinds: " + ", ".join(f"{k} {v}" for k, v in data["kinds"].items()))
     if data["languages_without_tagger"]:
