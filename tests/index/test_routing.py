@@ -223,3 +223,31 @@ def test_multilingual_passages_are_cut_to_the_main_models_window() -> None:
     assert inner.seen == [long_text[:MULTILINGUAL_PASSAGE_CHARS], "short"]
     query = cut.embed_queries([long_text])
     np.testing.assert_allclose(query, inner.embed_queries([long_text]))
+
+
+def test_similar_compares_a_french_clause_in_the_multilingual_set(
+    tmp_path: Path, english_only: None
+) -> None:
+    main, multi = EnglishOnly(), Multilingual()
+    fr_doc = (
+        "# Convention\n\n### Article 1\n\nLa retraite est versée au retraité qui réside sur le "
+        "territoire de l'autre Partie.\n\n### Article 2\n\nLes différends sont réglés par voie "
+        "de négociation entre les Parties contractantes.\n"
+    )
+    with Store(tmp_path / "s") as store:
+        _ingest([_doc(tmp_path), _doc(tmp_path, "fr.md", fr_doc)], store, main, multi)
+        rows = {c.clause_id: store.rowid_of(c.clause_id) for c in store.clauses()}
+        french = next(c for c in store.clauses() if "retraite" in c.text)
+        store._conn.execute("UPDATE clauses SET language='fr' WHERE doc_id=?", (french.doc_id,))
+        hits = _searcher(store, main, multi).similar(french.clause_id, k=1)
+        assert hits[0].clause.heading == "Payment abroad"
+        ids, vectors = store.vectors("multi")
+        by_row = dict(zip(ids.tolist(), vectors, strict=True))
+        expected = by_row[rows[french.clause_id]] @ by_row[rows[hits[0].clause.clause_id]]
+        assert hits[0].score == pytest.approx(float(expected), abs=1e-5)
+        # An English clause is compared in the main set.
+        english = _searcher(store, main, multi).similar(hits[0].clause.clause_id, k=1)
+        ids, vectors = store.vectors()
+        by_row = dict(zip(ids.tolist(), vectors, strict=True))
+        pair = by_row[rows[hits[0].clause.clause_id]] @ by_row[rows[english[0].clause.clause_id]]
+        assert english[0].score == pytest.approx(float(pair), abs=1e-5)
