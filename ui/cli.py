@@ -152,8 +152,11 @@ def ingest(
         raise typer.Exit(1)
 
 
-def _hits_json(query: str, mode: str, hits: list[Any]) -> dict[str, Any]:
-    return {"query": query, "mode": mode, "results": [h.to_json() for h in hits]}
+def _hits_json(query: str, mode: str, hits: list[Any], model: str | None = None) -> dict[str, Any]:
+    out = {"query": query, "mode": mode, "results": [h.to_json() for h in hits]}
+    if model:
+        out["model"] = model  # the vector set that answered (query-language routing)
+    return out
 
 
 def _print_hits(hits: list[Any]) -> None:
@@ -212,12 +215,17 @@ def search(
     )
     try:
         st = service.open_store(store)
-        hits = service.searcher(st, model).search(query, k, mode, filters, group=group)
+        searcher = service.searcher(st, model)
+        hits = searcher.search(query, k, mode, filters, group=group)
+        routed = searcher.routed_model(query) if mode != "lexical" else None
     except MigralexError as exc:
         raise _fail(exc, str(store or "store")) from exc
     if as_json:
-        _print_json(_hits_json(query, mode, hits))
+        main = st.model[0] if st.model and mode != "lexical" else None
+        _print_json(_hits_json(query, mode, hits, routed or main))
     else:
+        if routed:
+            typer.echo(f"(question not in English: answered with the {routed} vectors)")
         _print_hits(hits)
 
 

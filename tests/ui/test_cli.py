@@ -79,6 +79,7 @@ def test_search_json_shape(store: Path, mode: str) -> None:
         ["search", "export of benefits", "--store", str(store), "--mode", mode, "-k", "4", "--json"]
     )
     assert data["query"] == "export of benefits" and data["mode"] == mode
+    assert data.get("model") == (None if mode == "lexical" else "hash")  # the answering vectors
     assert 1 <= len(data["results"]) <= 4
     for hit in data["results"]:
         assert set(hit) >= HIT_KEYS
