@@ -204,6 +204,7 @@ def ingest_paths(
     language: str | None = None,
     detect: LanguageDetector | None = None,
     on_result: Callable[[IngestResult], None] | None = None,
+    on_fill: Callable[[int, int], None] | None = None,
 ) -> list[IngestResult]:
     """Ingest files and folders into a store.
 
@@ -222,6 +223,8 @@ def ingest_paths(
         language: ISO 639-1 code for every file (overrides the manifest and detection).
         detect: language detector; default ``migralex.nlp.language.detect_language``.
         on_result: called after each file (progress reporting).
+        on_fill: called as ``(done, total)`` while stored clauses get their multilingual
+            vectors (:func:`fill_multilingual`).
 
     Returns:
         One result per file, in file order.
@@ -255,7 +258,7 @@ def ingest_paths(
             if on_result:
                 on_result(result)
         if multilingual is not None:
-            fill_multilingual(store, get_multilingual, passage)
+            fill_multilingual(store, get_multilingual, passage, on_progress=on_fill)
     return results
 
 
@@ -280,10 +283,12 @@ def fill_multilingual(
     embedder: Callable[[], PassageEmbedder | None],
     passage: Callable[[Clause], str],
     batch: int = 256,
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> int:
     """Give every clause of the store without a vector of the multilingual model one (a store
     made before it had this vector set, or by a run without it), ``batch`` clauses per
-    transaction. The caller holds the writer lock.
+    transaction, calling ``on_progress(done, total)`` after each. The caller holds the writer
+    lock.
 
     Returns:
         The number of clauses embedded (0 when none was missing; the embedder is then not
@@ -310,6 +315,8 @@ def fill_multilingual(
         vectors = emb.embed_passages(passages) if passages else None
         if vectors is not None:
             store.add_multilingual_vectors((emb.name, emb.dimension), rowids, vectors, shas)
+        if on_progress:
+            on_progress(min(i + batch, len(missing)), len(missing))
     return len(missing)
 
 

@@ -122,9 +122,13 @@ def ingest(
                         soft_wrap=True,
                     )
 
+            def on_fill(done: int, total: int) -> None:
+                progress.update(task, completed=done, total=total, description=fill_label)
+
+            fill_label = "stored clauses: multilingual vectors"
             results = service.ingest(
                 paths, st, manifest=mf, kind=kind, language=language, model=model,
-                multilingual_model=multilingual_model, on_result=on_result,
+                multilingual_model=multilingual_model, on_result=on_result, on_fill=on_fill,
             )  # fmt: skip
     except MigralexError as exc:
         raise _fail(exc) from exc

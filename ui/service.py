@@ -99,9 +99,11 @@ def multilingual_for(store: Store, main: str, requested: str | None = None) -> s
     recorded = store.multilingual_model
     if recorded is not None and store.count_vectors(recorded[0]):
         if requested is not None and canonical_model_name(requested) != recorded[0]:
+            wanted = "none" if requested.strip().lower() in NO_MODEL else repr(requested)
             raise StoreError(
                 f"{store.root}: store holds multilingual vectors of model {recorded[0]!r}, "
-                f"not {requested!r}; use another --store"
+                f"not {wanted} (a store keeps the vector sets it was made with); "
+                "use another --store"
             )
         return recorded[0]
     name = requested if requested is not None else settings().multilingual_model
@@ -148,6 +150,7 @@ def ingest(
     model: str | None = None,
     multilingual_model: str | None = None,
     on_result: Callable[[IngestResult], None] | None = None,
+    on_fill: Callable[[int, int], None] | None = None,
 ) -> list[IngestResult]:
     """Ingest files and folders into ``store`` with the real tagger and embedder(s).
 
@@ -155,6 +158,8 @@ def ingest(
         model: the main embedding model (:func:`model_for`).
         multilingual_model: the model of the multilingual vector set
             (:func:`multilingual_for`).
+        on_result: called after each file.
+        on_fill: ``(done, total)`` while stored clauses get multilingual vectors.
 
     Raises:
         ReadError: a named path or the manifest cannot be read.
@@ -174,6 +179,7 @@ def ingest(
         kind=kind,
         language=language,
         on_result=on_result,
+        on_fill=on_fill,
     )
 
 

@@ -178,8 +178,17 @@ def test_no_routing_when_the_set_is_incomplete_or_the_main_model_reads_all(
         missing = store.count_vectors() - store.count_vectors("multi")
         assert missing > 0
         assert _searcher(store, main, multi).routed_model(FR_QUERY) is None
+        calls: list[tuple[int, int]] = []
         with store.writer():
-            assert fill_multilingual(store, lambda: multi, lambda c: c.text) == missing
+            filled = fill_multilingual(
+                store,
+                lambda: multi,
+                lambda c: c.text,
+                batch=2,
+                on_progress=lambda *a: calls.append(a),
+            )
+        assert filled == missing
+        assert calls == [(min(i + 2, missing), missing) for i in range(0, missing, 2)]
         assert _searcher(store, main, multi).routed_model(FR_QUERY) == "multi"
     search_module.MODEL_LANGUAGES.pop("en-only")
     with Store(tmp_path / "s") as store:
@@ -210,6 +219,8 @@ def test_multilingual_for_keeps_stores_as_they_were_made(
         assert service.multilingual_for(both, "en-only", None) == "multi"
         with pytest.raises(StoreError, match="not 'e5-small'"):
             service.multilingual_for(both, "en-only", "e5-small")
+        with pytest.raises(StoreError, match="not none"):
+            service.multilingual_for(both, "en-only", "none")
 
 
 def test_multilingual_passages_are_cut_to_the_main_models_window() -> None:
