@@ -4,6 +4,7 @@ query latency of every search mode over a store.
 Usage::
 
     python -m migralex.evaluation.speed --corpus ../shared/corpus [--store store] [--model minilm]
+        [--multilingual-model e5-small|none]
 
 Prints a table and, with ``--json``, a JSON object. Timings are wall-clock on this machine.
 """
@@ -72,12 +73,19 @@ def bench_pipeline(corpus: Path) -> dict[str, Any]:
     }
 
 
-def bench_embedding(texts: list[str], model: str) -> dict[str, Any]:
-    """Embed ``texts`` and return the throughput (load time excluded)."""
-    from migralex.index.embedders import get_embedder
+def bench_embedding(texts: list[str], model: str, multilingual: bool = False) -> dict[str, Any]:
+    """Embed ``texts`` and return the throughput (load time excluded).
+
+    Args:
+        multilingual: embed as the multilingual vector set does (passages cut to
+            :data:`~migralex.index.embedders.MULTILINGUAL_PASSAGE_CHARS`).
+    """
+    from migralex.index.embedders import Embedder, TruncatedPassages, get_embedder
 
     t0 = time.perf_counter()
-    emb = get_embedder(model, 2, 32)
+    emb: Embedder = get_embedder(model, 2, 32)
+    if multilingual:
+        emb = TruncatedPassages(emb)
     emb.embed_passages(texts[:4])
     t_load = time.perf_counter() - t0
     t1 = time.perf_counter()
@@ -121,6 +129,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--corpus", type=Path, default=Path("../shared/corpus"))
     parser.add_argument("--store", type=Path, default=None, help="measure query latency here")
     parser.add_argument("--model", default="minilm")
+    parser.add_argument(
+        "--multilingual-model", default="e5-small", help="second vector set's model, or none"
+    )
     parser.add_argument("--sample", type=int, default=300, help="clauses to embed")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
@@ -132,6 +143,8 @@ def main(argv: list[str] | None = None) -> None:
     step = max(1, len(clauses) // args.sample)
     texts = [clause_passage(c) for c in clauses[::step][: args.sample]]
     result["embedding"] = bench_embedding(texts, args.model)
+    if args.multilingual_model.lower() not in ("", "none", "off"):
+        result["multilingual_embedding"] = bench_embedding(texts, args.multilingual_model, True)
     if args.store is not None and args.store.exists():
         result["queries"] = bench_queries(args.store)
     if args.json:
@@ -144,6 +157,9 @@ def main(argv: list[str] | None = None) -> None:
     print(f"read + segment {p['read_segment_seconds']} s; tag {p['tag_seconds']} s "
           f"({p['tag_clauses_per_s']} clauses/s)")  # fmt: skip
     print(f"embedding {e['model']}: {e['clauses_per_s']} clauses/s (load {e['load_seconds']} s)")
+    if "multilingual_embedding" in result:
+        m = result["multilingual_embedding"]
+        print(f"multilingual set {m['model']}: {m['clauses_per_s']} clauses/s")
     if "queries" in result:
         q = result["queries"]
         print(f"queries over {q['clauses']} clauses (warm, ms):")
