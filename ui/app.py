@@ -130,7 +130,9 @@ def page_search(root: str, store: Store, stats: dict[str, Any]) -> None:
         st.info("No clause matches this query and these filters.")
         return
     tags_by_clause = store.tags_for(h.clause.clause_id for h in hits)
-    st.caption(f"{len(hits)} results ({mode})")
+    routed = get_searcher(root).routed_model(query) if mode != "lexical" else None
+    via = f", question not in English: answered with {routed}" if routed else ""
+    st.caption(f"{len(hits)} results ({mode}{via})")
     for hit in views.hit_views(hits, tags_by_clause):
         render_hit(hit, "search")
 
