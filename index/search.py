@@ -25,9 +25,9 @@ Query-language routing: the default model, all-MiniLM-L6-v2, reads English only.
 with a second, multilingual vector set (:attr:`~migralex.corpus.store.Store.multilingual_model`,
 multilingual-e5-small by default) answers semantic and hybrid questions in other languages from
 that set, with that model's fusion setting (:meth:`Searcher.routed_model`). On the retrieval
-benchmark (judged qrels, fresh store of the corpus) this raised hybrid nDCG@10 from .733 to .789
+benchmark (judged qrels, fresh store of the corpus) this raised hybrid nDCG@10 from .733 to .791
 on dev and from .712 to .749 on test (French questions .580 -> .656), within-agreement MRR from
-.762 / .742 to .807 / .789. Each model alone is worse: e5-small reads English questions less
+.762 / .738 to .808 / .786. Each model alone is worse: e5-small reads English questions less
 well than MiniLM (dev .645 against .738).
 
 Grouping (``group=True``): hits whose vectors are near-identical (cosine >=
