@@ -481,10 +481,7 @@ class Store:
                 )
             if multilingual is not None:
                 self._insert_multilingual(conn, multilingual[0], rowids, multilingual[1], shas)
-            conn.execute(
-                "INSERT OR REPLACE INTO meta(key, value) VALUES ('generation', ?)",
-                (str(self._generation_in(conn) + 1),),
-            )
+            self._bump_generation(conn)
         return status
 
     @staticmethod
@@ -545,10 +542,15 @@ class Store:
         shas = list(passage_shas) or [""] * len(rowids)
         with self._transaction() as conn:
             self._insert_multilingual(conn, model, rowids, vectors, shas)
-            conn.execute(
-                "INSERT OR REPLACE INTO meta(key, value) VALUES ('generation', ?)",
-                (str(self._generation_in(conn) + 1),),
-            )
+            self._bump_generation(conn)
+
+    @classmethod
+    def _bump_generation(cls, conn: sqlite3.Connection) -> None:
+        """Advance :attr:`generation` inside the open transaction ``conn``."""
+        conn.execute(
+            "INSERT OR REPLACE INTO meta(key, value) VALUES ('generation', ?)",
+            (str(cls._generation_in(conn) + 1),),
+        )
 
     @staticmethod
     def _generation_in(conn: sqlite3.Connection) -> int:
@@ -600,10 +602,7 @@ class Store:
             cur = conn.execute("DELETE FROM documents WHERE doc_id=?", (doc_id,))
             if cur.rowcount == 0:
                 raise NotFoundError(f"no document {doc_id!r} in {self.root}")
-            conn.execute(
-                "INSERT OR REPLACE INTO meta(key, value) VALUES ('generation', ?)",
-                (str(self._generation_in(conn) + 1),),
-            )
+            self._bump_generation(conn)
 
     # -- reads ---------------------------------------------------------------------------
     def documents(self) -> list[Document]:
@@ -800,14 +799,22 @@ class Store:
                 out.setdefault(int(rowid), set()).add(name)
         return out
 
+    def vector_model(self, model: str | None = None) -> tuple[str, int] | None:
+        """The (model name, dimension) of a vector set: the main one (``model`` None or the
+        main model's name) or the multilingual one; None when the store has no such set."""
+        main = self.model
+        if model is None or (main is not None and main[0] == model):
+            return main
+        extra = self.multilingual_model
+        return extra if extra is not None and extra[0] == model else None
+
     def _vector_source(self, model: str | None) -> tuple[str, tuple[str, ...]]:
         """The table holding the vectors of ``model`` (None: the main model) and the model
         parameter its queries filter on; ``("", ())`` when the store has no such vectors."""
         main = self.model
         if model is None or (main is not None and main[0] == model):
             return "vectors", ()
-        extra = self.multilingual_model
-        if extra is not None and extra[0] == model:
+        if self.vector_model(model) is not None:
             return "extra_vectors", (model,)
         return "", ()
 
@@ -823,8 +830,7 @@ class Store:
         """Return all stored vectors of ``model`` (default: the main model) as
         ``(rowids int64 (n,), matrix float32 (n, dim))``; empty when the store has none."""
         table, params = self._vector_source(model)
-        dims = {m[0]: m[1] for m in (self.model, self.multilingual_model) if m}
-        dim = dims.get(model or "", 0) if model else (self.model or ("", 0))[1]
+        dim = (self.vector_model(model) or ("", 0))[1]
         where = " WHERE model = ?" if params else ""
         rows = (
             self._conn.execute(

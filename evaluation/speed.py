@@ -143,7 +143,9 @@ def main(argv: list[str] | None = None) -> None:
     step = max(1, len(clauses) // args.sample)
     texts = [clause_passage(c) for c in clauses[::step][: args.sample]]
     result["embedding"] = bench_embedding(texts, args.model)
-    if args.multilingual_model.lower() not in ("", "none", "off"):
+    from migralex.ui.service import NO_MODEL
+
+    if args.multilingual_model.strip().lower() not in NO_MODEL:
         result["multilingual_embedding"] = bench_embedding(texts, args.multilingual_model, True)
     if args.store is not None and args.store.exists():
         result["queries"] = bench_queries(args.store)

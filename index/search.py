@@ -200,16 +200,23 @@ class Searcher:
         fewer than 20 letters) is not one the main model reads (:data:`MODEL_LANGUAGES`), else
         None (the main model). None too when routing is off or the multilingual set does not
         cover every clause that has a main vector."""
-        return self.model_for_language(lambda: detect_language(query))
-
-    def model_for_language(self, language: Callable[[], str]) -> str | None:
-        """The vector set for text in ``language()`` (called only when routing is possible):
-        as :meth:`routed_model`, for a known language."""
-        if self.multilingual is None:
+        routing = self._routing()
+        if routing is None or detect_language(query) in routing[1]:
             return None
+        return routing[0]
+
+    def model_for_language(self, language: str) -> str | None:
+        """The vector set for text in ``language`` (ISO 639-1): as :meth:`routed_model`, for a
+        known language."""
+        routing = self._routing()
+        return None if routing is None or language in routing[1] else routing[0]
+
+    def _routing(self) -> tuple[str, frozenset[str]] | None:
+        """``(multilingual model, languages the main model reads)`` when questions can be
+        routed (checked once per store generation), else None."""
         main = self.store.model
         reads = MODEL_LANGUAGES.get(main[0]) if main else None
-        if reads is None:
+        if self.multilingual is None or reads is None:
             return None
         gen = self.store.generation
         if self._routable[0] != gen:
@@ -220,9 +227,7 @@ class Searcher:
             )
             self._routable = (gen, extra[0] if complete and extra else None)
         target = self._routable[1]
-        if target is None or language() in reads:
-            return None
-        return target
+        return None if target is None else (target, reads)
 
     def embed_query(self, query: str, model: str | None = None) -> np.ndarray:
         """The query's embedding by the main model (None) or the multilingual one, float32
@@ -470,7 +475,7 @@ class Searcher:
         """
         clause = self.store.get_clause(clause_id)
         rowid = self.store.rowid_of(clause_id)
-        index = self.index_for(self.model_for_language(lambda: clause.language))
+        index = self.index_for(self.model_for_language(clause.language))
         vec = index.reconstruct(rowid)
         allowed = self.store.filter_rowids(Filters(exclude_doc_ids=(clause.doc_id,)))
         ranked = index.search(vec, k * 8 if one_per_document else k, allowed)

@@ -70,16 +70,10 @@ class VectorIndex:
         self._generation = -1
         self._manifest_type = ""
 
-    def _model_info(self) -> tuple[str, int] | None:
-        if self.model is None:
-            return self.store.model
-        extra = self.store.multilingual_model
-        return extra if extra is not None and extra[0] == self.model else None
-
     def _manifest(self) -> dict[str, Any]:
         import faiss
 
-        model = self._model_info()
+        model = self.store.vector_model(self.model)
         count = self.store.count_vectors(self.model)
         return {
             "model": model[0] if model else None,
@@ -128,7 +122,7 @@ class VectorIndex:
         import faiss
 
         ids, mat = self.store.vectors(self.model)
-        model = self._model_info()
+        model = self.store.vector_model(self.model)
         dim = model[1] if model else mat.shape[1]
         inner = faiss.index_factory(dim, index_type_for(len(ids)), faiss.METRIC_INNER_PRODUCT)
         index = faiss.IndexIDMap2(inner)

@@ -123,9 +123,9 @@ def ingest(
                     )
 
             def on_fill(done: int, total: int) -> None:
-                progress.update(task, completed=done, total=total, description=fill_label)
+                label = "stored clauses: multilingual vectors"
+                progress.update(task, completed=done, total=total, description=label)
 
-            fill_label = "stored clauses: multilingual vectors"
             results = service.ingest(
                 paths, st, manifest=mf, kind=kind, language=language, model=model,
                 multilingual_model=multilingual_model, on_result=on_result, on_fill=on_fill,
