@@ -45,14 +45,18 @@ ModelOpt = Annotated[
 
 
 def _error(where: str, reason: str) -> None:
-    typer.echo(f"migralex: error: {where}: {reason}", err=True)
+    typer.echo(
+        f"migralex: error: {where}: {reason}" if where else f"migralex: error: {reason}", err=True
+    )
 
 
 def _fail(exc: Exception, where: str = "") -> typer.Exit:
+    """Print ``exc`` as ``migralex: error: <where>: <reason>`` and return exit code 1. With no
+    ``where`` the reason is printed alone: store and validation errors name their file first."""
     if isinstance(exc, ReadError):
         _error(exc.path, exc.reason)
     else:
-        _error(where or "migralex", str(exc))
+        _error(where, str(exc))
     return typer.Exit(1)
 
 

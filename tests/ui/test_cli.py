@@ -73,6 +73,18 @@ def test_missing_path_is_reported(tmp_path: Path) -> None:
     assert "migralex: error:" in result.stderr and "no such file" in result.stderr
 
 
+def test_store_error_names_the_store_once(tmp_path: Path) -> None:
+    doc = tmp_path / "a.md"
+    doc.write_text("# T\n\n### Article 1\n\nThe Parties agree.\n", encoding="utf-8")
+    root = tmp_path / "s"
+    assert runner.invoke(app, ["ingest", str(doc), "--store", str(root)]).exit_code == 0
+    result = runner.invoke(app, ["ingest", str(doc), "--store", str(root), "--model", "e5-small"])
+    assert result.exit_code == 1
+    line = result.stderr.strip().splitlines()[-1]
+    assert line.startswith(f"migralex: error: {root}: ") and "e5-small" in line
+    assert line.count("migralex") == 1
+
+
 @pytest.mark.parametrize("mode", ["hybrid", "semantic", "lexical"])
 def test_search_json_shape(store: Path, mode: str) -> None:
     data = _json(
