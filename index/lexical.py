@@ -12,7 +12,10 @@ first :data:`PREFIX` characters (prefix truncation, a language-independent stand
 Expansion (:func:`expand`): a query naming one of the ILO concepts in :data:`ILO_TERMS`
 (totalisation of periods, export of benefits, posting, equality of treatment, ...) in any of its
 English or French wordings gets the other wordings added, so "cumul des périodes d'assurance"
-also matches "totalization" and "aggregation", and "posted worker" matches "detachment".
+also matches "totalization" and "aggregation", and "posted worker" matches "detachment". A query
+naming a concept only in Spanish (:data:`ILO_TERMS_ES`) gets the English, French and Spanish
+wordings; English and French queries do not get the Spanish ones, whose words ("cómputo",
+"datos") would match unrelated English clauses or every clause of a Spanish document.
 
 The index is cached in the store folder (``lexical.npz`` + ``lexical.json``) with the store's
 write generation, like the FAISS cache; a stale cache is rebuilt from SQLite.
@@ -25,7 +28,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -198,6 +201,40 @@ ILO_TERMS: dict[str, tuple[str, ...]] = {
 }
 
 
+#: Spanish terms of art of the same concepts (keys of :data:`ILO_TERMS`), from the official
+#: Spanish texts of ILO C102, C118 and C157 and the Ibero-American Multilateral Agreement on Social
+#: Security. They trigger a concept; their terms are added only to a query that names the concept
+#: in Spanish alone (see :func:`expand`).
+ILO_TERMS_ES: dict[str, tuple[str, ...]] = {
+    "totalisation": (
+        "totalización",
+        "períodos de seguro",
+        "períodos de cotización",
+        "cómputo recíproco",
+    ),  # fmt: skip
+    "export": (
+        "exportación de prestaciones",
+        "pago de prestaciones en el extranjero",
+        "residencia en el extranjero",
+    ),  # fmt: skip
+    "posting": ("trabajador desplazado", "desplazamiento temporal", "desplazados"),
+    "equality": ("igualdad de trato", "no discriminación"),
+    "data_protection": ("protección de datos", "datos personales", "confidencialidad"),
+    "disputes": ("solución de controversias", "arbitraje"),
+    "termination": ("denuncia",),
+    "claims": ("solicitud de prestaciones", "reclamaciones y recursos"),
+    "overpayment": ("prestaciones indebidas", "pagos indebidos"),
+    "diplomats": ("funcionarios públicos", "misiones diplomáticas", "oficinas consulares"),
+    "seafarers": ("gente de mar", "buque", "tripulación"),
+    "employment_injury": ("accidente de trabajo", "enfermedad profesional"),
+    "family": ("prestaciones familiares", "asignaciones familiares"),
+    "unemployment": ("desempleo", "prestaciones por desempleo"),
+    "remittances": ("remesas", "transferencia de ahorros"),
+    "mutual_assistance": ("asistencia administrativa", "colaboración administrativa"),
+    "fees": ("legalización", "exención de derechos"),
+}
+
+
 def _fold(text: str) -> str:
     nfkd = unicodedata.normalize("NFKD", text.lower())
     return "".join(ch for ch in nfkd if not unicodedata.combining(ch))
@@ -213,24 +250,36 @@ def _wording_terms(wording: str) -> tuple[str, ...]:
     return tuple(analyse(wording))
 
 
-_CONCEPTS: list[tuple[tuple[tuple[str, ...], ...], tuple[str, ...]]] = [
-    (
-        tuple(t for t in (_wording_terms(w) for w in wordings) if t),
-        tuple(dict.fromkeys(t for w in wordings for t in _wording_terms(w))),
-    )
-    for wordings in ILO_TERMS.values()
-]
+class _Concept(NamedTuple):
+    wordings: tuple[tuple[str, ...], ...]  # analysed English and French wordings
+    terms: tuple[str, ...]  # their terms, unique
+    wordings_es: tuple[tuple[str, ...], ...]
+    terms_es: tuple[str, ...]
+
+
+def _concept(wordings: Sequence[str], wordings_es: Sequence[str]) -> _Concept:
+    main = tuple(t for t in (_wording_terms(w) for w in wordings) if t)
+    es = tuple(t for t in (_wording_terms(w) for w in wordings_es) if t)
+    return _Concept(main, tuple(dict.fromkeys(t for w in main for t in w)), es,
+                    tuple(dict.fromkeys(t for w in es for t in w)))  # fmt: skip
+
+
+_CONCEPTS = [_concept(w, ILO_TERMS_ES.get(name, ())) for name, w in ILO_TERMS.items()]
 
 
 def expand(terms: Sequence[str]) -> list[str]:
     """Return ``terms`` plus the terms of every ILO concept one of whose wordings they contain
-    (a wording matches when all its terms occur in the query, in any order)."""
+    (a wording matches when all its terms occur in the query, in any order): the English and
+    French terms, and the Spanish ones too when only a Spanish wording matched."""
     have = set(terms)
     out = list(terms)
-    for wordings, concept_terms in _CONCEPTS:
-        if any(set(w) <= have for w in wordings):
-            out.extend(t for t in concept_terms if t not in have)
-            have.update(concept_terms)
+    for concept in _CONCEPTS:
+        main = any(set(w) <= have for w in concept.wordings)
+        spanish = not main and any(set(w) <= have for w in concept.wordings_es)
+        if main or spanish:
+            added = concept.terms + (concept.terms_es if spanish else ())
+            out.extend(t for t in added if t not in have)
+            have.update(added)
     return out
 
 

@@ -9,7 +9,15 @@ import numpy as np
 import pytest
 
 from migralex.corpus.store import Filters, Store
-from migralex.index.lexical import INDEX_FILE, MANIFEST_FILE, LexicalIndex, analyse, expand
+from migralex.index.lexical import (
+    ILO_TERMS,
+    ILO_TERMS_ES,
+    INDEX_FILE,
+    MANIFEST_FILE,
+    LexicalIndex,
+    analyse,
+    expand,
+)
 from migralex.index.search import fts_query, score_fuse
 from migralex.index.vectors import FLAT_LIMIT, index_type_for
 from migralex.ui import service
@@ -42,10 +50,21 @@ def test_analyse_folds_accents_drops_stopwords_and_truncates(text: str, terms: l
         ("cumul des périodes d'assurance", {"totali", "aggreg"}),
         ("posted worker", {"detach", "second"}),
         ("égalité de traitement", {"equali", "treatm"}),
+        ("totalización de los períodos de seguro", {"totali", "aggreg", "cumul"}),
+        ("exportación de prestaciones", {"export", "abroad", "etrang"}),
+        ("trabajador desplazado", {"detach", "posted"}),
     ],
 )
 def test_expand_adds_the_other_wordings_of_an_ilo_concept(query: str, expected: set[str]) -> None:
     assert expected <= set(expand(analyse(query)))
+
+
+def test_spanish_wordings_expand_spanish_queries_only() -> None:
+    spanish = set(expand(analyse("pago de prestaciones en el extranjero")))
+    assert {"export", "abroad", "etrang", "extran"} <= spanish  # en, fr and es wordings
+    english = expand(analyse("export of benefits"))
+    assert "extran" not in english and "etrang" in english
+    assert set(ILO_TERMS_ES) <= set(ILO_TERMS)
 
 
 def test_expand_leaves_unrelated_queries_alone() -> None:
