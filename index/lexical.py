@@ -201,10 +201,12 @@ ILO_TERMS: dict[str, tuple[str, ...]] = {
 }
 
 
-#: Spanish terms of art of the same concepts (keys of :data:`ILO_TERMS`), from the official
-#: Spanish texts of ILO C102, C118 and C157 and the Ibero-American Multilateral Agreement on Social
-#: Security. They trigger a concept; their terms are added only to a query that names the concept
-#: in Spanish alone (see :func:`expand`).
+#: Spanish terms of art of the same concepts (keys of :data:`ILO_TERMS`), in the usage of the
+#: Spanish versions of ILO C102, C118, C157 and the Maritime Labour Convention ("gente de mar")
+#: and of the Ibero-American Multilateral Agreement on Social Security. Written from that usage:
+#: no Spanish instrument is at hand to check them against, and the corpus's one Spanish agreement
+#: (export of benefits) contains only some of them. They trigger a concept; their terms are added
+#: only to a query that names the concept in Spanish alone (see :func:`expand`).
 ILO_TERMS_ES: dict[str, tuple[str, ...]] = {
     "totalisation": (
         "totalización",
@@ -250,21 +252,18 @@ def _wording_terms(wording: str) -> tuple[str, ...]:
     return tuple(analyse(wording))
 
 
-class _Concept(NamedTuple):
-    wordings: tuple[tuple[str, ...], ...]  # analysed English and French wordings
-    terms: tuple[str, ...]  # their terms, unique
-    wordings_es: tuple[tuple[str, ...], ...]
-    terms_es: tuple[str, ...]
+class _Wordings(NamedTuple):
+    wordings: tuple[tuple[str, ...], ...]  # each wording's analysed terms
+    terms: tuple[str, ...]  # all their terms, unique, in order
 
 
-def _concept(wordings: Sequence[str], wordings_es: Sequence[str]) -> _Concept:
-    main = tuple(t for t in (_wording_terms(w) for w in wordings) if t)
-    es = tuple(t for t in (_wording_terms(w) for w in wordings_es) if t)
-    return _Concept(main, tuple(dict.fromkeys(t for w in main for t in w)), es,
-                    tuple(dict.fromkeys(t for w in es for t in w)))  # fmt: skip
+def _wordings(wordings: Sequence[str]) -> _Wordings:
+    analysed = tuple(t for t in (_wording_terms(w) for w in wordings) if t)
+    return _Wordings(analysed, tuple(dict.fromkeys(t for w in analysed for t in w)))
 
 
-_CONCEPTS = [_concept(w, ILO_TERMS_ES.get(name, ())) for name, w in ILO_TERMS.items()]
+#: Per concept: its English and French wordings, and its Spanish ones.
+_CONCEPTS = [(_wordings(w), _wordings(ILO_TERMS_ES.get(name, ()))) for name, w in ILO_TERMS.items()]
 
 
 def expand(terms: Sequence[str]) -> list[str]:
@@ -273,13 +272,14 @@ def expand(terms: Sequence[str]) -> list[str]:
     French terms, and the Spanish ones too when only a Spanish wording matched."""
     have = set(terms)
     out = list(terms)
-    for concept in _CONCEPTS:
-        main = any(set(w) <= have for w in concept.wordings)
-        spanish = not main and any(set(w) <= have for w in concept.wordings_es)
+    for main_wordings, spanish_wordings in _CONCEPTS:
+        main = any(set(w) <= have for w in main_wordings.wordings)
+        spanish = not main and any(set(w) <= have for w in spanish_wordings.wordings)
         if main or spanish:
-            added = concept.terms + (concept.terms_es if spanish else ())
-            out.extend(t for t in added if t not in have)
-            have.update(added)
+            for t in main_wordings.terms + (spanish_wordings.terms if spanish else ()):
+                if t not in have:
+                    out.append(t)
+                    have.add(t)
     return out
 
 
