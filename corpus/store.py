@@ -125,7 +125,8 @@ _CLAUSE_COLS = (
 @dataclass(frozen=True, slots=True)
 class Filters:
     """Search filters; an empty tuple means "any". Values within one field are OR-ed,
-    fields are AND-ed."""
+    fields are AND-ed. A party matches a document's party as the whole name, case- and
+    surrounding-space-insensitive ("Ireland" is not "Northern Ireland")."""
 
     kinds: tuple[str, ...] = ()
     languages: tuple[str, ...] = ()
@@ -749,9 +750,14 @@ class Store:
             conds.append(f"c.doc_id NOT IN ({','.join('?' * len(filters.exclude_doc_ids))})")
             params.extend(filters.exclude_doc_ids)
         if filters.parties:
-            ors = " OR ".join("lower(d.parties) LIKE ?" for _ in filters.parties)
-            conds.append(f"({ors})")
-            params.extend(f"%{p.lower()}%" for p in filters.parties)
+            # Whole parties, case-insensitive: "Ireland" must not match the party "United
+            # Kingdom of Great Britain and Northern Ireland" (a substring of the JSON text).
+            marks = ",".join("?" * len(filters.parties))
+            conds.append(
+                "EXISTS (SELECT 1 FROM json_each(d.parties) p"
+                f" WHERE lower(trim(p.value)) IN ({marks}))"
+            )
+            params.extend(p.strip().lower() for p in filters.parties)
         if filters.tags:
             marks = ",".join("?" * len(filters.tags))
             conds.append(

@@ -138,7 +138,8 @@ def test_newer_schema_is_refused(tmp_path: Path) -> None:
     ("filters", "expect_docs"),
     [
         (Filters(languages=("fr",)), {"nl-bwbv0003682"}),
-        (Filters(parties=("mexic",)), {"ca-si-96-32"}),
+        (Filters(parties=("united mexican states",)), {"ca-si-96-32"}),
+        (Filters(parties=("mexic",)), set()),
         (Filters(doc_ids=("ca-si-2006-122",)), {"ca-si-2006-122"}),
         (Filters(kinds=("bla",)), set()),
     ],
@@ -187,3 +188,51 @@ def test_schema_1_store_is_migrated(tmp_path: Path) -> None:
         assert store.multilingual_model is None and store.count_vectors("e5-small") == 0
         assert _ingest(store, draft) == ["added"]
         assert store.clauses()[1].context == ()
+
+
+def _party_store(root: Path) -> Store:
+    """A store of two one-clause agreements: Ireland-Canada and UK-Canada (written here)."""
+    store = Store(root)
+    for doc_id, parties in (
+        ("ie-ca", ("Ireland", "Canada")),
+        ("uk-ca", ("United Kingdom of Great Britain and Northern Ireland", "Canada")),
+    ):
+        text = "Article 1 Equality of treatment"
+        doc = Document(doc_id, doc_id, "ssa", "en", parties, "f", "0" * 64, 1, text=text)
+        clause = Clause(
+            f"{doc_id}:article-1",
+            doc_id,
+            0,
+            "Article 1",
+            "",
+            ("Article 1",),
+            text,
+            0,
+            len(text),
+            1,
+            1,
+            "en",
+        )
+        store.write_document(doc, [clause], [], np.ones((1, 4), np.float32) / 2, ("hash", 4))
+    return store
+
+
+@pytest.mark.parametrize(
+    ("parties", "expect_docs"),
+    [
+        (("Ireland",), {"ie-ca"}),
+        (("ireland ",), {"ie-ca"}),
+        (("Northern Ireland",), set()),
+        (("United Kingdom of Great Britain and Northern Ireland",), {"uk-ca"}),
+        (("Canada",), {"ie-ca", "uk-ca"}),
+        (("Ireland", "United Kingdom of Great Britain and Northern Ireland"), {"ie-ca", "uk-ca"}),
+    ],
+)
+def test_party_filter_matches_whole_parties(
+    tmp_path: Path, parties: tuple[str, ...], expect_docs: set[str]
+) -> None:
+    with _party_store(tmp_path / "s") as store:
+        rowids = store.filter_rowids(Filters(parties=parties))
+        assert rowids is not None
+        docs = {c.doc_id for c in store.clauses_by_rowid(list(rowids)).values()}
+    assert docs == expect_docs
