@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 import platformdirs
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from migralex.corpus.errors import ValidationError
+
 DEFAULT_MODEL = "minilm"
 #: The second vector set of a new store, for questions in languages the main model does not
 #: read (``migralex.index.search``: query-language routing).
 DEFAULT_MULTILINGUAL_MODEL = "e5-small"
+ENV_PREFIX = "MIGRALEX_"
+#: ``MIGRALEX_`` variables that are not settings: read by the test suite only (tests/conftest.py).
+NOT_SETTINGS = frozenset({"MIGRALEX_TEST_MODEL"})
 
 
 def default_store_dir() -> Path:
@@ -35,7 +41,7 @@ class Settings(BaseSettings):
         batch_size: embedding batch size (16-32 measured fastest on 2 cores).
     """
 
-    model_config = SettingsConfigDict(env_prefix="MIGRALEX_", extra="forbid", frozen=True)
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="forbid", frozen=True)
 
     store: Path = Field(default_factory=default_store_dir)
     model: str = DEFAULT_MODEL
@@ -43,3 +49,41 @@ class Settings(BaseSettings):
     threads: int = 1
     ingest_threads: int = Field(default_factory=lambda: os.cpu_count() or 1)
     batch_size: int = 32
+
+    def __init__(self, **values: object) -> None:
+        """Read the settings from ``MIGRALEX_*`` variables, with ``values`` taking precedence.
+
+        Raises:
+            ValidationError: a ``MIGRALEX_`` variable names no setting (a misspelt
+                ``MIGRALEX_MODLE`` would otherwise be silently ignored); the message lists the
+                valid names. pydantic's own ``ValidationError`` for a bad value.
+        """
+        unknown_environment_keys()
+        super().__init__(**values)
+
+
+def unknown_environment_keys(environ: Mapping[str, str] | None = None) -> None:
+    """Refuse ``MIGRALEX_`` environment variables that are not settings.
+
+    Args:
+        environ: the environment to check (default ``os.environ``); names compare
+            case-insensitively, as pydantic-settings reads them.
+
+    Raises:
+        ValidationError: naming the unknown variables and listing the valid ones.
+    """
+    env = os.environ if environ is None else environ
+    valid = {ENV_PREFIX + name.upper() for name in Settings.model_fields}
+    unknown = sorted(
+        k
+        for k in env
+        if k.upper().startswith(ENV_PREFIX)
+        and k.upper() not in valid
+        and k.upper() not in NOT_SETTINGS
+    )
+    if unknown:
+        raise ValidationError(
+            f"unknown setting {', '.join(unknown)} in the environment;"
+            f" valid: {', '.join(sorted(valid))}"
+        )
+

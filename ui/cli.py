@@ -17,6 +17,7 @@ from typing import Annotated, Any
 import typer
 
 from migralex.corpus.errors import MigralexError, ReadError
+from migralex.corpus.settings import unknown_environment_keys
 from migralex.corpus.store import Filters
 
 app = typer.Typer(
@@ -58,6 +59,16 @@ def _fail(exc: Exception, where: str = "") -> typer.Exit:
     else:
         _error(where, str(exc))
     return typer.Exit(1)
+
+
+@app.callback()
+def _check_environment() -> None:
+    """Refuse misspelt ``MIGRALEX_`` variables before any command runs (exit 2, usage)."""
+    try:
+        unknown_environment_keys()
+    except MigralexError as exc:
+        _error("", str(exc))
+        raise typer.Exit(2) from exc
 
 
 def _print_json(obj: Any) -> None:
