@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import platformdirs
 from pydantic import Field
@@ -50,7 +51,7 @@ class Settings(BaseSettings):
     ingest_threads: int = Field(default_factory=lambda: os.cpu_count() or 1)
     batch_size: int = 32
 
-    def __init__(self, **values: object) -> None:
+    def __init__(self, **values: Any) -> None:
         """Read the settings from ``MIGRALEX_*`` variables, with ``values`` taking precedence.
 
         Raises:
@@ -86,4 +87,3 @@ def unknown_environment_keys(environ: Mapping[str, str] | None = None) -> None:
             f"unknown setting {', '.join(unknown)} in the environment;"
             f" valid: {', '.join(sorted(valid))}"
         )
-

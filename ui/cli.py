@@ -204,7 +204,10 @@ def search(
     ] = "hybrid",
     kind: Annotated[list[str] | None, typer.Option("--kind", help="Document kind.")] = None,
     language: Annotated[list[str] | None, typer.Option("--language", help="Language.")] = None,
-    party: Annotated[list[str] | None, typer.Option("--party", help="Party, as the whole name (case-insensitive).")] = None,
+    party: Annotated[
+        list[str] | None,
+        typer.Option("--party", help="Party, as the whole name (case-insensitive)."),
+    ] = None,
     tag: Annotated[list[str] | None, typer.Option("--tag", help="Clause tag.")] = None,
     doc: Annotated[
         list[str] | None,
