@@ -28,6 +28,7 @@ import numpy as np
 
 from migralex.corpus.errors import NotFoundError, StoreError
 from migralex.corpus.models import Clause, Document, Tag
+from migralex.corpus.parties import party_key
 
 SCHEMA_VERSION = 3
 DB_NAME = "migralex.sqlite"
@@ -125,8 +126,10 @@ _CLAUSE_COLS = (
 @dataclass(frozen=True, slots=True)
 class Filters:
     """Search filters; an empty tuple means "any". Values within one field are OR-ed,
-    fields are AND-ed. A party matches a document's party as the whole name, case- and
-    surrounding-space-insensitive ("Ireland" is not "Northern Ireland")."""
+    fields are AND-ed. A party matches a document's party as a whole party, not a substring:
+    countries by their ISO 3166-1 code (:func:`~migralex.corpus.parties.party_key`: "Latvia"
+    matches "Republic of Latvia"; "Ireland" does not match "United Kingdom of Great Britain
+    and Northern Ireland"), other names case-insensitively as whole names."""
 
     kinds: tuple[str, ...] = ()
     languages: tuple[str, ...] = ()
@@ -213,6 +216,7 @@ class Store:
             self._conn = sqlite3.connect(
                 self.root / DB_NAME, isolation_level=None, check_same_thread=False
             )
+            self._conn.create_function("party_key", 1, party_key, deterministic=True)
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA foreign_keys=ON")
             self._conn.execute("PRAGMA synchronous=NORMAL")
@@ -750,14 +754,15 @@ class Store:
             conds.append(f"c.doc_id NOT IN ({','.join('?' * len(filters.exclude_doc_ids))})")
             params.extend(filters.exclude_doc_ids)
         if filters.parties:
-            # Whole parties, case-insensitive: "Ireland" must not match the party "United
-            # Kingdom of Great Britain and Northern Ireland" (a substring of the JSON text).
-            marks = ",".join("?" * len(filters.parties))
+            # Whole parties, one key per country (corpus.parties): "Ireland" must not match
+            # "United Kingdom of Great Britain and Northern Ireland" (a substring of the JSON
+            # text), while "Latvia" matches "Republic of Latvia".
+            keys = sorted({party_key(p) for p in filters.parties})
             conds.append(
                 "EXISTS (SELECT 1 FROM json_each(d.parties) p"
-                f" WHERE lower(trim(p.value)) IN ({marks}))"
+                f" WHERE party_key(p.value) IN ({','.join('?' * len(keys))}))"
             )
-            params.extend(p.strip().lower() for p in filters.parties)
+            params.extend(keys)
         if filters.tags:
             marks = ",".join("?" * len(filters.tags))
             conds.append(
