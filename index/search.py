@@ -179,6 +179,33 @@ class Searcher:
         default_factory=dict, init=False, repr=False
     )
 
+    def __post_init__(self) -> None:
+        """Validate the ranking settings (they were taken as given: any fusion but "rrf"
+        silently meant score fusion).
+
+        Raises:
+            ValidationError: unknown fusion, weights that are not two non-negative numbers
+                with a positive sum, ``rrf_k`` < 1, a negative boost, feedback weight or
+                depth, or a preamble prior outside [0, 1].
+        """
+        if self.fusion is not None and self.fusion not in FUSIONS:
+            raise ValidationError(f"unknown fusion {self.fusion!r}; valid: {', '.join(FUSIONS)}")
+        if self.weights is not None and (
+            len(self.weights) != 2 or min(self.weights) < 0 or sum(self.weights) <= 0
+        ):
+            raise ValidationError(
+                f"fusion weights {self.weights!r}: give (semantic, lexical), both >= 0, not both 0"
+            )
+        if self.rrf_k < 1:
+            raise ValidationError(f"rrf_k {self.rrf_k}: must be >= 1")
+        if self.intent_boost < 0 or self.prf_beta < 0 or self.prf_depth < 0:
+            raise ValidationError(
+                "intent_boost, prf_beta and prf_depth must be >= 0"
+                f" (got {self.intent_boost}, {self.prf_beta}, {self.prf_depth})"
+            )
+        if not 0 <= self.preamble_prior <= 1:
+            raise ValidationError(f"preamble_prior {self.preamble_prior}: must be in [0, 1]")
+
     @property
     def vectors(self) -> VectorIndex:
         """The FAISS index of the store (built or loaded on first use)."""
@@ -387,8 +414,12 @@ class Searcher:
                 (:attr:`Hit.similar_count`); the k hits are then k distinct wordings.
 
         Returns:
-            Hits ranked 1..k; scores per :class:`~migralex.corpus.models.Hit` (hybrid: the
-            fused score in [0, 1]).
+            Hits ranked 1..k; scores per :class:`~migralex.corpus.models.Hit`. A hybrid
+            score orders the hits of one query and is not comparable across queries or
+            fusions: score fusion gives [0, semantic + lexical weight] (1 with the default
+            weights), RRF (0, sum of weights / (rrf_k + 1)]; a preamble's score is then
+            multiplied by :attr:`preamble_prior` and a clause with the intent tag gets
+            :attr:`intent_boost` added, so the top can exceed 1.
 
         Raises:
             ValidationError: unknown mode, k < 1 or empty query.

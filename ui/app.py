@@ -94,8 +94,8 @@ def page_search(root: str, store: Store, stats: dict[str, Any]) -> None:
             key="search_mode",
             horizontal=True,
             persist_state="session",
-            help="semantic: meaning (default); hybrid: semantic and lexical ranks fused; "
-            "lexical: words.",
+            help="hybrid (default): meaning and words, the two rankings fused; "
+            "semantic: meaning only; lexical: words only.",
         )
     with col_k:
         k = st.number_input("Results", 1, 100, 10, step=1, key="search_k", persist_state="session")

@@ -12,7 +12,7 @@ from conftest import make_clause
 from migralex.corpus.errors import ValidationError
 from migralex.corpus.store import Filters, Store
 from migralex.index.embedders import HashEmbedder
-from migralex.index.search import lexical_query, rrf_fuse
+from migralex.index.search import Searcher, lexical_query, rrf_fuse
 from migralex.ui import service
 
 
@@ -74,6 +74,31 @@ def test_bad_queries(store: Store) -> None:
     with pytest.raises(ValidationError):
         searcher.search("   ")
     assert searcher.search("the of and", mode="lexical") == []
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ({"fusion": "rfr"}, "unknown fusion 'rfr'; valid: scores, rrf"),
+        ({"fusion": "score"}, "unknown fusion"),
+        ({"weights": (0.0, 0.0)}, "fusion weights"),
+        ({"weights": (-1.0, 2.0)}, "fusion weights"),
+        ({"weights": (1.0,)}, "fusion weights"),
+        ({"rrf_k": 0}, "rrf_k"),
+        ({"intent_boost": -0.1}, "intent_boost"),
+        ({"preamble_prior": 1.5}, "preamble_prior"),
+    ],
+)
+def test_ranking_settings_are_validated(store: Store, setting: dict, message: str) -> None:
+    with pytest.raises(ValidationError, match=message):
+        Searcher(store, lambda: HashEmbedder(), **setting)
+
+
+@pytest.mark.parametrize("fusion", [None, "scores", "rrf"])
+def test_valid_fusions_are_taken(store: Store, fusion: str | None) -> None:
+    searcher = Searcher(store, lambda: HashEmbedder(), fusion=fusion, weights=(1.0, 1.0))
+    assert searcher.fusion_setting()[0] in {"scores", "rrf"}
+    assert searcher.search("equality of treatment", k=3, mode="hybrid")
 
 
 def test_lexical_query_quotes_content_words() -> None:
