@@ -11,13 +11,39 @@ import pytest
 from migralex.corpus.models import Clause
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
+_REQUIRE_CORPUS = False
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--require-corpus",
+        action="store_true",
+        help="fail, not skip, the tests that read ../shared/corpus when it is missing"
+        " (on by default where CI=true)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    global _REQUIRE_CORPUS
+    _REQUIRE_CORPUS = bool(config.getoption("--require-corpus")) or os.environ.get("CI") == "true"
+
+
+def corpus_missing(reason: str) -> None:
+    """Skip the calling test because the shared corpus is not there; fail under CI.
+
+    The only reason a test may skip for: migralex's own modules are imported plainly, so a
+    broken import fails the suite.
+    """
+    if _REQUIRE_CORPUS:
+        pytest.fail(f"{reason} (the corpus is required here: CI=true or --require-corpus)")
+    pytest.skip(reason)
 
 
 def corpus_file(relative: str) -> Path:
     """Return a file of ../shared/corpus, skipping the test when the corpus is not there."""
     path = CORPUS / relative
     if not path.is_file():
-        pytest.skip(f"real corpus file {relative} not found beside the checkout ({CORPUS})")
+        corpus_missing(f"real corpus file {relative} not found beside the checkout ({CORPUS})")
     return path
 
 

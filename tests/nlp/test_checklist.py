@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import make_clause
+from conftest import CORPUS, corpus_missing, make_clause
 
 from migralex.corpus.errors import NotFoundError, ValidationError
 from migralex.corpus.models import Clause, Hit, Tag
@@ -23,8 +23,6 @@ from migralex.nlp.checklist import (
     load_checklist,
     run_checklist,
 )
-
-CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
 
 #: DESIGN.md "Checklist item ids".
 DESIGN_ITEM_IDS: dict[str, tuple[str, ...]] = {
@@ -556,7 +554,8 @@ def test_bad_vector_shape(shape: tuple[int, ...]) -> None:
 
 
 def _tags_for(clauses: Sequence[Clause]) -> dict[str, list[Tag]]:
-    tagger = pytest.importorskip("migralex.nlp.tagger", reason="the tagger is not written yet")
+    from migralex.nlp import tagger
+
     grouped: dict[str, list[Tag]] = {}
     for t in tagger.tag_clauses(clauses, "en"):
         grouped.setdefault(t.clause_id, []).append(t)
@@ -570,7 +569,7 @@ def _tags_for(clauses: Sequence[Clause]) -> dict[str, list[Tag]]:
 def test_canada_mexico_agreement(use_tagger: bool) -> None:
     path = CORPUS / "ssa" / "ca-si-96-32.pdf"
     if not path.is_file():
-        pytest.skip(
+        corpus_missing(
             f"real corpus file ssa/ca-si-96-32.pdf not found beside the checkout ({CORPUS})"
         )
     from migralex.ingest.base import read_file

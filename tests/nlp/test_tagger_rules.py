@@ -19,14 +19,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import CORPUS, corpus_missing
 
 from migralex.corpus.manifest import ManifestEntry, read_manifest
 from migralex.corpus.models import Clause
 from migralex.nlp.tagger import SUPPORTED_LANGUAGES, tag_clauses
 
-CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus"
-if not CORPUS.is_dir():
-    CORPUS = Path("/work/shared/corpus")
 PATTERNS = Path(str(resources.files("migralex.nlp").joinpath("patterns")))
 _LABEL = "Article 1"
 
@@ -139,7 +137,7 @@ def _first_clauses(clauses: tuple[Clause, ...], label: str) -> list[Clause]:
 @pytest.mark.parametrize(("language", "tag", "rule"), _params("corpus_example"))
 def test_corpus_example_gets_the_rule(language: str, tag: str, rule: dict[str, Any]) -> None:
     if not (CORPUS / "manifest.csv").is_file():
-        pytest.skip(f"shared corpus not found ({CORPUS})")
+        corpus_missing(f"shared corpus not found ({CORPUS})")
     ref = rule["corpus_example"]
     assert ref["doc"] in _manifest(), f"{ref['doc']} is not in the corpus manifest"
     doc_language, clauses = _prepared(ref["doc"])

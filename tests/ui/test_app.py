@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from conftest import CORPUS, corpus_missing
 
 from migralex.corpus.models import Tag
 from migralex.ui import app_views as views
@@ -20,9 +21,6 @@ from migralex.ui import app_views as views
 if TYPE_CHECKING:
     from streamlit.testing.v1 import AppTest
 
-CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus"
-if not CORPUS.is_dir():
-    CORPUS = Path("/work/shared/corpus")
 APP = Path(__file__).resolve().parents[2] / "ui" / "app.py"
 MANIFEST = CORPUS / "manifest.csv"
 #: Small files: three English SSAs (Markdown and HTML) and a French BLA (ids, kinds and parties
@@ -55,23 +53,12 @@ Benefits shall not be subject to any reduction, modification, suspension or canc
 reason only of the fact that the beneficiary resides in the territory of the other Party.
 """
 
-pytestmark = pytest.mark.skipif(
-    not all(p.is_file() for p in FILES.values()) or not MANIFEST.is_file(),
-    reason=f"the shared corpus ({CORPUS}) with its manifest and test files is not available",
-)
 
-
-def _checklist_engine_available() -> bool:
-    try:
-        import migralex.nlp.checklist  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-needs_checklists = pytest.mark.skipif(
-    not _checklist_engine_available(), reason="migralex.nlp.checklist is not importable"
-)
+@pytest.fixture(autouse=True)
+def _corpus_files() -> None:
+    """These tests ingest small files of the shared corpus: skip (fail under CI) without it."""
+    if not all(p.is_file() for p in FILES.values()) or not MANIFEST.is_file():
+        corpus_missing(f"the shared corpus ({CORPUS}) with its manifest and test files is missing")
 
 
 # --------------------------------------------------------------------------------------------
@@ -252,7 +239,6 @@ def test_empty_store_message_names_the_ingest_command() -> None:
 # --------------------------------------------------------------------------------------------
 
 
-@needs_checklists
 def test_run_checklist_on_upload_builds_view_and_reports(
     monkeypatch: pytest.MonkeyPatch, store_dir: Path
 ) -> None:
@@ -297,7 +283,6 @@ def test_run_checklist_on_upload_builds_view_and_reports(
     assert files[".docx"].file_name == "migralex-ssa-draft-ssa.docx"
 
 
-@needs_checklists
 def test_unreadable_upload_raises_read_error(store_dir: Path) -> None:
     from migralex.corpus.errors import MigralexError
     from migralex.ui import service
@@ -369,7 +354,6 @@ def test_documents_page_lists_the_ingested_documents(app_env: Path) -> None:
     assert {m.label: m.value for m in at.metric}["Documents"] == str(len(FILES))
 
 
-@needs_checklists
 def test_checklist_page_shows_selector_and_runs_upload(app_env: Path) -> None:
     from migralex.nlp.checklist import CHECKLIST_IDS
 
@@ -402,8 +386,7 @@ def test_empty_store_shows_how_to_ingest(
     monkeypatch.setenv("MIGRALEX_MODEL", "hash")
     at = _run_page(page)
     if page == "Checklist":
-        if _checklist_engine_available():
-            assert any("empty" in c.value for c in at.caption)
+        assert any("empty" in c.value for c in at.caption)
     else:
         assert any("migralex ingest PATH" in i.value for i in at.info)
 

@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import CORPUS, corpus_file
+from conftest import CORPUS, corpus_file, corpus_missing
 from typer.testing import CliRunner
 
 from migralex.ui.cli import app
@@ -145,7 +145,6 @@ def test_tag_json_shape_on_canada_mexico() -> None:
 
 
 def test_checklist_json_shape_and_reports(store: Path, tmp_path: Path) -> None:
-    pytest.importorskip("migralex.nlp.checklist")
     path = corpus_file("ssa/ca-si-96-32.pdf")
     report = tmp_path / "report.md"
     data = _json(
@@ -181,7 +180,6 @@ def test_checklist_json_shape_and_reports(store: Path, tmp_path: Path) -> None:
 
 
 def test_checklists_and_stats(store: Path) -> None:
-    pytest.importorskip("migralex.nlp.checklist")
     lists = _json(["checklists", "--json"])["checklists"]
     assert {c["id"] for c in lists} == {"ssa", "bla", "national-law"}
     stats = _json(["stats", "--store", str(store), "--json"])
@@ -203,7 +201,7 @@ def test_checklists_and_stats(store: Path) -> None:
 
 def test_manifest_metadata_is_applied(tmp_path: Path) -> None:
     if not (CORPUS / "manifest.csv").is_file():
-        pytest.skip("no corpus manifest")
+        corpus_missing("no corpus manifest")
     doc = corpus_file("ssa/nl-bwbv0001745.md")
     data = _json(
         [
