@@ -74,6 +74,8 @@ class IngestResult:
         clauses: clauses stored for it (0 when failed; the stored count when unchanged).
         error: the reason it failed, "" otherwise.
         seconds: wall time spent on it.
+        warning: what the user should know although the file was processed ("" if nothing),
+            e.g. that its content no longer matches the manifest's sha256.
     """
 
     path: str
@@ -82,6 +84,7 @@ class IngestResult:
     clauses: int = 0
     error: str = ""
     seconds: float = 0.0
+    warning: str = ""
 
     def to_json(self) -> dict[str, Any]:
         """Return the DESIGN.md ingest document object."""
@@ -92,6 +95,7 @@ class IngestResult:
             "clauses": self.clauses,
             "error": self.error or None,
             "seconds": round(self.seconds, 3),
+            "warning": self.warning or None,
         }
 
 
@@ -205,6 +209,7 @@ def ingest_paths(
     detect: LanguageDetector | None = None,
     on_result: Callable[[IngestResult], None] | None = None,
     on_fill: Callable[[int, int], None] | None = None,
+    strict: bool = False,
 ) -> list[IngestResult]:
     """Ingest files and folders into a store.
 
@@ -225,6 +230,8 @@ def ingest_paths(
         on_result: called after each file (progress reporting).
         on_fill: called as ``(done, total)`` while stored clauses get their multilingual
             vectors (:func:`fill_multilingual`).
+        strict: a file whose content differs from its manifest row's sha256 fails (nothing
+            of it is stored) instead of being ingested with a warning.
 
     Returns:
         One result per file, in file order.
@@ -247,7 +254,7 @@ def ingest_paths(
             try:
                 result = _ingest_one(
                     path, store, entry, kind, language, detect, tagger, passage,
-                    (get_embedder, get_multilingual),
+                    (get_embedder, get_multilingual), strict,
                 )  # fmt: skip
             except MigralexError as exc:
                 result = IngestResult(str(path), "", "failed", error=_reason(exc, path))
@@ -350,12 +357,54 @@ def _ingest_one(
     tagger: Tagger,
     passage: Callable[[Clause], str],
     embedders: tuple[Callable[[], PassageEmbedder | None], Callable[[], PassageEmbedder | None]],
+    strict: bool = False,
 ) -> IngestResult:
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise ReadError(path, f"cannot read file ({exc.strerror or exc})") from exc
     sha = sha256_bytes(data)
+    warning = manifest_mismatch(entry, sha)
+    if warning and strict:
+        raise ReadError(path, f"{warning} (--strict)")
+    result = _store_one(
+        path, data, sha, store, entry, kind, language, detect, tagger, passage, embedders
+    )
+    return replace(result, warning=warning)
+
+
+def manifest_mismatch(entry: ManifestEntry | None, sha: str) -> str:
+    """Say why a file's content does not match its manifest row, or return "".
+
+    Args:
+        entry: the file's manifest row (None or an empty ``sha256``: nothing to compare).
+        sha: the sha256 of the file's bytes, lower-case hex.
+
+    Returns:
+        "" when they match, else a sentence naming both digests' first 12 hex digits.
+    """
+    expected = entry.sha256.strip().lower() if entry else ""
+    if not expected or expected == sha:
+        return ""
+    return (
+        f"content differs from the manifest's sha256 ({expected[:12]}... listed,"
+        f" {sha[:12]}... read): the file changed since the manifest was written"
+    )
+
+
+def _store_one(
+    path: Path,
+    data: bytes,
+    sha: str,
+    store: Store,
+    entry: ManifestEntry | None,
+    kind: str | None,
+    language: str | None,
+    detect: LanguageDetector | None,
+    tagger: Tagger,
+    passage: Callable[[Clause], str],
+    embedders: tuple[Callable[[], PassageEmbedder | None], Callable[[], PassageEmbedder | None]],
+) -> IngestResult:
     doc_id = entry.doc_id if entry and entry.doc_id else content_doc_id(path.stem, sha)
     previous = store.find_by_source(str(path.resolve()))
     version = pipeline_version()

@@ -97,6 +97,13 @@ def ingest(
             "none. Named explicitly for a store without one, it also embeds the stored clauses.",
         ),
     ] = None,
+    strict: Annotated[
+        bool,
+        typer.Option(
+            "--strict",
+            help="Refuse a file whose content differs from its manifest sha256 (default: warn).",
+        ),
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Ingest documents: read, split into clauses, tag, embed and store them."""
@@ -129,9 +136,12 @@ def ingest(
 
             def on_result(r: Any) -> None:
                 progress.update(task, advance=1, description=Path(r.path).name)
-                if r.status == "failed":
+                if r.status == "failed" or r.warning:
+                    level, reason = (
+                        ("error", r.error) if r.status == "failed" else ("warning", r.warning)
+                    )
                     progress.console.print(
-                        f"migralex: error: {r.path}: {r.error}",
+                        f"migralex: {level}: {r.path}: {reason}",
                         markup=False,
                         highlight=False,
                         soft_wrap=True,
@@ -144,6 +154,7 @@ def ingest(
             results = service.ingest(
                 paths, st, manifest=mf, kind=kind, language=language, model=model,
                 multilingual_model=multilingual_model, on_result=on_result, on_fill=on_fill,
+                strict=strict,
             )  # fmt: skip
     except MigralexError as exc:
         raise _fail(exc) from exc
@@ -206,7 +217,10 @@ def search(
     language: Annotated[list[str] | None, typer.Option("--language", help="Language.")] = None,
     party: Annotated[
         list[str] | None,
-        typer.Option("--party", help="Party, as the whole name (case-insensitive)."),
+        typer.Option(
+            "--party",
+            help="Party: a country by any of its names (Latvia = Republic of Latvia), else the whole name.",
+        ),
     ] = None,
     tag: Annotated[list[str] | None, typer.Option("--tag", help="Clause tag.")] = None,
     doc: Annotated[

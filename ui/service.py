@@ -151,6 +151,7 @@ def ingest(
     multilingual_model: str | None = None,
     on_result: Callable[[IngestResult], None] | None = None,
     on_fill: Callable[[int, int], None] | None = None,
+    strict: bool = False,
 ) -> list[IngestResult]:
     """Ingest files and folders into ``store`` with the real tagger and embedder(s).
 
@@ -160,6 +161,7 @@ def ingest(
             (:func:`multilingual_for`).
         on_result: called after each file.
         on_fill: ``(done, total)`` while stored clauses get multilingual vectors.
+        strict: refuse files whose content differs from the manifest's sha256.
 
     Raises:
         ReadError: a named path or the manifest cannot be read.
@@ -180,6 +182,7 @@ def ingest(
         language=language,
         on_result=on_result,
         on_fill=on_fill,
+        strict=strict,
     )
 
 

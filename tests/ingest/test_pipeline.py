@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import CORPUS
+from conftest import CORPUS, corpus_missing
 
 from migralex.corpus.store import Store
 from migralex.index.embedders import HashEmbedder
@@ -59,7 +59,7 @@ def test_new_pipeline_version_reprocesses_and_reuses_unchanged_vectors(
 
 def test_folder_with_manifest_takes_only_listed_files() -> None:
     if not (CORPUS / "manifest.csv").is_file():
-        pytest.skip("no corpus beside the checkout")
+        corpus_missing("no corpus beside the checkout")
     from migralex.corpus.manifest import read_manifest
 
     files = collect_files([CORPUS], read_manifest(CORPUS / "manifest.csv"))
@@ -81,3 +81,47 @@ def test_unknown_kind_fails_the_file(tmp_path: Path) -> None:
             passage=lambda c: c.text, kind="treaty", detect=lambda t: "en",
         )  # fmt: skip
     assert results[0].status == "failed" and "valid:" in results[0].error
+
+
+def _manifest_folder(root: Path, sha: str) -> Path:
+    """A folder with one agreement and a manifest row that lists ``sha`` as its sha256."""
+    import hashlib
+
+    root.mkdir()
+    (root / "a.md").write_text(DOC, encoding="utf-8")
+    digest = sha or hashlib.sha256(DOC.encode("utf-8")).hexdigest()
+    (root / "manifest.csv").write_text(
+        "id,kind,language,title,parties,source,licence,path,sha256\n"
+        f"doc-a,ssa,en,A,Canada; Italy,own,CC0,a.md,{digest}\n",
+        encoding="utf-8",
+    )
+    return root
+
+
+@pytest.mark.parametrize(
+    ("listed", "strict", "status", "warned"),
+    [
+        ("", False, "added", False),  # digest matches
+        ("0" * 64, False, "added", True),
+        ("0" * 64, True, "failed", False),
+    ],
+)
+def test_manifest_sha256_is_compared_with_the_file(
+    tmp_path: Path, listed: str, strict: bool, status: str, warned: bool
+) -> None:
+    folder = _manifest_folder(tmp_path / "corpus", listed)
+    with Store(tmp_path / "s") as store:
+        (result,) = ingest_paths(
+            [folder], store, tagger=lambda c, lang: [], embedder=lambda: CountingEmbedder(),
+            passage=lambda c: c.text, detect=lambda t: "en", strict=strict,
+        )  # fmt: skip
+        assert result.status == status
+        assert bool(result.warning) == warned
+        if warned:
+            assert "differs from the manifest's sha256" in result.warning
+            assert result.to_json()["warning"] == result.warning
+        if status == "failed":
+            assert "--strict" in result.error and "sha256" in result.error
+            assert store.stats()["documents"] == 0
+        else:
+            assert store.stats()["documents"] == 1

@@ -215,3 +215,23 @@ def test_manifest_metadata_is_applied(tmp_path: Path) -> None:
         ]
     )
     assert data["documents"][0]["doc_id"] == "nl-bwbv0001745"
+
+
+def test_ingest_warns_or_refuses_a_file_changed_since_its_manifest(tmp_path: Path) -> None:
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    (folder / "a.md").write_text("# A\n\n## Article 1\n\nThe Parties agree.\n", encoding="utf-8")
+    (folder / "manifest.csv").write_text(
+        "id,kind,language,title,parties,source,licence,path,sha256\n"
+        f"doc-a,ssa,en,A,Canada,own,CC0,a.md,{'ab' * 32}\n",
+        encoding="utf-8",
+    )
+    strict = runner.invoke(
+        app, ["ingest", str(folder), "--store", str(tmp_path / "s1"), "--strict"]
+    )
+    assert strict.exit_code == 1
+    assert "migralex: error: " in strict.stderr and "manifest's sha256" in strict.stderr
+    warned = runner.invoke(app, ["ingest", str(folder), "--store", str(tmp_path / "s2"), "--json"])
+    assert warned.exit_code == 0, warned.output
+    assert "migralex: warning: " in warned.stderr and "manifest's sha256" in warned.stderr
+    assert json.loads(warned.stdout)["documents"][0]["warning"]
