@@ -25,11 +25,16 @@ from migralex.ingest.base import ParsedText, known_suffixes, read_file
 from migralex.ingest.segment import MAX_CHARS, Segmentation, segment
 
 MANIFEST_NAME = "manifest.csv"
+#: What makes a document's clauses and tags, relative to the package: the readers, the
+#: segmenter and this module (ingest/), language detection, the tagger and its pattern data.
+#: The checklist engine, search and the UI are not in it: editing them re-tags nothing.
+PIPELINE_FILES = ("ingest/*.py", "nlp/language.py", "nlp/tagger.py", "nlp/patterns/*/*.json")
 
 
 @functools.cache
 def pipeline_version() -> str:
-    """Fingerprint of the code and patterns that make clauses and tags (16 hex).
+    """Fingerprint of the code and patterns that make clauses and tags (16 hex):
+    :data:`PIPELINE_FILES` and the package version.
 
     A stored document made by another version is re-processed even when its file is
     unchanged, so upgrading migralex never leaves stale clauses behind; vectors of clauses
@@ -38,9 +43,7 @@ def pipeline_version() -> str:
     import migralex
 
     root = Path(migralex.__file__).parent
-    files = sorted(
-        [*root.glob("ingest/*.py"), *root.glob("nlp/*.py"), *root.glob("nlp/patterns/*/*.json")]
-    )
+    files = sorted(f for pattern in PIPELINE_FILES for f in root.glob(pattern))
     h = hashlib.sha256(migralex.__version__.encode())
     for f in files:
         h.update(f.relative_to(root).as_posix().encode())
@@ -176,8 +179,13 @@ def prepare(
     language: str | None = None,
     detect: LanguageDetector | None = None,
     max_chars: int = MAX_CHARS,
+    sha: str | None = None,
 ) -> tuple[Document, Segmentation]:
     """Read and segment one file without touching any store.
+
+    Args:
+        sha: the sha256 of the file's bytes when the caller has it (the file is then not
+            read a second time to hash it).
 
     Raises:
         ReadError: the file cannot be read.
@@ -186,12 +194,13 @@ def prepare(
         from migralex.nlp.language import detect_language
 
         detect = detect_language
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise ReadError(path, f"cannot read file ({exc.strerror or exc})") from exc
+    if sha is None:
+        try:
+            sha = sha256_bytes(path.read_bytes())
+        except OSError as exc:
+            raise ReadError(path, f"cannot read file ({exc.strerror or exc})") from exc
     parsed = read_file(path)
-    doc = make_document(path, parsed, sha256_bytes(data), entry, kind, language, detect)
+    doc = make_document(path, parsed, sha, entry, kind, language, detect)
     return doc, segment(parsed, doc.doc_id, doc.language, doc.kind, max_chars)
 
 
@@ -367,9 +376,7 @@ def _ingest_one(
     warning = manifest_mismatch(entry, sha)
     if warning and strict:
         raise ReadError(path, f"{warning} (--strict)")
-    result = _store_one(
-        path, data, sha, store, entry, kind, language, detect, tagger, passage, embedders
-    )
+    result = _store_one(path, sha, store, entry, kind, language, detect, tagger, passage, embedders)
     return replace(result, warning=warning)
 
 
@@ -394,7 +401,6 @@ def manifest_mismatch(entry: ManifestEntry | None, sha: str) -> str:
 
 def _store_one(
     path: Path,
-    data: bytes,
     sha: str,
     store: Store,
     entry: ManifestEntry | None,
@@ -410,7 +416,7 @@ def _store_one(
     version = pipeline_version()
     if store.status_of(doc_id, sha, version) == "unchanged":
         return IngestResult(str(path), doc_id, "unchanged", store.count_clauses(doc_id))
-    doc, seg = prepare(path, entry, kind, language, detect)
+    doc, seg = prepare(path, entry, kind, language, detect, sha=sha)
     clauses = list(seg.clauses)
     if not clauses:
         raise ReadError(path, "no clause found in the text")

@@ -125,3 +125,15 @@ def test_manifest_sha256_is_compared_with_the_file(
             assert store.stats()["documents"] == 0
         else:
             assert store.stats()["documents"] == 1
+
+
+def test_pipeline_version_covers_what_makes_clauses_and_tags_only() -> None:
+    import migralex
+
+    root = Path(migralex.__file__).parent
+    covered = {
+        f.relative_to(root).as_posix() for p in pipeline.PIPELINE_FILES for f in root.glob(p)
+    }
+    assert {"ingest/segment.py", "ingest/pdf_reader.py", "nlp/tagger.py"} <= covered
+    assert any(f.startswith("nlp/patterns/en/") for f in covered)
+    assert not {"nlp/checklist.py", "index/search.py", "ui/app.py"} & covered
