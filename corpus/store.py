@@ -292,11 +292,6 @@ class Store:
         row = self._conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
         return None if row is None else str(row[0])
 
-    def set_meta(self, key: str, value: str) -> None:
-        """Set one metadata value (its own transaction)."""
-        with self._transaction() as conn:
-            conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
-
     @property
     def generation(self) -> int:
         """A counter bumped by every write of documents; stamps the FAISS cache."""
@@ -855,23 +850,6 @@ class Store:
         for i, r in enumerate(rows):
             mat[i] = np.frombuffer(r[1], dtype=np.float32)
         return ids, mat
-
-    def vectors_for(self, rowids: Sequence[int]) -> np.ndarray:
-        """Return the float32 vectors ``(len(rowids), dim)`` of the given clauses, in order.
-
-        Raises:
-            NotFoundError: a clause has no vector.
-        """
-        out = []
-        for rid in rowids:
-            row = self._conn.execute(
-                "SELECT vec FROM vectors WHERE rowid=?", (int(rid),)
-            ).fetchone()
-            if row is None:
-                raise NotFoundError(f"clause rowid {rid} has no vector in {self.root}")
-            out.append(np.frombuffer(row[0], dtype=np.float32))
-        model = self.model
-        return np.vstack(out) if out else np.zeros((0, model[1] if model else 0), np.float32)
 
     def stats(self) -> dict[str, Any]:
         """Return the DESIGN.md ``stats`` object (documents, clauses, tags, languages, ...)."""

@@ -57,27 +57,18 @@ from pathlib import Path
 from typing import Any
 
 from migralex.corpus.models import Clause
+from migralex.ingest.segment import roman_to_int
 
 GOLD_PATH = Path(__file__).resolve().parent / "data" / "segmentation_gold.json"
 DEFAULT_CORPUS = Path("../shared/corpus")
 HASH_CHARS = 60
 
 _ROMAN = re.compile(r"^(?P<kw>\D*?)(?P<num>[ivxlc]+)(?P<rest>\b.*)$")
-_ROMAN_VALUES = {"i": 1, "v": 5, "x": 10, "l": 50, "c": 100}
 
 
 def norm(text: str) -> str:
     """NFKC, case-fold and keep only letters and digits."""
     return "".join(ch for ch in unicodedata.normalize("NFKC", text).casefold() if ch.isalnum())
-
-
-def _roman(s: str) -> int:
-    total, prev = 0, 0
-    for ch in reversed(s):
-        v = _ROMAN_VALUES[ch]
-        total = total - v if v < prev else total + v
-        prev = max(prev, v)
-    return total
 
 
 def label_key(label: str) -> str:
@@ -88,7 +79,7 @@ def label_key(label: str) -> str:
     m = re.match(r"^(article|artículo|articulo|artikel|part|partie|title|titre|chapter|chapitre)"
                  r"\s+([ivxlc]+)\b(.*)$", s)  # fmt: skip
     if m:
-        s = f"{m.group(1)} {_roman(m.group(2))}{m.group(3)}"
+        s = f"{m.group(1)} {roman_to_int(m.group(2))}{m.group(3)}"
     s = s.replace("1er", "1").replace("premier", "1")
     return norm(s)
 

@@ -18,6 +18,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from migralex.evaluation.retrieval import percentile
+
 QUERIES = (
     "pension keeps being paid when the pensioner moves to the other country",
     "can periods of insurance in both countries be added together?",
@@ -30,11 +32,6 @@ QUERIES = (
     "residence requirement for the old age pension",
     "settlement of disputes between the competent authorities",
 )
-
-
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
 def bench_pipeline(corpus: Path) -> dict[str, Any]:
@@ -117,7 +114,7 @@ def bench_queries(store_dir: Path, repeats: int = 3) -> dict[str, Any]:
                     times.append((time.perf_counter() - t0) * 1000)
             out[mode] = {
                 "p50_ms": round(statistics.median(times), 1),
-                "p95_ms": round(_percentile(times, 0.95), 1),
+                "p95_ms": round(percentile(times, 95), 1),
             }
         out["clauses"] = store.count_clauses()
     return out

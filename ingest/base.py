@@ -127,7 +127,7 @@ def read_text_file(path: Path) -> str:
 class Reader(Protocol):
     """Reads one file format."""
 
-    def __call__(self, path: Path) -> ParsedText:
+    def __call__(self, path: Path, /) -> ParsedText:
         """Read ``path``.
 
         Raises:
@@ -136,15 +136,15 @@ class Reader(Protocol):
         ...
 
 
-_REGISTRY: dict[str, Callable[[Path], ParsedText]] = {}
+_REGISTRY: dict[str, Reader] = {}
 
 
 def register(
     *suffixes: str,
-) -> Callable[[Callable[[Path], ParsedText]], Callable[[Path], ParsedText]]:
+) -> Callable[[Reader], Reader]:
     """Register a reader for file suffixes (lowercase, with the dot)."""
 
-    def deco(fn: Callable[[Path], ParsedText]) -> Callable[[Path], ParsedText]:
+    def deco(fn: Reader) -> Reader:
         for s in suffixes:
             _REGISTRY[s] = fn
         return fn

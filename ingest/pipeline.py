@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
@@ -451,9 +451,3 @@ def _reason(exc: Exception, path: Path) -> str:
     text = str(exc)
     prefix = f"{path}: "
     return text[len(prefix) :] if text.startswith(prefix) else text
-
-
-def iter_batches(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
-    """Yield consecutive slices of at most ``size`` items."""
-    for i in range(0, len(items), size):
-        yield items[i : i + size]

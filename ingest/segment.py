@@ -161,15 +161,19 @@ def _norm_num(num: str) -> int | None:
     if re.fullmatch(r"\d+(?:\.\d+)*[a-z]?", n):
         return int(re.match(r"\d+", n).group())  # type: ignore[union-attr]
     if re.fullmatch(r"[ivxlc]+", n):
-        return _roman(n)
+        return roman_to_int(n)
     return None
 
 
-def _roman(s: str) -> int | None:
+def roman_to_int(s: str) -> int | None:
+    """The value of a roman numeral of the letters I, V, X, L, C (any case): "iv" -> 4,
+    "XLII" -> 42; None when ``s`` has another character or sums to 0."""
     values = {"i": 1, "v": 5, "x": 10, "l": 50, "c": 100}
     total, prev = 0, 0
-    for ch in reversed(s):
-        v = values[ch]
+    for ch in reversed(s.lower()):
+        v = values.get(ch)
+        if v is None:
+            return None
         total = total - v if v < prev else total + v
         prev = max(prev, v)
     return total if total > 0 else None
