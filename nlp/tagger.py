@@ -52,7 +52,7 @@ import json
 import re
 from collections.abc import Iterable, Sequence
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -105,6 +105,11 @@ _SUPPRESSED_BY: dict[str, frozenset[str]] = {
 }
 #: How many tokens before a match are searched for a negation word (same sentence only).
 _NEGATION_WINDOW = 6
+#: Longest text handed to spaCy in one piece (characters). spaCy refuses texts over its
+#: ``max_length`` (1,000,000, error E088); a longer clause, such as an unstructured report
+#: the segmenter could not split, is tagged piece by piece, each piece ending at a line or
+#: sentence break where there is one.
+PIECE_CHARS = 100_000
 
 #: Qualifying phrases that open an exception ("subject to Article 7", "unless otherwise ..."),
 #: as regular expressions (case-insensitive, white space is ``\\s+``).
@@ -578,6 +583,8 @@ def tag_clauses(clauses: Sequence[Clause], language: str) -> list[Tag]:
     """
     if language not in SUPPORTED_LANGUAGES or not clauses:
         return []
+    if any(len(c.text) > PIECE_CHARS for c in clauses):
+        return _tag_in_pieces(clauses, language)
     pipe = _pipeline(language)
     headings = sorted({c.heading for c in clauses if c.heading.strip()})
     heading_matches = {
@@ -626,6 +633,61 @@ def tag_clauses(clauses: Sequence[Clause], language: str) -> list[Tag]:
                     exception=m.exception,
                     negated=m.negated,
                 )
+            )
+    return tags
+
+
+def text_pieces(text: str, limit: int = PIECE_CHARS) -> list[tuple[int, int]]:
+    """Split ``text`` into consecutive ``(start, end)`` character ranges of at most ``limit``.
+
+    Each range but the last ends after the last line break in its final fifth, else after the
+    last ". ", else after the last space, else at ``limit`` exactly. The ranges cover the text
+    without gaps or overlap.
+
+    Raises:
+        ValueError: ``limit`` < 1.
+    """
+    if limit < 1:
+        raise ValueError(f"piece limit {limit}: must be >= 1")
+    out: list[tuple[int, int]] = []
+    start = 0
+    while len(text) - start > limit:
+        hard = start + limit
+        floor = start + (limit * 4) // 5
+        cut = -1
+        for sep in ("\n", ". ", " "):
+            at = text.rfind(sep, floor, hard)
+            if at >= 0:
+                cut = at + len(sep)
+                break
+        end = cut if cut > start else hard
+        out.append((start, end))
+        start = end
+    out.append((start, len(text)))
+    return out
+
+
+def _tag_in_pieces(clauses: Sequence[Clause], language: str) -> list[Tag]:
+    """:func:`tag_clauses` for clauses of which some exceed :data:`PIECE_CHARS`: each long
+    clause is tagged as consecutive pieces (:func:`text_pieces`; heading and context go with
+    the first), and the tags' offsets are moved back into the whole clause's text."""
+    tags: list[Tag] = []
+    for clause in clauses:
+        if len(clause.text) <= PIECE_CHARS:
+            tags.extend(tag_clauses([clause], language))
+            continue
+        for i, (lo, hi) in enumerate(text_pieces(clause.text)):
+            piece = replace(
+                clause,
+                text=clause.text[lo:hi],
+                start=clause.start + lo,
+                end=clause.start + hi,
+                heading=clause.heading if i == 0 else "",
+                context=clause.context if i == 0 else (),
+            )
+            tags.extend(
+                replace(t, start=t.start + lo, end=t.end + lo)
+                for t in tag_clauses([piece], language)
             )
     return tags
 

@@ -1074,3 +1074,32 @@ def test_hand_gold_is_well_formed() -> None:
     for j in gold:
         assert (j.present | j.absent) <= set(TAG_NAMES)
         assert not j.present & j.absent
+
+
+def test_clause_longer_than_spacy_max_length_is_tagged_in_pieces() -> None:
+    from migralex.nlp.tagger import PIECE_CHARS
+
+    filler = "The committee met and discussed the annual report of the fund. " * 17_000
+    rule = (
+        "Persons who are or have been subject to the legislation of a Party shall receive "
+        "equal treatment with nationals of the other Party in the application of its legislation."
+    )
+    text = filler + rule + " " + filler
+    assert len(text) > 2_000_000 > PIECE_CHARS
+    tags = tag_text(text, "en", "long")
+    equality = [t for t in tags if t.name == "equality_of_treatment"]
+    assert equality, "the rule deep inside the long text is tagged"
+    for t in tags:
+        assert text[t.start : t.end] == t.text
+    assert tag_text(rule, "en", "short")[0].name in {t.name for t in tags}
+
+
+@pytest.mark.parametrize("limit", [1, 7, 50, 1000])
+def test_text_pieces_cover_the_text_without_overlap(limit: int) -> None:
+    from migralex.nlp.tagger import text_pieces
+
+    text = "One line.\nA sentence. Another one follows here.\n" * 40 + "x" * 3000
+    pieces = text_pieces(text, limit)
+    assert pieces[0][0] == 0 and pieces[-1][1] == len(text)
+    assert all(a[1] == b[0] for a, b in zip(pieces, pieces[1:], strict=False))
+    assert all(0 < hi - lo <= limit for lo, hi in pieces)
