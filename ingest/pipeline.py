@@ -102,10 +102,8 @@ def collect_files(
 
     With a manifest, files inside a folder are taken only if the manifest lists them (so a
     corpus folder's README and the manifest itself are not ingested); files named explicitly are
-    always taken.
-
-    Raises:
-        ReadError: a path does not exist.
+    always taken. A path that does not exist is kept as it is, so that the batch records it as
+    failed ("no such file or folder") and goes on with the others.
     """
     suffixes = set(known_suffixes())
     out: dict[Path, None] = {}
@@ -117,10 +115,8 @@ def collect_files(
                 if manifest is not None and f.resolve() not in manifest:
                     continue
                 out[f] = None
-        elif p.exists():
-            out[p] = None
         else:
-            raise ReadError(p, "no such file or folder")
+            out[p] = None
     return list(out)
 
 
@@ -186,9 +182,36 @@ def prepare(
         data = path.read_bytes()
     except OSError as exc:
         raise ReadError(path, f"cannot read file ({exc.strerror or exc})") from exc
-    parsed = read_file(path)
+    try:
+        parsed = read_file(path)
+    except MigralexError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any reader failure becomes a ReadError
+        raise ReadError(path, plain_reason(exc)) from exc
     doc = make_document(path, parsed, sha256_bytes(data), entry, kind, language, detect)
     return doc, segment(parsed, doc.doc_id, doc.language, doc.kind, max_chars)
+
+
+def plain_reason(exc: BaseException) -> str:
+    """Say in words for the user why a reader failed on a file (never a bare class name)."""
+    import zipfile
+
+    detail = " ".join(str(exc).split())
+    if isinstance(exc, RecursionError):
+        return "the document is nested too deeply to be read (corrupt or machine-generated markup)"
+    if isinstance(exc, zipfile.BadZipFile):
+        return "not a valid DOCX file: the zip container is corrupt or truncated"
+    if type(exc).__name__ in {"XMLSyntaxError", "ParserError", "ParseError"}:
+        return f"malformed XML or HTML ({detail})" if detail else "malformed XML or HTML"
+    if isinstance(exc, UnicodeError):
+        return "the text is not in a readable encoding"
+    if isinstance(exc, MemoryError):
+        return "the document is too large to be read in memory"
+    if isinstance(exc, OSError):
+        return f"cannot read file ({exc.strerror or detail or 'input/output error'})"
+    if detail:
+        return f"cannot read the document ({detail})"
+    return "cannot read the document (the reader failed without saying why)"
 
 
 def ingest_paths(
@@ -230,7 +253,7 @@ def ingest_paths(
         One result per file, in file order.
 
     Raises:
-        ReadError: the manifest or a named path cannot be read.
+        ReadError: the manifest cannot be read (a missing or unreadable file is a failed result).
         StoreError: the store is locked by another writer or holds another model's vectors.
     """
     manifest = manifest or find_manifest(paths)
@@ -252,7 +275,7 @@ def ingest_paths(
             except MigralexError as exc:
                 result = IngestResult(str(path), "", "failed", error=_reason(exc, path))
             except Exception as exc:  # noqa: BLE001 - one bad file must not stop the batch
-                result = IngestResult(str(path), "", "failed", error=f"{type(exc).__name__}: {exc}")
+                result = IngestResult(str(path), "", "failed", error=plain_reason(exc))
             result = replace(result, seconds=time.perf_counter() - t0)
             results.append(result)
             if on_result:
@@ -351,6 +374,8 @@ def _ingest_one(
     passage: Callable[[Clause], str],
     embedders: tuple[Callable[[], PassageEmbedder | None], Callable[[], PassageEmbedder | None]],
 ) -> IngestResult:
+    if not path.exists():
+        raise ReadError(path, "no such file or folder")
     try:
         data = path.read_bytes()
     except OSError as exc:
