@@ -81,3 +81,42 @@ def test_unknown_kind_fails_the_file(tmp_path: Path) -> None:
             passage=lambda c: c.text, kind="treaty", detect=lambda t: "en",
         )  # fmt: skip
     assert results[0].status == "failed" and "valid:" in results[0].error
+
+
+def test_missing_path_is_a_failed_result_and_the_batch_goes_on(tmp_path: Path) -> None:
+    good = tmp_path / "a.md"
+    good.write_text(DOC, encoding="utf-8")
+    missing = tmp_path / "gone.md"
+    assert collect_files([missing, good]) == [missing, good]
+    with Store(tmp_path / "s") as store:
+        results = ingest_paths(
+            [missing, good], store, tagger=lambda c, lang: [], embedder=lambda: HashEmbedder(32),
+            passage=lambda c: c.text, detect=lambda t: "en",
+        )  # fmt: skip
+    assert [(r.path, r.status) for r in results] == [(str(missing), "failed"), (str(good), "added")]
+    assert results[0].error == "no such file or folder"
+
+
+@pytest.mark.parametrize(
+    ("exc", "words"),
+    [(RecursionError("maximum recursion depth exceeded"), "nested too deeply"),
+     (__import__("zipfile").BadZipFile("File is not a zip file"), "zip container"),
+     (ValueError("bad table"), "bad table"), (ValueError(), "without saying why"),
+     (UnicodeDecodeError("utf-8", b"\xff", 0, 1, "invalid start byte"), "encoding")],
+)  # fmt: skip
+def test_plain_reason_says_it_in_words(exc: Exception, words: str) -> None:
+    reason = pipeline.plain_reason(exc)
+    assert words in reason and type(exc).__name__ not in reason
+
+
+def test_reader_crash_becomes_read_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from migralex.corpus.errors import ReadError
+
+    def broken(path: Path) -> None:
+        raise RecursionError("maximum recursion depth exceeded")
+
+    monkeypatch.setattr(pipeline, "read_file", broken)
+    doc = tmp_path / "a.html"
+    doc.write_text("<html></html>", encoding="utf-8")
+    with pytest.raises(ReadError, match="nested too deeply"):
+        pipeline.prepare(doc, detect=lambda t: "en")
