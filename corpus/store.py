@@ -211,6 +211,8 @@ class Store:
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
+        if self.root.exists() and not self.root.is_dir():
+            raise StoreError(f"{self.root}: is a file, not a store folder; use another --store")
         try:
             self.root.mkdir(parents=True, exist_ok=True)
             self._conn = sqlite3.connect(

@@ -109,10 +109,8 @@ def collect_files(
 
     With a manifest, files inside a folder are taken only if the manifest lists them (so a
     corpus folder's README and the manifest itself are not ingested); files named explicitly are
-    always taken.
-
-    Raises:
-        ReadError: a path does not exist.
+    always taken. A path that does not exist is kept as it is, so that the batch records it as
+    failed ("no such file or folder") and goes on with the others.
     """
     suffixes = set(known_suffixes())
     out: dict[Path, None] = {}
@@ -124,11 +122,33 @@ def collect_files(
                 if manifest is not None and f.resolve() not in manifest:
                     continue
                 out[f] = None
-        elif p.exists():
-            out[p] = None
         else:
-            raise ReadError(p, "no such file or folder")
+            out[p] = None
     return list(out)
+
+
+def manifest_problems(manifest: Path, entries: dict[Path, ManifestEntry]) -> list[IngestResult]:
+    """Failed results for manifest rows that cannot be ingested, in row order.
+
+    Args:
+        manifest: the manifest CSV (its folder is the corpus folder).
+        entries: its rows (:func:`~migralex.corpus.manifest.read_manifest`).
+
+    Returns:
+        One ``failed`` result per row whose path lies outside the manifest's folder (never
+        ingested from it) or names no file; empty when every row is fine.
+    """
+    base = manifest.resolve().parent
+    out: list[IngestResult] = []
+    for path, entry in entries.items():
+        if not path.is_relative_to(base):
+            reason = f"listed in {manifest.name} but outside its folder; not ingested"
+        elif not path.is_file():
+            reason = f"listed in {manifest.name} but no such file"
+        else:
+            continue
+        out.append(IngestResult(str(path), entry.doc_id, "failed", error=reason))
+    return out
 
 
 def find_manifest(paths: Sequence[Path]) -> Path | None:
@@ -199,9 +219,36 @@ def prepare(
             sha = sha256_bytes(path.read_bytes())
         except OSError as exc:
             raise ReadError(path, f"cannot read file ({exc.strerror or exc})") from exc
-    parsed = read_file(path)
+    try:
+        parsed = read_file(path)
+    except MigralexError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any reader failure becomes a ReadError
+        raise ReadError(path, plain_reason(exc)) from exc
     doc = make_document(path, parsed, sha, entry, kind, language, detect)
     return doc, segment(parsed, doc.doc_id, doc.language, doc.kind, max_chars)
+
+
+def plain_reason(exc: BaseException) -> str:
+    """Say in words for the user why a reader failed on a file (never a bare class name)."""
+    import zipfile
+
+    detail = " ".join(str(exc).split())
+    if isinstance(exc, RecursionError):
+        return "the document is nested too deeply to be read (corrupt or machine-generated markup)"
+    if isinstance(exc, zipfile.BadZipFile):
+        return "not a valid DOCX file: the zip container is corrupt or truncated"
+    if type(exc).__name__ in {"XMLSyntaxError", "ParserError", "ParseError"}:
+        return f"malformed XML or HTML ({detail})" if detail else "malformed XML or HTML"
+    if isinstance(exc, UnicodeError):
+        return "the text is not in a readable encoding"
+    if isinstance(exc, MemoryError):
+        return "the document is too large to be read in memory"
+    if isinstance(exc, OSError):
+        return f"cannot read file ({exc.strerror or detail or 'input/output error'})"
+    if detail:
+        return f"cannot read the document ({detail})"
+    return "cannot read the document (the reader failed without saying why)"
 
 
 def ingest_paths(
@@ -243,10 +290,11 @@ def ingest_paths(
             of it is stored) instead of being ingested with a warning.
 
     Returns:
-        One result per file, in file order.
+        One result per manifest row that cannot be ingested (:func:`manifest_problems`),
+        then one per file, in file order.
 
     Raises:
-        ReadError: the manifest or a named path cannot be read.
+        ReadError: the manifest cannot be read (a missing or unreadable file is a failed result).
         StoreError: the store is locked by another writer or holds another model's vectors.
     """
     manifest = manifest or find_manifest(paths)
@@ -256,6 +304,11 @@ def ingest_paths(
     get_multilingual = _lazy(multilingual)
 
     results: list[IngestResult] = []
+    if manifest is not None and entries is not None:
+        for problem in manifest_problems(manifest, entries):
+            results.append(problem)
+            if on_result:
+                on_result(problem)
     with store.writer():
         for path in files:
             t0 = time.perf_counter()
@@ -268,7 +321,7 @@ def ingest_paths(
             except MigralexError as exc:
                 result = IngestResult(str(path), "", "failed", error=_reason(exc, path))
             except Exception as exc:  # noqa: BLE001 - one bad file must not stop the batch
-                result = IngestResult(str(path), "", "failed", error=f"{type(exc).__name__}: {exc}")
+                result = IngestResult(str(path), "", "failed", error=plain_reason(exc))
             result = replace(result, seconds=time.perf_counter() - t0)
             results.append(result)
             if on_result:
@@ -368,6 +421,8 @@ def _ingest_one(
     embedders: tuple[Callable[[], PassageEmbedder | None], Callable[[], PassageEmbedder | None]],
     strict: bool = False,
 ) -> IngestResult:
+    if not path.exists():
+        raise ReadError(path, "no such file or folder")
     try:
         data = path.read_bytes()
     except OSError as exc:

@@ -16,7 +16,7 @@ from typing import Annotated, Any
 
 import typer
 
-from migralex.corpus.errors import MigralexError, ReadError
+from migralex.corpus.errors import MigralexError, ReadError, StoreError
 from migralex.corpus.settings import unknown_environment_keys
 from migralex.corpus.store import Filters
 
@@ -45,10 +45,16 @@ ModelOpt = Annotated[
 ]
 
 
+def _one_line(text: str) -> str:
+    """``text`` with newlines and carriage returns escaped, so an error stays on one line."""
+    return text.replace("\r", "\\r").replace("\n", "\\n")
+
+
 def _error(where: str, reason: str) -> None:
-    typer.echo(
-        f"migralex: error: {where}: {reason}" if where else f"migralex: error: {reason}", err=True
-    )
+    if where and (reason == where or reason.startswith(f"{where}: ")):
+        where = ""  # the reason names it already: print the path once
+    line = f"migralex: error: {where}: {reason}" if where else f"migralex: error: {reason}"
+    typer.echo(_one_line(line), err=True)
 
 
 def _fail(exc: Exception, where: str = "") -> typer.Exit:
@@ -56,6 +62,8 @@ def _fail(exc: Exception, where: str = "") -> typer.Exit:
     ``where`` the reason is printed alone: store and validation errors name their file first."""
     if isinstance(exc, ReadError):
         _error(exc.path, exc.reason)
+    elif isinstance(exc, StoreError):
+        _error("", str(exc))  # store errors name the store folder first
     else:
         _error(where, str(exc))
     return typer.Exit(1)
@@ -69,6 +77,14 @@ def _check_environment() -> None:
     except MigralexError as exc:
         _error("", str(exc))
         raise typer.Exit(2) from exc
+
+
+def _fail_plain(exc: BaseException, file: Path) -> typer.Exit:
+    """Print an unexpected failure on ``file`` in plain words and return exit code 1."""
+    from migralex.ingest.pipeline import plain_reason
+
+    _error(str(file), plain_reason(exc))
+    return typer.Exit(1)
 
 
 def _print_json(obj: Any) -> None:
@@ -141,7 +157,7 @@ def ingest(
                         ("error", r.error) if r.status == "failed" else ("warning", r.warning)
                     )
                     progress.console.print(
-                        f"migralex: {level}: {r.path}: {reason}",
+                        _one_line(f"migralex: {level}: {r.path}: {reason}"),
                         markup=False,
                         highlight=False,
                         soft_wrap=True,
@@ -237,11 +253,31 @@ def search(
     as_json: JsonOpt = False,
 ) -> None:
     """Search clauses (filters are OR within one option, AND across options)."""
+    from migralex.corpus.models import KINDS, TAG_NAMES
     from migralex.index.search import MODES
     from migralex.ui import service
 
+    if not query.strip():
+        raise typer.BadParameter("the query is empty; say what you look for", param_hint="QUERY")
     if mode not in MODES:
         raise typer.BadParameter(f"unknown mode {mode!r}; valid: {', '.join(MODES)}")
+    for value in kind or ():
+        if value not in KINDS:
+            raise typer.BadParameter(
+                f"unknown kind {value!r}; valid: {', '.join(KINDS)}", param_hint="--kind"
+            )
+    for value in tag or ():
+        if value not in TAG_NAMES:
+            raise typer.BadParameter(
+                f"unknown tag {value!r}; valid: {', '.join(TAG_NAMES)}", param_hint="--tag"
+            )
+    for value in language or ():
+        if not (len(value) == 2 and value.isascii() and value.isalpha() and value.islower()):
+            raise typer.BadParameter(
+                f"unknown language {value!r}; valid: an ISO 639-1 code in lower case "
+                "(en, fr, es, ...)",
+                param_hint="--language",
+            )
     filters = Filters(
         kinds=tuple(kind or ()),
         languages=tuple(language or ()),
@@ -250,7 +286,7 @@ def search(
         doc_ids=tuple(doc or ()),
     )
     try:
-        st = service.open_store(store)
+        st = service.open_existing_store(store)
         searcher = service.searcher(st, model)
         hits = searcher.search(query, k, mode, filters, group=group)
         routed = searcher.routed_model(query) if mode != "lexical" else None
@@ -279,7 +315,7 @@ def similar(
     from migralex.ui import service
 
     try:
-        st = service.open_store(store)
+        st = service.open_existing_store(store)
         hits = service.searcher(st).similar(clause_id, k, one_per_document=not all_per_doc)
     except MigralexError as exc:
         raise _fail(exc, clause_id) from exc
@@ -303,6 +339,8 @@ def tag(
         tagged = service.tag_file(file, kind, language)
     except MigralexError as exc:
         raise _fail(exc, str(file)) from exc
+    except Exception as exc:  # noqa: BLE001 - no traceback for a file we cannot handle
+        raise _fail_plain(exc, file) from exc
     data = tagged.to_json()
     data["path"] = str(file)
     if as_json:
@@ -358,7 +396,11 @@ def checklist(
     except MigralexError as exc:
         raise _fail(exc, str(file)) from exc
     except OSError as exc:
+        if report is None:
+            raise _fail_plain(exc, file) from exc
         raise _fail(exc, str(report)) from exc
+    except Exception as exc:  # noqa: BLE001 - no traceback for a file we cannot handle
+        raise _fail_plain(exc, file) from exc
     if as_json:
         _print_json(data)
         return
@@ -404,7 +446,7 @@ def stats(store: StoreOpt = None, as_json: JsonOpt = False) -> None:
     from migralex.ui import service
 
     try:
-        data = service.stats(service.open_store(store))
+        data = service.stats(service.open_existing_store(store))
     except MigralexError as exc:
         raise _fail(exc, str(store or "store")) from exc
     if as_json:

@@ -47,6 +47,22 @@ def open_store(store_dir: Path | None = None) -> Store:
     return Store(store_dir or settings().store)
 
 
+def open_existing_store(store_dir: Path | None = None) -> Store:
+    """Open the store at ``store_dir`` (else the configured one) for reading, without creating it.
+
+    Raises:
+        StoreError: the folder does not exist, is a file, or holds no migralex store.
+    """
+    from migralex.corpus.store import DB_NAME
+
+    root = Path(store_dir or settings().store)
+    if root.exists() and not root.is_dir():
+        raise StoreError(f"{root}: is a file, not a store folder; use another --store")
+    if not (root / DB_NAME).is_file():
+        raise StoreError(f"{root}: no migralex store here (run migralex ingest first)")
+    return Store(root)
+
+
 def clause_passage(clause: Clause) -> str:
     """What is embedded for a clause: its innermost division heading, its heading, its text."""
     return passage_text(clause.heading, clause.text, clause.context[-1] if clause.context else "")

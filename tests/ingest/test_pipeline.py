@@ -137,3 +137,66 @@ def test_pipeline_version_covers_what_makes_clauses_and_tags_only() -> None:
     assert {"ingest/segment.py", "ingest/pdf_reader.py", "nlp/tagger.py"} <= covered
     assert any(f.startswith("nlp/patterns/en/") for f in covered)
     assert not {"nlp/checklist.py", "index/search.py", "ui/app.py"} & covered
+
+
+def test_missing_path_is_a_failed_result_and_the_batch_goes_on(tmp_path: Path) -> None:
+    good = tmp_path / "a.md"
+    good.write_text(DOC, encoding="utf-8")
+    missing = tmp_path / "gone.md"
+    assert collect_files([missing, good]) == [missing, good]
+    with Store(tmp_path / "s") as store:
+        results = ingest_paths(
+            [missing, good], store, tagger=lambda c, lang: [], embedder=lambda: HashEmbedder(32),
+            passage=lambda c: c.text, detect=lambda t: "en",
+        )  # fmt: skip
+    assert [(r.path, r.status) for r in results] == [(str(missing), "failed"), (str(good), "added")]
+    assert results[0].error == "no such file or folder"
+
+
+@pytest.mark.parametrize(
+    ("exc", "words"),
+    [(RecursionError("maximum recursion depth exceeded"), "nested too deeply"),
+     (__import__("zipfile").BadZipFile("File is not a zip file"), "zip container"),
+     (ValueError("bad table"), "bad table"), (ValueError(), "without saying why"),
+     (UnicodeDecodeError("utf-8", b"\xff", 0, 1, "invalid start byte"), "encoding")],
+)  # fmt: skip
+def test_plain_reason_says_it_in_words(exc: Exception, words: str) -> None:
+    reason = pipeline.plain_reason(exc)
+    assert words in reason and type(exc).__name__ not in reason
+
+
+def test_reader_crash_becomes_read_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from migralex.corpus.errors import ReadError
+
+    def broken(path: Path) -> None:
+        raise RecursionError("maximum recursion depth exceeded")
+
+    monkeypatch.setattr(pipeline, "read_file", broken)
+    doc = tmp_path / "a.html"
+    doc.write_text("<html></html>", encoding="utf-8")
+    with pytest.raises(ReadError, match="nested too deeply"):
+        pipeline.prepare(doc, detect=lambda t: "en")
+
+
+def test_manifest_rows_missing_or_outside_the_folder_are_reported(tmp_path: Path) -> None:
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    (folder / "a.md").write_text(DOC, encoding="utf-8")
+    (tmp_path / "outside.md").write_text(DOC, encoding="utf-8")
+    (folder / "manifest.csv").write_text(
+        "id,kind,language,title,parties,source,licence,path,sha256\n"
+        "doc-a,ssa,en,A,,own,CC0,a.md,\n"
+        "doc-gone,ssa,en,G,,own,CC0,gone.md,\n"
+        "doc-out,ssa,en,O,,own,CC0,../outside.md,\n",
+        encoding="utf-8",
+    )
+    with Store(tmp_path / "s") as store:
+        results = ingest_paths(
+            [folder], store, tagger=lambda c, lang: [], embedder=lambda: HashEmbedder(32),
+            passage=lambda c: c.text, detect=lambda t: "en",
+        )  # fmt: skip
+        assert store.stats()["documents"] == 1
+    by_id = {r.doc_id: r for r in results}
+    assert by_id["doc-a"].status == "added"
+    assert by_id["doc-gone"].status == "failed" and "no such file" in by_id["doc-gone"].error
+    assert by_id["doc-out"].status == "failed" and "outside its folder" in by_id["doc-out"].error

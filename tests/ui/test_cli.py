@@ -235,3 +235,124 @@ def test_ingest_warns_or_refuses_a_file_changed_since_its_manifest(tmp_path: Pat
     assert warned.exit_code == 0, warned.output
     assert "migralex: warning: " in warned.stderr and "manifest's sha256" in warned.stderr
     assert json.loads(warned.stdout)["documents"][0]["warning"]
+
+
+def _article(path: Path) -> Path:
+    path.write_text("# T\n\n### Article 1\n\nThe Parties agree.\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("command", [["search", "pension"], ["similar", "d:article-1"], ["stats"]])
+def test_missing_store_is_not_created(
+    command: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from migralex.ui import service
+
+    def no_model(*args: object, **kwargs: object) -> None:
+        raise AssertionError("no model may be loaded for a missing store")
+
+    monkeypatch.setattr(service, "searcher", no_model)
+    root = tmp_path / "nostore"
+    result = runner.invoke(app, [*command, "--store", str(root)])
+    assert result.exit_code == 1
+    assert not root.exists()
+    line = result.stderr.strip()
+    assert line == f"migralex: error: {root}: no migralex store here (run migralex ingest first)"
+    assert line.count(str(root)) == 1
+
+
+@pytest.mark.parametrize("command", [["search", "pension"], ["stats"], ["ingest", "a.md"]])
+def test_store_that_is_a_file_is_refused_in_words(command: list[str], tmp_path: Path) -> None:
+    root = tmp_path / "file"
+    root.write_text("x", encoding="utf-8")
+    _article(tmp_path / "a.md")
+    args = [str(tmp_path / "a.md") if a == "a.md" else a for a in command]
+    result = runner.invoke(app, [*args, "--store", str(root)])
+    assert result.exit_code == 1
+    assert f"migralex: error: {root}: is a file, not a store folder" in result.stderr
+    assert "Errno" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "listed"),
+    [("--kind", "treaty", "ssa"), ("--tag", "pensions", "export_of_benefits"),
+     ("--language", "english", "ISO 639-1")],
+)  # fmt: skip
+def test_search_refuses_unknown_filter_values(
+    option: str, value: str, listed: str, tmp_path: Path
+) -> None:
+    result = runner.invoke(app, ["search", "x", option, value, "--store", str(tmp_path / "s")])
+    assert result.exit_code == 2
+    compact = "".join(ch for ch in result.stderr if not ch.isspace() and ch != "│")  # rich box
+    assert value in compact and listed.replace(" ", "") in compact
+    assert not (tmp_path / "s").exists()
+
+
+@pytest.mark.parametrize("query", ["", "   ", "\n"])
+def test_search_blank_query_is_usage_error(query: str, tmp_path: Path) -> None:
+    result = runner.invoke(app, ["search", query, "--store", str(tmp_path / "s")])
+    assert result.exit_code == 2 and "query is empty" in result.stderr
+
+
+def test_ingest_missing_path_does_not_abort_batch(tmp_path: Path) -> None:
+    good = _article(tmp_path / "good.md")
+    missing = tmp_path / "missing.md"
+    result = runner.invoke(
+        app, ["ingest", str(missing), str(good), "--store", str(tmp_path / "s"), "--json"]
+    )
+    assert result.exit_code == 1
+    data = json.loads(result.stdout)
+    assert data["totals"]["added"] == 1 and data["totals"]["failed"] == 1
+    failed = [d for d in data["documents"] if d["status"] == "failed"]
+    assert failed[0]["path"] == str(missing)
+    assert f"migralex: error: {missing}: no such file or folder" in result.stderr
+
+
+def _syntax_error() -> Exception:
+    from lxml import etree
+
+    try:
+        etree.fromstring(b"<a><b></a>")
+    except etree.XMLSyntaxError as exc:
+        return exc
+    raise AssertionError("lxml parsed broken XML")
+
+
+@pytest.mark.parametrize(
+    "exc",
+    [RecursionError("maximum recursion depth exceeded"), _syntax_error(),
+     __import__("zipfile").BadZipFile("File is not a zip file"), ValueError(), KeyError("x")],
+)  # fmt: skip
+@pytest.mark.parametrize("command", ["tag", "checklist"])
+def test_any_reader_failure_is_one_plain_error_line(
+    exc: Exception, command: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from migralex.ingest import pipeline
+
+    def broken(path: Path) -> None:
+        raise exc
+
+    monkeypatch.setattr(pipeline, "read_file", broken)
+    doc = _article(tmp_path / "a.md")
+    args = [command, str(doc)] + (
+        ["--checklist", "ssa", "--store", str(tmp_path / "s")] if command == "checklist" else []
+    )
+    result = runner.invoke(app, args)
+    assert result.exit_code == 1
+    assert not isinstance(result.exception, type(exc)) or isinstance(result.exception, SystemExit)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"migralex: error: {doc}: ")
+    reason = lines[0].removeprefix(f"migralex: error: {doc}: ")
+    assert type(exc).__name__ not in reason and "Traceback" not in result.stderr
+    assert len(reason) > 10
+
+
+def test_newline_in_file_name_keeps_error_on_one_line(tmp_path: Path) -> None:
+    bad = tmp_path / "bad\nname.pdf"
+    bad.write_bytes(b"not a pdf")
+    for args in (["tag", str(bad)], ["ingest", str(bad), "--store", str(tmp_path / "s")]):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 1
+        errors = [ln for ln in result.stderr.splitlines() if "migralex: error:" in ln]
+        assert len(errors) == 1 and "bad\\nname.pdf" in errors[0]
+        assert "name.pdf" not in result.stderr.replace(errors[0], "")
