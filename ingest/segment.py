@@ -11,7 +11,9 @@ What is a boundary:
   not continue an unfinished sentence.
 * **Divisions** — ``PART``/``TITLE``/``CHAPTER``/``SECTION``/``DIVISION`` and their French,
   Spanish and Dutch names; they form the ``path`` (Part → Chapter → Section) of the articles under
-  them and are not clauses themselves unless they carry text of their own.
+  them and are not clauses themselves unless they carry text of their own. ``Paragraphe 1er``
+  (``Paragraph``, ``Párrafo``, ``Lid``) inside an article is one of its paragraphs, never a
+  division.
 * **Annexes** — ``ANNEX``, ``SCHEDULE``, ``APPENDIX``, ``PROTOCOL``, ``ADMINISTRATIVE
   ARRANGEMENT`` (and translations): a new top-level container; article numbers restart in it.
 * **Sections of laws** — ``12 (1) ...``, ``7.1`` at the start of a block, numbered in sequence,
@@ -19,7 +21,7 @@ What is a boundary:
 * **Preamble** — the text before the first boundary.
 
 Articles longer than ``max_chars`` are split at their numbered paragraphs (``1``, ``1.``, ``(1)``,
-numbered in sequence from 1), each piece keeping the article's label, heading and path, with the
+``Paragraphe 1er.``, ``Paragraph 2``, ``Párrafo 2``, ``Lid 2``, numbered in sequence from 1), each piece keeping the article's label, heading and path, with the
 paragraph number appended to the path.
 
 Clause spans run from one boundary to the next with trailing white space trimmed; structural
@@ -54,8 +56,14 @@ _DIVISIONS: dict[str, int] = {
     "title": 1, "titre": 1, "título": 1, "titulo": 1, "titel": 1,
     "chapter": 2, "chapitre": 2, "capítulo": 2, "capitulo": 2, "hoofdstuk": 2,
     "section": 3, "sección": 3, "seccion": 3, "afdeling": 3, "division": 3,
-    "subdivision": 4, "sub-division": 4, "paragraphe": 4, "sub-part": 2,
+    "subdivision": 4, "sub-division": 4, "sub-part": 2,
 }  # fmt: skip
+# "Paragraphe 1er." / "Paragraph 2" / "Párrafo 3" / "Lid 4" number the paragraphs of an
+# article: never a division (a division would take the article's text and sit above the
+# articles after it in their path).
+_PARA_WORD = re.compile(
+    r"^(?i:paragraphe|paragraph|párrafo|parrafo|lid)\s+(?P<num>\d{1,3}|1er|premier)(?:\.|\s*$|\s+(?=[A-ZÀ-Þ]))"
+)
 _DIVISION = re.compile(
     rf"^(?P<kw>(?i:{'|'.join(sorted(map(re.escape, _DIVISIONS), key=len, reverse=True))}))"
     r"\s+(?P<num>\d+[A-Za-z]?|(?:[IVXLC]+|1)(?:er|re)|[IVXLC]+|[A-Z]|premier|première|preliminary|préliminaire|"
@@ -267,7 +275,7 @@ class _Segmenter:
         if len(text) > 160:
             return None
         if heading and not self.blocks[i].level and not _title_like(heading, 120, 20):
-            return None  # "Paragraphe 1er. Les législations ... sont ..." is body text
+            return None  # a numbered paragraph or sentence, not a division title
         level = _DIVISIONS[m.group("kw").lower()]
         return text[: m.start("rest")].strip(), heading, level
 
@@ -555,10 +563,12 @@ def _split_paragraphs(
     for b in blocks:
         if b.start < start or b.start >= end:
             continue
-        m = _PARA.match(text[b.start : b.end])
-        if not m:
+        block = text[b.start : b.end]
+        m = _PARA.match(block)
+        w = None if m else _PARA_WORD.match(block)
+        if not m and not w:
             continue
-        num = int(m.group("a") or m.group("b"))
+        num = int(m.group("a") or m.group("b")) if m else _norm_num(w.group("num")) or 0  # type: ignore[union-attr]
         if num == expected:
             found.append((str(num), b.start))
             expected += 1
