@@ -351,3 +351,50 @@ def test_no_article_loses_its_text_or_number_to_a_paragraph_label_across_the_cor
             if above and c.label != above[-1]:
                 problems.append(f"{relative}: {c.label} lies under {above[-1]}")
     assert not problems, problems[:10]
+
+
+@pytest.mark.parametrize(
+    ("signature", "opener", "label"),
+    [
+        ("EN FOI DE QUOI les soussignés ont signé la présente Convention.", "Protocole Final", "Protocole Final"),
+        ("IN WITNESS WHEREOF the undersigned have signed this Agreement.", "Exchange of letters", "Exchange of letters"),
+        ("Done at Rabat, in duplicate, in the French language.", "Sir,", "Letter"),
+        ("Fait à Berne, le 27 mai 1970, en double exemplaire.", "Monsieur le Ministre,", "Letter"),
+        ("DONE at Ottawa in duplicate.", "Excellency,", "Letter"),
+    ],
+)  # fmt: skip
+def test_letter_or_protocol_after_the_signatures_is_its_own_container(
+    signature: str, opener: str, label: str
+) -> None:
+    """A PDF signature block ends without a full stop ("(s.) C. VREEDE"); the protocol or letter
+    after it is not the last article's text."""
+    lines = [
+        ("Article 24", 0),
+        ("The Convention is concluded for an unlimited period.", 0),
+        ("Article 25", 0),
+        ("This Convention enters into force on the first day of the second month.", 0),
+        (signature, 0),
+        ("For the Kingdom of the Netherlands (s.) C. VREEDE", 0),
+        (opener, 0),
+        ("I have the honour to refer to the Convention signed today and to propose that", 0),
+        ("the competent authorities apply it from its signature.", 0),
+    ]
+    seg = segment(_parsed(lines), "d", "en")
+    last = [c for c in seg.clauses if c.label == "Article 25"]
+    assert len(last) == 1 and opener not in last[0].text
+    assert last[0].text.endswith("C. VREEDE")
+    tail = seg.clauses[-1]
+    assert (tail.label, tail.path) == (label, (label,))
+    assert tail.text.startswith(opener)
+
+
+def test_signature_continuation_is_not_a_container() -> None:
+    lines = [
+        ("Article 8", 0),
+        ("This Agreement enters into force on signature.", 0),
+        ("IN WITNESS WHEREOF the undersigned have signed this", 0),
+        ("Administrative Agreement.", 0),
+        ("Note that the text was authenticated.", 0),
+    ]
+    seg = segment(_parsed(lines), "d", "en")
+    assert [c.label for c in seg.clauses] == ["Article 8"]
