@@ -11,15 +11,22 @@ What is a boundary:
   not continue an unfinished sentence.
 * **Divisions** — ``PART``/``TITLE``/``CHAPTER``/``SECTION``/``DIVISION`` and their French,
   Spanish and Dutch names; they form the ``path`` (Part → Chapter → Section) of the articles under
-  them and are not clauses themselves unless they carry text of their own.
+  them and are not clauses themselves unless they carry text of their own. ``Paragraphe 1er``
+  (``Paragraph``, ``Párrafo``, ``Lid``) inside an article is one of its paragraphs, never a
+  division.
 * **Annexes** — ``ANNEX``, ``SCHEDULE``, ``APPENDIX``, ``PROTOCOL``, ``ADMINISTRATIVE
   ARRANGEMENT`` (and translations): a new top-level container; article numbers restart in it.
 * **Sections of laws** — ``12 (1) ...``, ``7.1`` at the start of a block, numbered in sequence,
   used when a document has no articles (acts and regulations).
 * **Preamble** — the text before the first boundary.
+* **After the signatures** — once a block opens with a signature formula ("IN WITNESS WHEREOF",
+  "Done at", "EN FOI DE QUOI", "Fait à", "Hecho en", "TEN BLIJKE WAARVAN"), a block that opens
+  a letter, note or protocol ("Exchange of letters", "Protocole Final, relatif ...", "Nr. II",
+  and salutations "Sir,", "Monsieur le Ministre,", "Excellency," labelled ``Letter``) starts a
+  new container even where the PDF line before it does not end a sentence.
 
 Articles longer than ``max_chars`` are split at their numbered paragraphs (``1``, ``1.``, ``(1)``,
-numbered in sequence from 1), each piece keeping the article's label, heading and path, with the
+``Paragraphe 1er.``, ``Paragraph 2``, ``Párrafo 2``, ``Lid 2``, numbered in sequence from 1), each piece keeping the article's label, heading and path, with the
 paragraph number appended to the path.
 
 Clause spans run from one boundary to the next with trailing white space trimmed; structural
@@ -54,8 +61,14 @@ _DIVISIONS: dict[str, int] = {
     "title": 1, "titre": 1, "título": 1, "titulo": 1, "titel": 1,
     "chapter": 2, "chapitre": 2, "capítulo": 2, "capitulo": 2, "hoofdstuk": 2,
     "section": 3, "sección": 3, "seccion": 3, "afdeling": 3, "division": 3,
-    "subdivision": 4, "sub-division": 4, "paragraphe": 4, "sub-part": 2,
+    "subdivision": 4, "sub-division": 4, "sub-part": 2,
 }  # fmt: skip
+# "Paragraphe 1er." / "Paragraph 2" / "Párrafo 3" / "Lid 4" number the paragraphs of an
+# article: never a division (a division would take the article's text and sit above the
+# articles after it in their path).
+_PARA_WORD = re.compile(
+    r"^(?i:paragraphe|paragraph|párrafo|parrafo|lid)\s+(?P<num>\d{1,3}|1er|premier)(?:\.|\s*$|\s+(?=[A-ZÀ-Þ]))"
+)
 _DIVISION = re.compile(
     rf"^(?P<kw>(?i:{'|'.join(sorted(map(re.escape, _DIVISIONS), key=len, reverse=True))}))"
     r"\s+(?P<num>\d+[A-Za-z]?|(?:[IVXLC]+|1)(?:er|re)|[IVXLC]+|[A-Z]|premier|première|preliminary|préliminaire|"
@@ -70,6 +83,33 @@ _ANNEX = re.compile(
     r"supplementary\s+agreement)(?:\s+(?:final|additionnel|adicional))?)\b)"
     r"(?P<num>\s+(?:\d+|[IVXLC]+|[A-Z])\b)?(?P<rest>.*)$",
     re.DOTALL,
+)
+#: The signature formula that closes an instrument, at the start of a block and capitalised.
+_SIGNATURE = re.compile(
+    r"^(?:IN WITNESS WHEREOF|In witness whereof|EN FOI DE QUOI|En foi de quoi|EN FE DE LO CUAL|"
+    r"En fe de lo cual|TEN BLIJKE WAARVAN|Ten blijke waarvan|(?:DONE|Done|FAIT|Fait)\s+(?:at|in|à|en)\b|"
+    r"(?:HECHO|Hecho)\s+en\b|(?:GEDAAN|Gedaan)\s+te\b)"
+)
+#: What starts a letter, note or protocol printed after the signatures: (label, pattern).
+_OPENERS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("", re.compile(
+        r"^(?P<kw>(?i:exchange\s+of\s+(?:letters|notes)|[ée]change\s+de\s+(?:lettres|notes)|"
+        r"canje\s+de\s+(?:notas|cartas)|(?:brief|nota)wisseling|"
+        r"(?:final\s+|additional\s+)?protocol[eo]?(?:\s+(?:final|additionnel|adicional))?|"
+        r"(?:administrative|implementing)\s+(?:arrangement|agreement)|arrangement\s+administratif|"
+        r"accord\s+administratif|acuerdo\s+administrativo|note\s+verbale|note|nota)\b)"
+        r"(?P<rest>[^\n]{0,200})$"
+    )),
+    ("", re.compile(r"^(?P<kw>(?:Nr|No|N°)\.?\s*(?:[IVX]+|\d+))(?P<rest>)\s*$")),
+    ("Letter", re.compile(
+        r"^(?P<kw>(?:Sir|Madam|Monsieur|Madame|Excellency|Your Excellency|Excellence|"
+        r"Votre Excellence|Señor|Señora|Excelentísimo|Excelencia|Mijnheer|Excellentie)\b)"
+        r"(?P<rest>)"
+    )),
+)  # fmt: skip
+_TITLE_WORDS = (
+    r"(?:on|to|for|between|concerning|relating|regarding|of|sur|relatif|relative|relatifs|"
+    r"concernant|entre|à|au|aux|de|du|relativo|relativa|sobre|para|del|betreffende|inzake|tot|van)$"
 )
 _ITEM = re.compile(r"^\((?:[a-z]|[ivx]+)\)")
 _SECTION = re.compile(r"^(?P<num>\d{1,4}(?:\.\d{1,3})?)(?=\s|$|\()\s*(?P<rest>.*)$", re.DOTALL)
@@ -132,6 +172,7 @@ class _State:
     last_section: tuple[int, int] | None = None
     last_point: int = 0
     heading_level: int = 0  # hint level of article labels, once seen
+    signed: bool = False  # a signature formula closed the current instrument
 
     def path(self) -> tuple[str, ...]:
         return (*((self.container,) if self.container else ()), *(d[1] for d in self.divisions))
@@ -271,7 +312,7 @@ class _Segmenter:
         if len(text) > 160:
             return None
         if heading and not self.blocks[i].level and not _title_like(heading, 120, 20):
-            return None  # "Paragraphe 1er. Les législations ... sont ..." is body text
+            return None  # a numbered paragraph or sentence, not a division title
         level = _DIVISIONS[m.group("kw").lower()]
         return text[: m.start("rest")].strip(), heading, level
 
@@ -301,6 +342,31 @@ class _Segmenter:
             return None
         label = (m.group("kw") + (m.group("num") or "")).strip()
         return label, heading
+
+    def opener_at(self, i: int) -> tuple[str, str] | None:
+        """(label, heading) if block i, after a signature, starts a letter, note or protocol
+        ("Exchange of letters", "Protocole Final, relatif ...", "Nr. II", "Sir,", "Monsieur le
+        Ministre,"). A salutation is labelled "Letter"; the others by their own words."""
+        text = self.texts[i]
+        if not text[:1].isupper():
+            return None
+        for label, pattern in _OPENERS:
+            m = pattern.match(text)
+            if not m:
+                continue
+            if label:
+                return label, ""
+            rest = m.group("rest")
+            if rest and (rest[:1].isalnum() or rest[:1] in ".;"):
+                return None  # "Notes on ...", "... have signed this / Administrative Agreement."
+            heading = rest.strip().lstrip(" ,.:-–—").strip()
+            first = heading.split()[0] if heading else ""
+            if first[:1].islower() and not re.match(_TITLE_WORDS, first):
+                return None  # "Note that the text ..." is a sentence
+            if re.search(r"\b(?:shall|is|are|may|doit|sont|est)\b", heading):
+                return None
+            return m.group("kw").strip(), heading
+        return None
 
     def section_at(self, i: int, expected: tuple[int, int] | None) -> tuple[str, str] | None:
         """Law sections ("12 (1) ...", "7.1"), accepted only in numbering sequence."""
@@ -423,6 +489,23 @@ class _Segmenter:
         i = 0
         while i < n:
             b = blocks[i]
+            opener = self.opener_at(i) if st.signed else None
+            if opener is not None:
+                # A letter, note or protocol after the signatures is its own container, even
+                # where a PDF line without a full stop ("(s.) C. VREEDE") precedes it.
+                label, inline = opener
+                if label == "Letter":
+                    heading, j = "", i  # the salutation is the letter's first line
+                else:
+                    heading, j = self.heading_after(i, b.level, inline)
+                st.enter_container(label, heading)
+                # one letter of an exchange follows another without a new signature
+                st.signed = label == "Letter" or bool(re.match(r"N", label))
+                add("annex", label, heading, i, j)
+                i = max(j, i + 1)
+                continue
+            if st.last_article is not None and _SIGNATURE.match(texts[i]):
+                st.signed = True
             art = self.article_at(i) if not use_sections else None
             if art is not None:
                 label, inline, number = art
@@ -559,10 +642,12 @@ def _split_paragraphs(
     for b in blocks:
         if b.start < start or b.start >= end:
             continue
-        m = _PARA.match(text[b.start : b.end])
-        if not m:
+        block = text[b.start : b.end]
+        m = _PARA.match(block)
+        w = None if m else _PARA_WORD.match(block)
+        if not m and not w:
             continue
-        num = int(m.group("a") or m.group("b"))
+        num = int(m.group("a") or m.group("b")) if m else _norm_num(w.group("num")) or 0  # type: ignore[union-attr]
         if num == expected:
             found.append((str(num), b.start))
             expected += 1

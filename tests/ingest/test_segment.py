@@ -292,3 +292,109 @@ def test_plain_heading_under_a_plain_label_in_a_styled_document() -> None:
     arts = {c.label: c for c in segment(_parsed(lines), "d", "en").clauses}
     assert arts["Article 45"].heading == "Collection of Contributions"
     assert arts["Article 46"].heading == ""
+
+
+@pytest.mark.parametrize(
+    ("word", "first"),
+    [("Paragraphe", "1er"), ("Paragraph", "1"), ("Párrafo", "1"), ("Lid", "1")],
+)
+def test_paragraph_word_inside_an_article_is_its_paragraph_not_a_division(
+    word: str, first: str
+) -> None:
+    """ "Article 3" / "Paragraphe 1er. Pour les travailleurs ..., dans l'un et" (a PDF line): the
+    article keeps its text and the articles after it keep their path."""
+    body = " ".join(["mot"] * 60)
+    lines = [
+        ("TITRE II", 0),
+        ("Article 3", 0),
+        (f"{word} {first}. Pour les travailleurs qui ont été assujettis, dans l'un et", 0),
+        (f"l'autre pays {body}.", 0),
+        (f"{word} 2. Les périodes {body}.", 0),
+        ("Article 4", 0),
+        ("Toute période reconnue est prise en compte.", 0),
+    ]
+    seg = segment(_parsed(lines), "d", "fr", max_chars=400)
+    art3 = [c for c in seg.clauses if c.label == "Article 3"]
+    assert [c.path for c in art3] == [
+        ("TITRE II", "Article 3", "1"),
+        ("TITRE II", "Article 3", "2"),
+    ]
+    assert art3[0].text.startswith(f"Article 3\n{word} {first}.")
+    assert [c.path for c in seg.clauses if c.label == "Article 4"] == [("TITRE II", "Article 4")]
+    assert not any(c.label.startswith(word) for c in seg.clauses)
+
+
+_PARAGRAPH_LABEL = re.compile(r"(?i)^(?:paragraphe|paragraph|párrafo|parrafo|lid)\s")
+
+
+@pytest.mark.slow
+def test_no_article_loses_its_text_or_number_to_a_paragraph_label_across_the_corpus() -> None:
+    """Every document of ../shared/corpus: no clause is only its label while the next clause is a
+    paragraph label under it, and no "Paragraphe ..." clause or path element has articles below."""
+    import csv
+
+    from conftest import CORPUS
+
+    if not CORPUS.is_dir():
+        pytest.skip(f"real corpus not found beside the checkout ({CORPUS})")
+    with (CORPUS / "manifest.csv").open(encoding="utf-8") as fh:
+        rows = {r["path"]: r for r in csv.DictReader(fh)}
+    problems: list[str] = []
+    for relative, row in sorted(rows.items()):
+        seg = segment(read_file(CORPUS / relative), row["id"], row["language"], row["kind"])
+        for c, nxt in zip(seg.clauses, seg.clauses[1:], strict=False):
+            bare = c.text.strip() in {c.label, f"{c.label} {c.heading}".strip()}
+            if bare and c.label and _PARAGRAPH_LABEL.match(nxt.label):
+                problems.append(f"{relative}: {c.label} is empty, {nxt.label} follows")
+        for c in seg.clauses:
+            above = [p for p in c.path[:-1] if _PARAGRAPH_LABEL.match(p)]
+            if above and c.label != above[-1]:
+                problems.append(f"{relative}: {c.label} lies under {above[-1]}")
+    assert not problems, problems[:10]
+
+
+@pytest.mark.parametrize(
+    ("signature", "opener", "label"),
+    [
+        ("EN FOI DE QUOI les soussignés ont signé la présente Convention.", "Protocole Final", "Protocole Final"),
+        ("IN WITNESS WHEREOF the undersigned have signed this Agreement.", "Exchange of letters", "Exchange of letters"),
+        ("Done at Rabat, in duplicate, in the French language.", "Sir,", "Letter"),
+        ("Fait à Berne, le 27 mai 1970, en double exemplaire.", "Monsieur le Ministre,", "Letter"),
+        ("DONE at Ottawa in duplicate.", "Excellency,", "Letter"),
+    ],
+)  # fmt: skip
+def test_letter_or_protocol_after_the_signatures_is_its_own_container(
+    signature: str, opener: str, label: str
+) -> None:
+    """A PDF signature block ends without a full stop ("(s.) C. VREEDE"); the protocol or letter
+    after it is not the last article's text."""
+    lines = [
+        ("Article 24", 0),
+        ("The Convention is concluded for an unlimited period.", 0),
+        ("Article 25", 0),
+        ("This Convention enters into force on the first day of the second month.", 0),
+        (signature, 0),
+        ("For the Kingdom of the Netherlands (s.) C. VREEDE", 0),
+        (opener, 0),
+        ("I have the honour to refer to the Convention signed today and to propose that", 0),
+        ("the competent authorities apply it from its signature.", 0),
+    ]
+    seg = segment(_parsed(lines), "d", "en")
+    last = [c for c in seg.clauses if c.label == "Article 25"]
+    assert len(last) == 1 and opener not in last[0].text
+    assert last[0].text.endswith("C. VREEDE")
+    tail = seg.clauses[-1]
+    assert (tail.label, tail.path) == (label, (label,))
+    assert tail.text.startswith(opener)
+
+
+def test_signature_continuation_is_not_a_container() -> None:
+    lines = [
+        ("Article 8", 0),
+        ("This Agreement enters into force on signature.", 0),
+        ("IN WITNESS WHEREOF the undersigned have signed this", 0),
+        ("Administrative Agreement.", 0),
+        ("Note that the text was authenticated.", 0),
+    ]
+    seg = segment(_parsed(lines), "d", "en")
+    assert [c.label for c in seg.clauses] == ["Article 8"]
