@@ -409,6 +409,25 @@ def _embed(
     return vectors
 
 
+def manifest_mismatch(entry: ManifestEntry | None, sha: str) -> str:
+    """Say why a file's content does not match its manifest row, or return "".
+
+    Args:
+        entry: the file's manifest row (None or an empty ``sha256``: nothing to compare).
+        sha: the sha256 of the file's bytes, lower-case hex.
+
+    Returns:
+        "" when they match, else a sentence naming both digests' first 12 hex digits.
+    """
+    expected = entry.sha256.strip().lower() if entry else ""
+    if not expected or expected == sha:
+        return ""
+    return (
+        f"content differs from the manifest's sha256 ({expected[:12]}... listed,"
+        f" {sha[:12]}... read): the file changed since the manifest was written"
+    )
+
+
 def _ingest_one(
     path: Path,
     store: Store,
@@ -431,46 +450,12 @@ def _ingest_one(
     warning = manifest_mismatch(entry, sha)
     if warning and strict:
         raise ReadError(path, f"{warning} (--strict)")
-    result = _store_one(path, sha, store, entry, kind, language, detect, tagger, passage, embedders)
-    return replace(result, warning=warning)
-
-
-def manifest_mismatch(entry: ManifestEntry | None, sha: str) -> str:
-    """Say why a file's content does not match its manifest row, or return "".
-
-    Args:
-        entry: the file's manifest row (None or an empty ``sha256``: nothing to compare).
-        sha: the sha256 of the file's bytes, lower-case hex.
-
-    Returns:
-        "" when they match, else a sentence naming both digests' first 12 hex digits.
-    """
-    expected = entry.sha256.strip().lower() if entry else ""
-    if not expected or expected == sha:
-        return ""
-    return (
-        f"content differs from the manifest's sha256 ({expected[:12]}... listed,"
-        f" {sha[:12]}... read): the file changed since the manifest was written"
-    )
-
-
-def _store_one(
-    path: Path,
-    sha: str,
-    store: Store,
-    entry: ManifestEntry | None,
-    kind: str | None,
-    language: str | None,
-    detect: LanguageDetector | None,
-    tagger: Tagger,
-    passage: Callable[[Clause], str],
-    embedders: tuple[Callable[[], PassageEmbedder | None], Callable[[], PassageEmbedder | None]],
-) -> IngestResult:
     doc_id = entry.doc_id if entry and entry.doc_id else content_doc_id(path.stem, sha)
     previous = store.find_by_source(str(path.resolve()))
     version = pipeline_version()
     if store.status_of(doc_id, sha, version) == "unchanged":
-        return IngestResult(str(path), doc_id, "unchanged", store.count_clauses(doc_id))
+        count = store.count_clauses(doc_id)
+        return IngestResult(str(path), doc_id, "unchanged", count, warning=warning)
     doc, seg = prepare(path, entry, kind, language, detect, sha=sha)
     clauses = list(seg.clauses)
     if not clauses:
@@ -497,7 +482,7 @@ def _store_one(
     )  # fmt: skip
     if replaces and status == "added":
         status = "updated"
-    return IngestResult(str(path), doc.doc_id, status, len(clauses))
+    return IngestResult(str(path), doc.doc_id, status, len(clauses), warning=warning)
 
 
 def _reason(exc: Exception, path: Path) -> str:

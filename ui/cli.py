@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -67,6 +68,15 @@ def _fail(exc: Exception, where: str = "") -> typer.Exit:
     else:
         _error(where, str(exc))
     return typer.Exit(1)
+
+
+def _check_choices(values: Iterable[str], valid: Sequence[str], what: str, option: str) -> None:
+    """Refuse a value not in ``valid`` as a usage error (exit 2) that lists the valid ones."""
+    for value in values:
+        if value not in valid:
+            raise typer.BadParameter(
+                f"unknown {what} {value!r}; valid: {', '.join(valid)}", param_hint=option
+            )
 
 
 @app.callback()
@@ -129,8 +139,7 @@ def ingest(
     from migralex.corpus.models import KINDS
     from migralex.ui import service
 
-    if kind is not None and kind not in KINDS:
-        raise typer.BadParameter(f"unknown kind {kind!r}; valid: {', '.join(KINDS)}")
+    _check_choices([kind] if kind is not None else [], KINDS, "kind", "--kind")
     t0 = time.perf_counter()
     try:
         st = service.open_store(store)
@@ -261,16 +270,8 @@ def search(
         raise typer.BadParameter("the query is empty; say what you look for", param_hint="QUERY")
     if mode not in MODES:
         raise typer.BadParameter(f"unknown mode {mode!r}; valid: {', '.join(MODES)}")
-    for value in kind or ():
-        if value not in KINDS:
-            raise typer.BadParameter(
-                f"unknown kind {value!r}; valid: {', '.join(KINDS)}", param_hint="--kind"
-            )
-    for value in tag or ():
-        if value not in TAG_NAMES:
-            raise typer.BadParameter(
-                f"unknown tag {value!r}; valid: {', '.join(TAG_NAMES)}", param_hint="--tag"
-            )
+    _check_choices(kind or (), KINDS, "kind", "--kind")
+    _check_choices(tag or (), TAG_NAMES, "tag", "--tag")
     for value in language or ():
         if not (len(value) == 2 and value.isascii() and value.isalpha() and value.islower()):
             raise typer.BadParameter(

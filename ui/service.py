@@ -56,11 +56,9 @@ def open_existing_store(store_dir: Path | None = None) -> Store:
     from migralex.corpus.store import DB_NAME
 
     root = Path(store_dir or settings().store)
-    if root.exists() and not root.is_dir():
-        raise StoreError(f"{root}: is a file, not a store folder; use another --store")
-    if not (root / DB_NAME).is_file():
+    if not root.exists() or (root.is_dir() and not (root / DB_NAME).is_file()):
         raise StoreError(f"{root}: no migralex store here (run migralex ingest first)")
-    return Store(root)
+    return Store(root)  # a path that is a file: Store refuses it in words
 
 
 def clause_passage(clause: Clause) -> str:
