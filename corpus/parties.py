@@ -12,8 +12,6 @@ from __future__ import annotations
 import functools
 import re
 
-import pycountry
-
 #: Leading words that do not change which party is meant ("the Government of Canada").
 _PREFIX = re.compile(r"^(?:the\s+)?(?:government\s+of\s+)?(?:the\s+)?", re.IGNORECASE)
 #: "Republic of Korea" is listed by ISO as "Korea, Republic of".
@@ -36,6 +34,8 @@ def party_key(name: str) -> str:
         names match when their keys are equal: "Ireland" (``IE``) is not "United Kingdom of
         Great Britain and Northern Ireland" (``GB``).
     """
+    import pycountry  # 65 ms to import: only commands that filter by party pay it
+
     folded = " ".join(name.replace("’", "'").split())
     bare = _PREFIX.sub("", folded)
     candidates = [bare]
