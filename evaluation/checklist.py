@@ -216,11 +216,17 @@ def _paragraphs(text: str, label: str = "", heading: str = "") -> list[str]:
 
 
 def draft_blocks(
-    clauses: Sequence[Clause], headings: Sequence[Any], keep: Callable[[Clause], bool]
+    clauses: Sequence[Clause],
+    headings: Sequence[Any],
+    keep: Callable[[Clause], bool],
+    strip_headings: bool = False,
 ) -> list[tuple[int, str]]:
     """Return (level, text) blocks of a draft: level 2 for division headings, 0 for text.
 
     A division heading is dropped when every clause under it (up to the next heading) is removed.
+    With ``strip_headings`` the draft is written as many working drafts are typed: every article
+    and division keeps its label ("Article 7", "PART II") but loses its title, so the engine
+    must decide from the body alone (an unnumbered division heading is dropped).
     """
     events: list[tuple[int, int, Any]] = [(h.start, 0, h) for h in headings]
     events += [(c.start, 1, c) for c in clauses]
@@ -233,15 +239,41 @@ def draft_blocks(
             if seen_clause:
                 pending = []
             seen_clause = False
-            pending.append(" ".join(f"{obj.label} {obj.heading}".split()))
+            title = obj.label if strip_headings else f"{obj.label} {obj.heading}"
+            pending.append(" ".join(title.split()))
             continue
         seen_clause = True
         if not keep(obj):
             continue
         blocks += [(2, p) for p in pending if p]
         pending = []
-        blocks += [(0, p) for p in _paragraphs(obj.text, obj.label, obj.heading)]
+        paras = _paragraphs(obj.text, obj.label, obj.heading)
+        if strip_headings:
+            paras = _strip_heading(paras, obj.label, obj.heading)
+        blocks += [(0, p) for p in paras]
     return blocks
+
+
+def _strip_heading(paras: list[str], label: str, heading: str) -> list[str]:
+    """Remove an article's title from its re-flowed paragraphs (label line kept).
+
+    The title is either on the label line ("Article 4 Equality of treatment") or the paragraph
+    after it; a title that cannot be found as such is left alone (the draft then keeps it, which
+    only makes the stripped condition easier, never wrongly harder).
+    """
+    if not heading or not paras:
+        return paras
+    out = list(paras)
+    first = _fold(out[0])
+    if first == _fold(f"{label} {heading}"):
+        out[0] = label
+    elif len(out) > 1 and _fold(out[1]) == _fold(heading):
+        del out[1]
+    else:
+        words, n_label, n_head = out[0].split(), len(label.split()), len(heading.split())
+        if _fold(" ".join(words[: n_label + n_head])) == _fold(f"{label} {heading}"):
+            out[0] = " ".join(words[:n_label] + words[n_label + n_head :])
+    return out
 
 
 def write_markdown(blocks: Sequence[tuple[int, str]], title: str, path: Path) -> None:
@@ -294,6 +326,8 @@ class Draft:
     vectors: np.ndarray
     gold: dict[str, set[tuple[str, str]]]
     expected: dict[str, str] = field(default_factory=dict)
+    #: "headed" (titles as in the source) or "stripped" (article and division titles removed).
+    condition: str = "headed"
 
 
 class CachedEmbedder:
@@ -374,18 +408,18 @@ def build_drafts(
         if not gold:
             log(f"skip {doc.doc_id}: no gold topic")
             continue
-        variants: list[tuple[str, tuple[str, ...]]] = [("orig", ())]
-        for fmt in WRITERS:
-            variants.append((fmt, ()))
-            variants += [(fmt, r) for r in choose_removals(doc.doc_id, gold)]
-        for fmt, removed in variants:
+        variants: list[tuple[str, tuple[str, ...], bool]] = [("orig", (), False)]
+        for fmt, strip in itertools.product(WRITERS, (False, True)):
+            variants.append((fmt, (), strip))
+            variants += [(fmt, r, strip) for r in choose_removals(doc.doc_id, gold)]
+        for fmt, removed, strip in variants:
             gone: set[tuple[str, str]] = set().union(*(gold[i] for i in removed))
             if fmt == "orig":
                 clauses, language = seg.clauses, doc.language
             else:
-                blocks = draft_blocks(seg.clauses, seg.headings, _keeper(gone))
-
-                out = workdir / f"{doc.doc_id}--{'-'.join(removed) or 'full'}.{fmt}"
+                blocks = draft_blocks(seg.clauses, seg.headings, _keeper(gone), strip)
+                name_part = "-".join(removed) or "full"
+                out = workdir / f"{doc.doc_id}--{name_part}{'--bare' if strip else ''}.{fmt}"
                 WRITERS[fmt](blocks, doc.title, out)
                 d2, s2 = prepare(out, None, "draft", doc.language)
                 clauses, language = s2.clauses, d2.language
@@ -404,6 +438,7 @@ def build_drafts(
                 draft_gold,
             )
             d.expected = {i: "absent" if not keys else "present" for i, keys in draft_gold.items()}
+            d.condition = "stripped" if strip else "headed"
             drafts.append(d)
         log(f"{doc.doc_id} ({doc.language}): {len(seg.clauses)} clauses, gold {sorted(gold)}")
     return drafts
@@ -492,7 +527,9 @@ def score_draft(draft: Draft, result: ChecklistResult, tally: Tally, keep_errors
             tally.errors.append(
                 {
                     "doc_id": draft.doc_id,
+                    "split": draft.split,
                     "format": draft.fmt,
+                    "condition": draft.condition,
                     "removed": list(draft.removed),
                     "item": r.item.id,
                     "expected": expected,
@@ -504,15 +541,31 @@ def score_draft(draft: Draft, result: ChecklistResult, tally: Tally, keep_errors
             )
 
 
+def tally_keys(d: Draft) -> list[tuple[str, str, str, str]]:
+    """The (checklist, language, condition, split) tallies a draft counts in ("*" = any)."""
+    keys = []
+    for split in (d.split, "all"):
+        keys += [
+            (d.checklist, d.language, d.condition, split),
+            (d.checklist, "*", d.condition, split),
+            (d.checklist, "*", "*", split),
+        ]
+    return keys
+
+
 def evaluate(
     drafts: Sequence[Draft],
     emb: CachedEmbedder,
     thresholds: Thresholds | None = None,
     split: str | None = None,
     keep_errors: bool = False,
-) -> dict[tuple[str, str, str], Tally]:
-    """Run the engine on every draft; tallies by (checklist, language, split)."""
-    tallies: dict[tuple[str, str, str], Tally] = defaultdict(Tally)
+) -> dict[tuple[str, str, str, str], Tally]:
+    """Run the engine on every draft; tallies by (checklist, language, condition, split).
+
+    ``language`` and ``condition`` are ``"*"`` in the pooled tallies, ``split`` is ``"all"``
+    in the tallies over both splits; errors are kept in the per-language ``"all"`` tallies.
+    """
+    tallies: dict[tuple[str, str, str, str], Tally] = defaultdict(Tally)
     checklists: dict[str, Checklist] = {}
     for d in drafts:
         if split and d.split != split:
@@ -521,16 +574,17 @@ def evaluate(
         result = run_checklist(
             checklist, d.clauses, d.tags, d.vectors, emb.queries, thresholds=thresholds
         )
-        for key in ((d.checklist, d.language, d.split), (d.checklist, d.language, "all")):
-            score_draft(d, result, tallies[key], keep_errors and key[2] == "all")
+        for key in tally_keys(d):
+            keep = keep_errors and key[3] == "all" and key[1] != "*" and key[2] != "*"
+            score_draft(d, result, tallies[key], keep)
     return dict(tallies)
 
 
-def _objective(tallies: dict[tuple[str, str, str], Tally]) -> float:
-    """Sum over SSA languages of accuracy + absent F1 + evidence P@1."""
+def _objective(tallies: dict[tuple[str, str, str, str], Tally]) -> float:
+    """Sum over SSA languages and heading conditions of accuracy + absent F1 + evidence P@1."""
     total = 0.0
-    for (name, _lang, split), t in tallies.items():
-        if name != "ssa" or split == "all":
+    for (name, lang, cond, split), t in tallies.items():
+        if name != "ssa" or split == "all" or "*" in (lang, cond):
             continue
         m = t.metrics()
         p, r = m["absent_precision"] or 0.0, m["absent_recall"] or 0.0
@@ -576,12 +630,117 @@ def calibrate(drafts: Sequence[Draft], emb: CachedEmbedder) -> tuple[Thresholds,
     return best[1], best[0]
 
 
+# --------------------------------------------------------------------------------------------
+# Hand-judged items
+# --------------------------------------------------------------------------------------------
+
+JUDGMENTS_FILE = DATA / "bla_judgments.json"
+
+
+@dataclass(frozen=True, slots=True)
+class Judgment:
+    """One checklist item judged by reading a whole agreement (``bla_judgments.json``)."""
+
+    doc_id: str
+    item: str
+    status: str  # "present" | "partial" | "absent"
+    articles: tuple[str, ...]  # article labels as printed, most specific first
+
+
+def load_judgments(path: Path = JUDGMENTS_FILE) -> list[Judgment]:
+    """Return the hand judgments, ``[]`` when the file does not exist.
+
+    Raises:
+        ValueError: a judgment without doc_id/item or with an unknown status.
+    """
+    if not path.is_file():
+        return []
+    out = []
+    for j in json.loads(path.read_text(encoding="utf-8"))["judgments"]:
+        if j.get("status") not in {"present", "partial", "absent"} or not j.get("item"):
+            raise ValueError(f"{path}: bad judgment {j!r}")
+        out.append(Judgment(j["doc_id"], j["item"], j["status"], tuple(j.get("articles", ()))))
+    return out
+
+
+def score_judgments(
+    drafts: Sequence[Draft],
+    emb: CachedEmbedder,
+    judgments: Sequence[Judgment],
+    thresholds: Thresholds | None = None,
+) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]]]:
+    """Score the engine against hand judgments on the full (nothing removed) drafts.
+
+    Each judged document is checked as its original file ("headed") and as its heading-stripped
+    full drafts ("stripped"). Found (present or partial) vs absent is scored as item accuracy and
+    absent precision/recall; evidence precision@1 counts the first evidence clause right when its
+    label is one of the judged articles.
+
+    Returns:
+        ``({"bla-judged/<condition>/<split>": metrics}, errors)``.
+    """
+    by_doc: dict[str, list[Judgment]] = defaultdict(list)
+    for j in judgments:
+        by_doc[j.doc_id].append(j)
+    tallies: dict[str, Tally] = defaultdict(Tally)
+    checklists: dict[str, Checklist] = {}
+    for d in drafts:
+        if d.doc_id not in by_doc or d.removed or (d.fmt != "orig" and d.condition == "headed"):
+            continue
+        checklist = checklists.setdefault(d.checklist, load_checklist(d.checklist))
+        result = run_checklist(
+            checklist, d.clauses, d.tags, d.vectors, emb.queries, thresholds=thresholds
+        )
+        got = {r.item.id: r for r in result.items}
+        for j in by_doc[d.doc_id]:
+            r = got.get(j.item)
+            if r is None:
+                continue
+            expected_absent = j.status == "absent"
+            got_absent = r.status == "absent"
+            ok = expected_absent == got_absent
+            ev_ok = True
+            labels = {_fold(a) for a in j.articles}
+            for key in (
+                f"{d.checklist}-judged/{d.condition}/{d.split}",
+                f"{d.checklist}-judged/*/{d.split}",
+                f"{d.checklist}-judged/*/all",
+            ):
+                t = tallies[key]
+                t.n += 1
+                t.correct += ok
+                t.true_absent += expected_absent
+                t.pred_absent += got_absent
+                t.tp_absent += got_absent and expected_absent
+                if not expected_absent and not got_absent and r.evidence:
+                    t.ev_n += 1
+                    ev_ok = _fold(r.evidence[0].clause.label) in labels
+                    t.ev_ok += ev_ok
+            if not ok or not ev_ok:
+                tallies["_errors"].errors.append(
+                    {
+                        "doc_id": d.doc_id,
+                        "split": d.split,
+                        "format": d.fmt,
+                        "condition": d.condition,
+                        "item": j.item,
+                        "judged": j.status,
+                        "status": r.status,
+                        "evidence": r.evidence[0].clause.citation if r.evidence else "",
+                        "judged_articles": list(j.articles),
+                        "reason": r.reason,
+                    }
+                )
+    errors = tallies.pop("_errors").errors if "_errors" in tallies else []
+    return {k: t.metrics() for k, t in tallies.items()}, errors
+
+
 def _table(rows: dict[str, dict[str, Any]]) -> str:
     cols = ("items", "accuracy", "absent_precision", "absent_recall", "evidence_p1")
-    out = [f"{'checklist/lang/split':24} " + " ".join(f"{c:>16}" for c in cols)]
+    out = [f"{'checklist/lang/headings/split':32} " + " ".join(f"{c:>16}" for c in cols)]
     for key, m in sorted(rows.items()):
         cells = " ".join(f"{'-' if m[c] is None else m[c]!s:>16}" for c in cols)
-        out.append(f"{key:24} {cells}")
+        out.append(f"{key:32} {cells}")
     return "\n".join(out)
 
 
@@ -599,6 +758,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--limit", type=int, default=None, help="first N documents per kind and language"
     )
     parser.add_argument("--errors", type=int, default=40, help="errors to print")
+    parser.add_argument(
+        "--error-split",
+        choices=("dev", "test", "all"),
+        default="dev",
+        help="split whose errors are printed (default dev: rules are written from dev errors "
+        "only; the JSON report holds all)",
+    )
     parser.add_argument(
         "--kinds", default="ssa,bla", help="document kinds to draft, comma-separated"
     )
@@ -651,10 +817,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         th = thresholds_for(model)
     tallies = evaluate(drafts, emb, th, keep_errors=True)
     rows = {"/".join(k): t.metrics() for k, t in tallies.items()}
+    judged_rows, judged_errors = score_judgments(drafts, emb, load_judgments(), th)
+    rows.update(judged_rows)
     print(f"model {model}; {len(drafts)} drafts; thresholds {th}")
     print(_table(rows))
-    errors = [e for t in tallies.values() for e in t.errors]
-    for e in errors[: args.errors]:
+    errors = [e for t in tallies.values() for e in t.errors] + judged_errors
+    shown = [e for e in errors if args.error_split in ("all", e["split"])]
+    for e in shown[: args.errors]:
         print(json.dumps(e, ensure_ascii=False))
     if args.json:
         report = {

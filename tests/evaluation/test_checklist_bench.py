@@ -9,9 +9,11 @@ from migralex.corpus.models import Clause
 from migralex.evaluation.checklist import (
     Draft,
     _paragraphs,
+    draft_blocks,
     gold_articles,
     load_topics,
     regold,
+    tally_keys,
 )
 
 
@@ -94,3 +96,31 @@ def test_draft_paragraphs_join_a_wrapped_heading() -> None:
         "Article 3",
         "Persons covered",
     ) == ["Article 3", "Persons covered", "This Convention shall apply to all persons."]
+
+
+def test_stripped_drafts_keep_labels_and_bodies_but_no_titles() -> None:
+    clauses = [
+        make_clause("Article 4", "Equality of treatment", "Article 4 Equality of treatment\n"
+                    "1. Nationals of either Party\nshall be treated equally.", ordinal=0),
+        make_clause("Article 5", "Export of benefits", "Article 5\nExport of benefits\n"
+                    "Benefits shall be paid abroad.", ordinal=1, start=100),
+    ]  # fmt: skip
+    headed = draft_blocks(clauses, [], lambda _c: True)
+    bare = draft_blocks(clauses, [], lambda _c: True, strip_headings=True)
+    assert (0, "Article 4 Equality of treatment") in headed
+    assert (0, "Export of benefits") in headed
+    assert bare == [
+        (0, "Article 4"),
+        (0, "1. Nationals of either Party shall be treated equally."),
+        (0, "Article 5"),
+        (0, "Benefits shall be paid abroad."),
+    ]
+
+
+def test_every_draft_counts_in_its_language_condition_and_pooled_tallies() -> None:
+    d = _draft("md", {"Article 9"})
+    d.condition = "stripped"
+    keys = tally_keys(d)
+    assert ("ssa", "fr", "stripped", "dev") in keys
+    assert ("ssa", "*", "*", "all") in keys
+    assert len(set(keys)) == 6
