@@ -16,6 +16,10 @@ checklist is run on it. Expected status per item: ``absent`` when every gold art
 was removed, ``present or partial`` when one remains; items without gold articles in the original
 are not scored (we cannot tell whether the topic is there).
 
+Documents with hand judgments (``data/bla_judgments.json``: every item of the 8 BLAs, judged
+by reading them whole) take their gold articles from the judgments instead of the topic rules,
+so that an item is expected absent only when every article the reader found it in is removed.
+
 Metrics, per checklist and language: item accuracy (absent vs present/partial), precision and
 recall of ``absent``, and evidence precision@1 (the first evidence clause is a gold article of the
 item, for items expected and found present). Documents are split by a sha256 of their id into
@@ -153,6 +157,22 @@ def gold_articles(
     return dict(gold)
 
 
+def judged_articles(
+    clauses: Sequence[Clause], judged: Sequence[Judgment]
+) -> dict[str, set[tuple[str, str]]]:
+    """Return ``{item id: article keys}`` from hand judgments of one document.
+
+    Every judged item is in the result: the clauses whose label (folded) is one of the judged
+    articles, in any container (a protocol's "Artikel 1" and the main text's alike, so that a
+    draft without them surely lacks the provision); an empty set for an item judged absent.
+    """
+    out: dict[str, set[tuple[str, str]]] = {}
+    for j in judged:
+        labels = {_fold(a) for a in j.articles} if j.status != "absent" else set()
+        out[j.item] = {article_key(c) for c in clauses if _fold(c.label) in labels}
+    return out
+
+
 def choose_removals(doc_id: str, items: Iterable[str]) -> list[tuple[str, ...]]:
     """Topic sets to remove (sizes :data:`REMOVALS`), deterministic from ``doc_id``."""
     order = sorted(items, key=lambda i: hashlib.sha256(f"{doc_id}|{i}".encode()).hexdigest())
@@ -165,6 +185,26 @@ def choose_removals(doc_id: str, items: Iterable[str]) -> list[tuple[str, ...]]:
     if not out and order:
         out.append((order[0],))
     return out
+
+
+def gold_of(
+    doc_id: str,
+    clauses: Sequence[Clause],
+    rules: dict[str, TopicRule],
+    judged: dict[str, list[Judgment]],
+) -> dict[str, set[tuple[str, str]]]:
+    """A document's gold articles: from its hand judgments when it has them (every judged
+    item, absent ones included), else from the topic rules."""
+    if doc_id in judged:
+        return judged_articles(clauses, judged[doc_id])
+    return gold_articles(clauses, rules)
+
+
+def _judgments_by_doc(judgments: Sequence[Judgment]) -> dict[str, list[Judgment]]:
+    out: dict[str, list[Judgment]] = defaultdict(list)
+    for j in judgments:
+        out[j.doc_id].append(j)
+    return dict(out)
 
 
 def split_of(doc_id: str) -> str:
@@ -383,6 +423,7 @@ def build_drafts(
     from migralex.ui.service import clause_passage
 
     topics = load_topics()
+    judged = _judgments_by_doc(load_judgments())
     entries = read_manifest(corpus / "manifest.csv")
     drafts: list[Draft] = []
     todo = sorted(
@@ -404,7 +445,7 @@ def build_drafts(
         except Exception as exc:  # noqa: BLE001 - a benchmark records and goes on
             log(f"skip {path.name}: {exc}")
             continue
-        gold = gold_articles(seg.clauses, topics[name])
+        gold = gold_of(doc.doc_id, seg.clauses, topics[name], judged)
         if not gold:
             log(f"skip {doc.doc_id}: no gold topic")
             continue
@@ -456,12 +497,13 @@ def regold(drafts: Sequence[Draft], topics: dict[str, dict[str, TopicRule]]) -> 
         The number of drafts whose expectations changed.
     """
     originals = {d.doc_id: d for d in drafts if d.fmt == "orig"}
+    judged = _judgments_by_doc(load_judgments())
     changed = 0
     for d in drafts:
         orig = originals.get(d.doc_id)
         if orig is None:
             continue
-        gold = gold_articles(orig.clauses, topics[d.checklist])
+        gold = gold_of(d.doc_id, orig.clauses, topics[d.checklist], judged)
         held = {article_key(c) for c in d.clauses}
         d.gold = {item: keys & held for item, keys in gold.items()}
         expected = {item: "present" if keys else "absent" for item, keys in d.gold.items()}
@@ -572,7 +614,13 @@ def evaluate(
             continue
         checklist = checklists.setdefault(d.checklist, load_checklist(d.checklist))
         result = run_checklist(
-            checklist, d.clauses, d.tags, d.vectors, emb.queries, thresholds=thresholds
+            checklist,
+            d.clauses,
+            d.tags,
+            d.vectors,
+            emb.queries,
+            thresholds=thresholds,
+            embed_passages=emb.passages,
         )
         for key in tally_keys(d):
             keep = keep_errors and key[3] == "all" and key[1] != "*" and key[2] != "*"
@@ -689,7 +737,13 @@ def score_judgments(
             continue
         checklist = checklists.setdefault(d.checklist, load_checklist(d.checklist))
         result = run_checklist(
-            checklist, d.clauses, d.tags, d.vectors, emb.queries, thresholds=thresholds
+            checklist,
+            d.clauses,
+            d.tags,
+            d.vectors,
+            emb.queries,
+            thresholds=thresholds,
+            embed_passages=emb.passages,
         )
         got = {r.item.id: r for r in result.items}
         for j in by_doc[d.doc_id]:
