@@ -1,5 +1,15 @@
 """Data model, store and manifests of migralex."""
 
+from migralex.corpus.checklist_models import (
+    STATUSES,
+    Checklist,
+    ChecklistItem,
+    ChecklistResult,
+    Evidence,
+    ItemResult,
+    PartialRule,
+    Status,
+)
 from migralex.corpus.errors import (
     MigralexError,
     ModelError,
@@ -12,14 +22,22 @@ from migralex.corpus.models import KINDS, TAG_NAMES, Clause, Document, Hit, Tag,
 
 __all__ = [
     "KINDS",
+    "STATUSES",
     "TAG_NAMES",
+    "Checklist",
+    "ChecklistItem",
+    "ChecklistResult",
     "Clause",
     "Document",
+    "Evidence",
     "Hit",
+    "ItemResult",
     "MigralexError",
     "ModelError",
     "NotFoundError",
+    "PartialRule",
     "ReadError",
+    "Status",
     "StoreError",
     "Tag",
     "ValidationError",

@@ -9,7 +9,7 @@ of rank-discounted weight among the top :data:`INTENT_DEPTH` (pseudo-relevance f
 candidates with that tag when the share reaches :data:`INTENT_SHARE`. Branch tags
 (``branch_*``) are left out: lists of branches occur in most general articles. Besides rule tags,
 each clause carries the checklist topics its heading or opening formula names
-(:func:`migralex.nlp.checklist.structural_topics`, prefixed :data:`TOPIC_PREFIX`), so that
+(:func:`migralex.nlp.structure.structural_topics`, prefixed :data:`TOPIC_PREFIX`), so that
 questions on subjects without a tag (final clauses, scope) get an intent too.
 
 The three constants were chosen on the dev split of the retrieval benchmark

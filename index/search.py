@@ -317,8 +317,8 @@ class Searcher:
     def labels_by_rowid(self, rowids: Sequence[int]) -> dict[int, set[str]]:
         """The intent labels of clauses: their tag names and, prefixed with
         :data:`~migralex.index.intent.TOPIC_PREFIX`, the checklist topics their heading or
-        opening formula names (:func:`~migralex.nlp.checklist.structural_topics`)."""
-        from migralex.nlp.checklist import structural_topics
+        opening formula names (:func:`~migralex.nlp.structure.structural_topics`)."""
+        from migralex.nlp.structure import structural_topics
 
         out = self.store.tag_names_by_rowid(rowids)
         for rid, clause in self.store.clauses_by_rowid(list(rowids)).items():
@@ -360,7 +360,7 @@ class Searcher:
         rowid. Returns ``ranked`` unchanged (as a list) when the prior is 1."""
         if self.preamble_prior == 1 or not ranked:
             return list(ranked)
-        from migralex.nlp.checklist import is_preamble
+        from migralex.nlp.structure import is_preamble
 
         clauses = self.store.clauses_by_rowid([r for r, _ in ranked])
         lowered = [

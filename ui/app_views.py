@@ -387,7 +387,7 @@ def available_checklists() -> tuple[list[Any], list[str]]:
     """Return the loadable checklists and a message per checklist that failed to load.
 
     Uses ``migralex.nlp.checklist.list_checklists``; if that fails, each id of
-    ``CHECKLIST_IDS`` is loaded on its own so one broken file does not hide the others.
+    ``checklist_ids()`` is loaded on its own so one broken file does not hide the others.
     """
     try:
         from migralex.nlp import checklist as engine
@@ -399,7 +399,7 @@ def available_checklists() -> tuple[list[Any], list[str]]:
         pass
     found: list[Any] = []
     problems: list[str] = []
-    for name in engine.CHECKLIST_IDS:
+    for name in engine.checklist_ids():
         try:
             found.append(engine.load_checklist(name))
         except Exception as exc:  # noqa: BLE001 - shown to the user, others still usable

@@ -374,12 +374,12 @@ def checklist(
     as_json: JsonOpt = False,
 ) -> None:
     """Run a checklist on a draft: each item present, partial or absent, with evidence."""
-    from migralex.nlp.checklist import CHECKLIST_IDS
+    from migralex.nlp.checklist import checklist_ids
     from migralex.ui import reports, service
 
-    if checklist_name not in CHECKLIST_IDS:
+    if checklist_name not in checklist_ids():
         raise typer.BadParameter(
-            f"unknown checklist {checklist_name!r}; valid: {', '.join(CHECKLIST_IDS)}"
+            f"unknown checklist {checklist_name!r}; valid: {', '.join(checklist_ids())}"
         )
     if report is not None and report.suffix.lower() not in reports.FORMATS:
         raise typer.BadParameter(

@@ -298,8 +298,10 @@ def run_checklist(
         NotFoundError: unknown checklist.
         ReadError: the draft cannot be read.
     """
-    from migralex.nlp.checklist import load_checklist, rank_examples, thresholds_for
-    from migralex.nlp.checklist import run_checklist as run
+    from migralex.nlp.checklist.engine import run_checklist as run
+    from migralex.nlp.checklist.examples import rank_examples
+    from migralex.nlp.checklist.loader import load_checklist
+    from migralex.nlp.checklist.thresholds import thresholds_for
 
     checklist = load_checklist(checklist_name)
     tagged = tag_file(path, kind or "draft", language)

@@ -228,7 +228,7 @@ def test_tag_names_by_rowid(store: Store) -> None:
 
 def test_structural_topics_from_heading_or_opening() -> None:
     from migralex.corpus.models import Clause
-    from migralex.nlp.checklist import structural_topics
+    from migralex.nlp.structure import structural_topics
 
     def clause(heading: str, body: str) -> Clause:
         text = f"Article 30 {heading}\n{body}" if heading else f"Article 30\n{body}"
@@ -250,7 +250,7 @@ def test_structural_topics_from_heading_or_opening() -> None:
 
 
 def test_preambles_rank_below_articles_of_equal_score(store: Store) -> None:
-    from migralex.nlp.checklist import is_preamble
+    from migralex.nlp.structure import is_preamble
 
     rows = store.clauses_by_rowid(sorted(store.filter_rowids(Filters(kinds=("ssa",)))))
     preamble = next(r for r, c in rows.items() if is_preamble(c))
@@ -265,7 +265,7 @@ def test_preambles_rank_below_articles_of_equal_score(store: Store) -> None:
 
 
 def test_return_heading_means_the_workers_return() -> None:
-    from migralex.nlp.checklist import structural_topics
+    from migralex.nlp.structure import structural_topics
 
     def topics(heading: str) -> frozenset[str]:
         text = f"Section 37 {heading}\nA person shall repay the amount."

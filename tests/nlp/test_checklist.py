@@ -1,4 +1,4 @@
-"""Tests of the checklist data files and engine (nlp/checklist.py), with a fake embedder."""
+"""Tests of the checklist data files and engine (nlp/checklist/), with a fake embedder."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from migralex.nlp.checklist import (
     CHECKLIST_IDS,
     ChecklistItem,
     ChecklistResult,
+    engine,
     list_checklists,
     load_checklist,
     run_checklist,
@@ -189,6 +190,13 @@ def test_list_checklists_in_order_and_cached() -> None:
     assert load_checklist("ssa") is load_checklist("ssa")
 
 
+def test_checklist_ids_are_the_data_files_in_their_order() -> None:
+    folder = Path(ck.loader.__file__).parent.parent / "checklists"
+    assert sorted(CHECKLIST_IDS) == sorted(f.stem for f in folder.glob("*.yaml"))
+    assert CHECKLIST_IDS[:2] == ("ssa", "bla")  # the order: keys of the files
+    assert ck.CHECKLIST_IDS == ck.checklist_ids()
+
+
 @pytest.mark.parametrize("name", ["", "SSA", "law", "national_law"])
 def test_unknown_checklist_lists_valid_names(name: str) -> None:
     with pytest.raises(NotFoundError) as info:
@@ -244,7 +252,7 @@ def test_bad_yaml_raises_validation_error(tmp_path: Path, text: str, expected: s
     path = tmp_path / "bad.yaml"
     path.write_text(text, encoding="utf-8")
     with pytest.raises(ValidationError) as info:
-        ck._load_file(path)
+        ck.load_file(path)
     message = str(info.value)
     assert str(path) in message
     assert expected in message
@@ -255,7 +263,7 @@ def test_bad_yaml_raises_validation_error(tmp_path: Path, text: str, expected: s
 def test_good_yaml_loads(tmp_path: Path) -> None:
     path = tmp_path / "good.yaml"
     path.write_text(_HEADER + _GOOD_ITEM, encoding="utf-8")
-    checklist = ck._load_file(path)
+    checklist = ck.load_file(path)
     (item,) = checklist.items
     assert item.tags == ("equality_of_treatment",)
     assert item.partial == (ck.PartialRule("tag_exception", "limited"),)
@@ -824,7 +832,7 @@ def test_openings_are_loaded_and_validated(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     with pytest.raises(ValidationError, match="bad opening regex"):
-        ck._load_file(path)
+        ck.load_file(path)
 
 
 @pytest.mark.parametrize(
@@ -939,7 +947,7 @@ def test_thresholds_per_model() -> None:
 )
 def test_claims_heading(heading: str, owns: bool) -> None:
     clause = make_clause("Article 40", heading, f"Article 40\n{heading}\nText.")
-    assert ("ssa.claims_and_appeals" in ck._owners(load_checklist("ssa"), clause)) is owns
+    assert ("ssa.claims_and_appeals" in engine._owners(load_checklist("ssa"), clause)) is owns
 
 
 @pytest.mark.parametrize(
@@ -960,7 +968,7 @@ def test_dutch_final_clauses_open_with_their_subject(body: str) -> None:
 
 def test_working_hours_are_not_a_duration_heading() -> None:
     clause = make_clause("Artikel 7", "Arbeidsduur", "Artikel 7\nArbeidsduur\nTekst.")
-    assert "bla.duration_and_termination" not in ck._owners(load_checklist("bla"), clause)
+    assert "bla.duration_and_termination" not in engine._owners(load_checklist("bla"), clause)
 
 
 def _rule_tag(clause: Clause, phrase: str, rule: str) -> Tag:

@@ -355,12 +355,12 @@ def test_documents_page_lists_the_ingested_documents(app_env: Path) -> None:
 
 
 def test_checklist_page_shows_selector_and_runs_upload(app_env: Path) -> None:
-    from migralex.nlp.checklist import CHECKLIST_IDS
+    from migralex.nlp.checklist import checklist_ids
 
     at = _run_page("Checklist")
     selector = at.selectbox(key="checklist_id")
     assert selector.options and all(
-        any(f"({i})" in o for i in CHECKLIST_IDS) for o in selector.options
+        any(f"({i})" in o for i in checklist_ids()) for o in selector.options
     )
     assert at.button(key="run_checklist").disabled  # nothing uploaded yet
 

@@ -1,0 +1,687 @@
+"""The checklist engine: clause signals -> evidence ranking -> item status.
+
+:func:`run_checklist` answers every item of a checklist for one document's clauses:
+``present``, ``partial`` or ``absent``, with the evidence clauses, a confidence and a reason a
+lawyer can check.
+
+Scoring, per item and clause (all signals are computed for every clause):
+
+* **heading** (strong): one of the item's ``headings`` regexes is found in the clause heading
+  (case- and accent-insensitive search); a clause without a heading may carry it as a short
+  first body line without final punctuation ("Entrée en vigueur et durée");
+* **opening** (strong): in a clause without a heading (or under a generic one such as "Scope of
+  Application" or "General Provisions"), one of the item's ``openings`` regexes
+  is found in the first ``LEAD_CHARS`` of the body (after the label line and an opening
+  reservation): the formula that opens an article states its subject the way a heading would
+  ("The present Convention shall enter into force ...", "La présente Convention s'applique
+  ... aux législations"), which matters for older agreements printed without headings;
+* **context** (strong): the same as heading, in an enclosing division heading (``Clause.context``, e.g. a
+  chapter "Totalizing" over articles without headings);
+* **foreign**: the clause's own heading names other items only; the item's tags and wording there are passing mentions and are ignored;
+* **tag**: the clause carries a :class:`~migralex.corpus.models.Tag` whose name is one of the
+  item's ``tags`` and that does not point to another article ("totalisation des périodes visée
+  à l'article 19", "périodes prises en compte conformément aux dispositions de l'article 18":
+  the rule lives in that article), and whose rule is not among the item's ``ignore_rules``
+  (designating liaison agencies is not a commitment to assist). In a clause *without* a
+  heading, a tag that starts within ``LEAD_CHARS`` of the body (after the label line and an opening reservation such as
+  "Unless otherwise provided ...,") is *lead* evidence: strong on its own (the opening words of an
+  article state its subject; French agreements often have no article headings). Under a heading
+  that does not name the item, tags are ignored (the heading states another subject). Otherwise
+  a tag is strong only with a cue similarity of at least ``TAG_SUPPORT`` and weak from
+  ``TAG_FLOOR``, and only when the clause is on topic (below);
+* **semantic**: the highest cosine similarity between the clause vector and the vectors of the
+  item's ``cues`` (dot product of L2-normalised vectors, in [-1, 1]); strong at or above
+  ``SEMANTIC_PRESENT``, weak at or above ``SEMANTIC_PARTIAL``, and counted only when
+  the clause is *on topic*: its similarity to this item is at least its best similarity to any
+  other item of the checklist minus ``SEMANTIC_MARGIN`` (generic treaty wording is about
+  as close to every item). The thresholds are :mod:`migralex.nlp.checklist.thresholds`.
+
+Evidence is ranked strong first, then by ``HEADING_WEIGHT * heading + CONTEXT_WEIGHT * context
++ TAG_WEIGHT * tag + SEMANTIC_WEIGHT * max(similarity, 0)`` (in [0, 1]; x :data:`VARIANT_FACTOR`
+for third-State variants; a lead tag counts 0.5-1 of ``TAG_WEIGHT``, earlier is more, another tag
+0.5; similarity off topic counts half) with the main-body articles before annexes, protocols
+and administrative arrangements, then by clause order. Status:
+
+* ``present`` — a strong clause on which none of the item's partial rules fires;
+* ``partial`` — strong clauses exist but a partial rule fires on every one of them (or an
+  item-level rule fires), or there is only weak evidence, or the only evidence is in the
+  preamble;
+* ``absent`` — otherwise, and also when all the evidence lies in an administrative arrangement
+  bundled with the agreement (the reason then names it): the arrangement implements the
+  agreement and cannot stand in for a provision the agreement lacks.
+
+The engine is pure: no I/O besides reading the YAML package data, no globals mutated,
+deterministic (ties are broken by clause ordinal).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from migralex.corpus.checklist_models import (
+    Checklist,
+    ChecklistItem,
+    ChecklistResult,
+    Evidence,
+    ItemResult,
+    PartialRule,
+    Status,
+)
+from migralex.corpus.errors import ValidationError
+from migralex.corpus.models import Clause, Hit, Tag
+from migralex.nlp import vocabulary
+from migralex.nlp.checklist.rules import CLAUSE_RULES
+from migralex.nlp.checklist.thresholds import Thresholds
+from migralex.nlp.structure import (
+    body_start,
+    heading_of,
+    heading_regex,
+    in_annex,
+    in_arrangement,
+    is_preamble,
+    opening,
+    openings_decide,
+)
+from migralex.nlp.tagger import rule_name
+from migralex.nlp.text import fold
+
+__all__ = [
+    "CONTEXT_WEIGHT",
+    "HEADING_WEIGHT",
+    "SEMANTIC_WEIGHT",
+    "TAG_WEIGHT",
+    "VARIANT_FACTOR",
+    "run_checklist",
+]
+
+#: Weight of a match of the clause's own heading in the evidence score (ranking only).
+HEADING_WEIGHT = 0.45
+#: Weight of a match of an enclosing division heading (``Clause.context``, e.g. a chapter
+#: "Totalizing" above articles without headings).
+CONTEXT_WEIGHT = 0.15
+#: Weight of a tag match in the evidence score.
+TAG_WEIGHT = 0.25
+#: Weight of the (non-negative) cue similarity in the evidence score.
+SEMANTIC_WEIGHT = 0.15
+#: Factor on the score of a clause whose heading marks a variant of the rule (third States,
+#: special cases): "Totalization with third States" ranks below "Totalization".
+VARIANT_FACTOR = 0.8
+
+_SEMANTIC_ONLY_REASON = (
+    "only similar wording was found, no clause clearly devoted to this; check the evidence"
+)
+
+
+# --------------------------------------------------------------------------------------------
+# Signals
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Scored:
+    index: int
+    heading: bool
+    context: bool
+    tag: bool
+    similarity: float
+    score: float
+    strong: bool
+    weak: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _Signals:
+    """Item-independent facts about one clause, as seen from one item."""
+
+    tagged: bool  # carries one of the item's tags
+    lead: float  # in (0.5, 1] when one of them starts in the opening of the body (earlier is
+    # higher), else 0
+    similarity: float  # best cue similarity for the item
+    other_similarity: float  # best cue similarity for any other item (-1 if none)
+    foreign: bool  # its own heading names other items only
+
+
+@functools.cache
+def _cross_reference() -> re.Pattern[str]:
+    """Right after a tag, a pointer to another article ("totalisation des périodes visée à
+    l'article 19", "periods totalized under Article 6"): the tag refers to that article's rule,
+    it is not this article's subject. Words: vocabulary group ``cross_reference``."""
+    words = "|".join(vocabulary.patterns("cross_reference"))
+    return re.compile(
+        rf"[^.;:\n]{{0,60}}?\b(?:{words})\s+(?:(?:aux |des |the )?(?:dispositions|provisions) "
+        r"(?:de |du |des |of )?)?(?:l[ae'’]\s*)?(?:articles?|art\.|paragraph|paragraphe|p[aá]rrafo)\s",
+        re.IGNORECASE,
+    )
+
+
+@functools.cache
+def _implementing() -> re.Pattern[str]:
+    """A sentence that implements other articles ("Pour l'application des articles 7 à 11 de
+    l'Entente, ...", "For the purposes of Article 6 of the Agreement, ..."): typical of
+    administrative arrangements; the rule itself is in the articles named. Words: vocabulary
+    group ``implementing``."""
+    words = "|".join(vocabulary.patterns("implementing"))
+    return re.compile(
+        rf"\s*(?:\(?\d{{1,2}}[.)]\s*)?(?:{words})\s*"
+        r"(?:l[ae'’]\s*|la |las |los |el |the )?(?:articles?|art\.|art[ií]culos?|paragraphs?|"
+        r"paragraphes?|p[aá]rrafos?)\s+\d",
+        re.IGNORECASE,
+    )
+
+
+_SENTENCE_END = re.compile(r"[.;:](?=\s)")
+_SENTENCE_LOOKBACK = 400
+
+
+def _sentence_start(text: str, pos: int) -> int:
+    """Offset where the sentence holding ``pos`` starts: after the last ``.``, ``;`` or ``:``
+    (followed by a space) in the ``_SENTENCE_LOOKBACK`` characters before it."""
+    lo = max(0, pos - _SENTENCE_LOOKBACK)
+    return max((m.end() for m in _SENTENCE_END.finditer(text, lo, pos)), default=lo)
+
+
+@functools.lru_cache(maxsize=4096)
+def _implements_others(clause: Clause) -> bool:
+    """The article opens by implementing other articles ("1. Pour l'application des articles
+    7 à 11 de l'Entente, ..."), after its label and heading line: all of it applies them."""
+    start = body_start(clause)
+    if not clause.heading and heading_of(clause):  # skip the inline heading line
+        start = clause.text.find("\n", start) + 1 or len(clause.text)
+    return bool(_implementing().match(clause.text, start))
+
+
+def _points_elsewhere(clause: Clause, tag: Tag) -> bool:
+    """The tag refers to another article's rule: a pointer ("visée à l'article 19",
+    "conformément aux dispositions de l'article 18") right after it or inside its span, or the
+    tag's sentence or the whole article opens by implementing other articles ("Pour
+    l'application des articles 7 à 11 de l'Entente, ..."), as administrative arrangements do."""
+    text = clause.text
+    pointer = _cross_reference()
+    return bool(
+        pointer.match(text, tag.end)
+        or pointer.search(text, tag.start, tag.end)
+        or _implementing().match(text, _sentence_start(text, tag.start))
+        or _implements_others(clause)
+    )
+
+
+def _own_tags(item: ChecklistItem, clause: Clause, tags: Sequence[Tag]) -> list[Tag]:
+    """The clause's tags that are evidence for the item: one of its tag names, a rule not in
+    its ``ignore_rules``, not pointing to another article."""
+    return [
+        t
+        for t in tags
+        if t.name in item.tags
+        and rule_name(t.rule) not in item.ignore_rules
+        and not _points_elsewhere(clause, t)
+    ]
+
+
+def _signals(
+    item: ChecklistItem,
+    clause: Clause,
+    own: Sequence[Tag],
+    similarity: float,
+    other_similarity: float,
+    owners: frozenset[str],
+    th: Thresholds,
+) -> _Signals:
+    """The item's signals on one clause; ``own`` from :func:`_own_tags`."""
+    lead = 0.0
+    if th.lead_chars > 0:
+        body_at = body_start(clause)
+        lead_end = body_at + th.lead_chars
+        lead = max(
+            (1.0 - 0.5 * (t.start - body_at) / th.lead_chars for t in own if t.start < lead_end),
+            default=0.0,
+        )
+    return _Signals(
+        tagged=bool(own),
+        lead=lead,
+        similarity=similarity,
+        other_similarity=other_similarity,
+        foreign=bool(owners) and item.id not in owners,
+    )
+
+
+def _score_clause(
+    index: int,
+    clause: Clause,
+    heading_rx: re.Pattern[str] | None,
+    signals: _Signals,
+    th: Thresholds,
+    nested: bool = False,
+    opening_rx: re.Pattern[str] | None = None,
+) -> _Scored:
+    """The clause's evidence score and strength for one item (see the module docstring)."""
+    heading = heading_of(clause)
+    h = bool(heading_rx and heading and heading_rx.search(heading))
+    # Without a printed heading, an inline first line may be the opening sentence wrapped
+    # ("Deze Overeenkomst zal vanaf de datum van ondertekening voorlopig worden" / "toegepast.");
+    # under a generic heading ("Scope of Application") the opening words name the subject.
+    if not h and openings_decide(clause, heading) and opening_rx is not None and th.lead_chars:
+        h = bool(opening_rx.search(opening(clause, th.lead_chars)))
+    # An inline first line counts as a heading only when it names an item.
+    heading = heading if clause.heading or h or signals.foreign else ""
+    ctx = heading_rx is not None and any(heading_rx.search(fold(c)) for c in clause.context if c)
+    sim = signals.similarity
+    # A clause whose own heading (or, without one, its division heading) names another item
+    # is about that item: its tags and wording are passing mentions here.
+    foreign = not (h or ctx) and signals.foreign
+    # A heading that does not name the item states another subject: the item's tags there are
+    # passing mentions ("periods totalized under Article 6" in "Calculation of benefits").
+    tagged = signals.tagged and not foreign and (h or ctx or not heading)
+    # Without a heading, the opening words state the article's subject: a tag there is primary
+    # evidence. With a heading that does not name the item, the heading states the subject.
+    lead = signals.lead if tagged and not heading else 0.0
+    # Semantic evidence only when the clause is about as close to this item as to any other.
+    on_topic = not foreign and sim >= signals.other_similarity - th.semantic_margin
+    score = (
+        HEADING_WEIGHT * h
+        + CONTEXT_WEIGHT * ctx
+        + TAG_WEIGHT * (lead or 0.5 * tagged)
+        + SEMANTIC_WEIGHT * max(sim, 0.0) * (1.0 if on_topic else 0.5)
+    )
+    if clause.heading and vocabulary.regex("variant_heading").search(fold(clause.heading)):
+        score *= VARIANT_FACTOR
+    strong = (
+        h
+        or ctx
+        or lead > 0
+        or (tagged and on_topic and sim >= th.tag_support)
+        or (on_topic and sim >= th.semantic_present)
+    )
+    weak = not strong and (
+        (tagged and on_topic and sim >= th.tag_floor)
+        or (on_topic and sim >= th.semantic_partial)
+        or (nested and foreign and signals.tagged)
+    )
+    return _Scored(index, h, ctx, tagged, sim, min(1.0, score), strong, weak)
+
+
+def _owners(checklist: Checklist, clause: Clause) -> frozenset[str]:
+    """Ids of the items whose heading patterns match the clause's own heading (division
+    headings cover articles on several subjects, so they do not count)."""
+    text = heading_of(clause)
+    if not text:
+        return frozenset()
+    return frozenset(
+        item.id
+        for item in checklist.items
+        if (compiled := heading_regex(item.headings)) is not None and compiled.search(text)
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Ranking
+# --------------------------------------------------------------------------------------------
+
+
+def _via(s: _Scored, th: Thresholds) -> str:
+    parts = [
+        ("heading", s.heading),
+        ("context", s.context),
+        ("tag", s.tag),
+        ("semantic", s.similarity >= th.semantic_partial),
+    ]
+    return ",".join(name for name, on in parts if on)
+
+
+def _rank(scored: Sequence[_Scored], clauses: Sequence[Clause]) -> tuple[list[_Scored], bool]:
+    """The relevant clauses (strong or weak), best first, and whether only the preamble has
+    any: strong first, the agreement's own articles before annexes, protocols and
+    administrative arrangements, then by score, then in document order."""
+
+    def relevant(s: _Scored) -> bool:
+        return s.strong or s.weak
+
+    body = [s for s in scored if relevant(s) and not is_preamble(clauses[s.index])]
+    preamble_only = not body
+    pool = body or [s for s in scored if relevant(s)]
+    pool.sort(key=lambda s: (not s.strong, in_annex(clauses[s.index]), -s.score, s.index))
+    return pool, preamble_only
+
+
+def _evidence(
+    pool: Sequence[_Scored],
+    clauses: Sequence[Clause],
+    tags: Mapping[str, Sequence[Tag]],
+    item: ChecklistItem,
+    n_evidence: int,
+    th: Thresholds,
+) -> tuple[Evidence, ...]:
+    """The first ``n_evidence`` of the ranked pool as :class:`Evidence`."""
+    item_tags = set(item.tags)
+    out = []
+    for s in pool[:n_evidence]:
+        clause_tags = tags.get(clauses[s.index].clause_id, ())
+        out.append(
+            Evidence(
+                clause=clauses[s.index],
+                score=s.score,
+                tags=tuple(sorted({t.name for t in clause_tags})),
+                via=_via(s, th),
+                spans=tuple(sorted({(t.start, t.end) for t in clause_tags if t.name in item_tags})),
+            )
+        )
+    return tuple(out)
+
+
+# --------------------------------------------------------------------------------------------
+# Status
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Verdict:
+    """An item's status, confidence (not yet clipped) and reason."""
+
+    status: Status
+    confidence: float
+    reason: str
+
+
+def _absent(scored: Sequence[_Scored], clauses: Sequence[Clause], th: Thresholds) -> _Verdict:
+    """No relevant clause: absent, naming the closest clause when any is similar."""
+    best = max(scored, key=lambda s: (s.similarity, -s.index), default=None)
+    if best is None or best.similarity <= 0:
+        return _Verdict("absent", 1.0, "no clause addresses this")
+    confidence = 1.0 - 0.5 * max(0.0, best.similarity) / max(th.semantic_partial, 1e-6)
+    reason = (
+        f"no clause addresses this; the closest is {clauses[best.index].citation} "
+        f"(similarity {best.similarity:.2f})"
+    )
+    return _Verdict("absent", confidence, reason)
+
+
+def _arrangement_only(pool: Sequence[_Scored], clauses: Sequence[Clause]) -> _Verdict:
+    """All evidence lies in a bundled administrative arrangement: absent."""
+    first = clauses[pool[0].index]
+    reason = (
+        f"the agreement itself does not provide for this; only its administrative "
+        f"arrangement does ({first.citation}), which implements the agreement and cannot "
+        f"stand in for it"
+    )
+    return _Verdict("absent", 0.5 + 0.3 * (1.0 - pool[0].score), reason)
+
+
+def _weak_only(
+    pool: Sequence[_Scored], clauses: Sequence[Clause], item: ChecklistItem, th: Thresholds
+) -> _Verdict:
+    """Only weak evidence (a passing tag or mid-range similarity): partial."""
+    best = pool[0]
+    rule = next((r for r in reversed(item.partial) if r.when == "semantic_only"), None)
+    text = rule.reason if rule else _SEMANTIC_ONLY_REASON
+    span = max(th.semantic_present - th.semantic_partial, 1e-6)
+    confidence = 0.3 + 0.3 * max(0.0, best.similarity - th.semantic_partial) / span
+    via = _via(best, th).replace(",", ", ") or "tag"
+    reason = (
+        f"{text} (closest: {clauses[best.index].citation}, via {via}, "
+        f"similarity {best.similarity:.2f})"
+    )
+    return _Verdict("partial", confidence, reason)
+
+
+def _confidence(s: _Scored, th: Thresholds) -> float:
+    """Confidence of a strong clause: 0.6 base + 0.2 heading (0.1 context) + 0.15 tag + 0.05 *
+    similarity (>= 0), capped at 1; from similarity alone 0.5 + 0.4 (s - present) / (1 - present)."""
+    if s.heading or s.context or s.tag:
+        structure = 0.2 if s.heading else 0.1 if s.context else 0.0
+        return min(1.0, 0.6 + structure + 0.15 * s.tag + 0.05 * max(s.similarity, 0.0))
+    span = max(1.0 - th.semantic_present, 1e-6)
+    return 0.5 + 0.4 * (s.similarity - th.semantic_present) / span
+
+
+def _branches(tags: Sequence[Tag]) -> set[str]:
+    return {t.name for t in tags if t.name.startswith("branch_")}
+
+
+def _fired_rules(
+    candidates: Sequence[_Scored],
+    clauses: Sequence[Clause],
+    tags: Mapping[str, Sequence[Tag]],
+    item: ChecklistItem,
+) -> tuple[list[_Scored], list[tuple[_Scored, PartialRule, str]]]:
+    """Split the strong clauses into those no partial rule fires on and the (clause, rule,
+    detail) firings; the item-level ``fewer_branches`` rule, when it fires, leaves none clean."""
+    item_tags = set(item.tags)
+    clean: list[_Scored] = []
+    fired: list[tuple[_Scored, PartialRule, str]] = []
+    for s in candidates:
+        clause = clauses[s.index]
+        folded = fold(clause.text)
+        own_tags = [t for t in tags.get(clause.clause_id, ()) if t.name in item_tags]
+        hits = []
+        for rule in item.partial:
+            check = CLAUSE_RULES.get(rule.when)
+            detail = check(folded, own_tags) if check else None
+            if detail is not None:
+                hits.append((s, rule, detail))
+        if hits:
+            fired.extend(hits)
+        else:
+            clean.append(s)
+
+    rules = {r.when: r for r in item.partial}
+    if "fewer_branches" in rules and candidates:
+        evidence_ids = {clauses[s.index].clause_id for s in candidates}
+        covered: set[str] = set()
+        for cid in evidence_ids:
+            covered |= _branches(tags.get(cid, ()))
+        elsewhere: set[str] = set()
+        for clause in clauses:
+            if clause.clause_id not in evidence_ids:
+                elsewhere |= _branches(tags.get(clause.clause_id, ()))
+        missing = sorted(elsewhere - covered)
+        if covered and missing:
+            names = ", ".join(m.removeprefix("branch_").replace("_", " ") for m in missing)
+            fired.append((candidates[0], rules["fewer_branches"], f"not: {names}"))
+            clean = []
+    return clean, fired
+
+
+def _strong(
+    candidates: Sequence[_Scored],
+    clauses: Sequence[Clause],
+    tags: Mapping[str, Sequence[Tag]],
+    item: ChecklistItem,
+    preamble_only: bool,
+    th: Thresholds,
+) -> _Verdict:
+    """Strong evidence exists: present unless partial rules fire on every strong clause (or an
+    item-level rule fires) or the evidence is only in the preamble."""
+    clean, fired = _fired_rules(candidates, clauses, tags, item)
+    if clean:
+        best = clean[0]
+        via = _via(best, th).replace(",", ", ")
+        confidence = _confidence(best, th)
+        if preamble_only:
+            reason = f"mentioned only in the preamble ({clauses[best.index].citation}), which "
+            reason += "states aims rather than rights"
+            return _Verdict("partial", 0.5 * confidence, reason)
+        return _Verdict(
+            "present", confidence, f"found in {clauses[best.index].citation} (via {via})"
+        )
+
+    seen: set[str] = set()
+    reasons = []
+    for s, rule, detail in fired:
+        if rule.when in seen:
+            continue
+        seen.add(rule.when)
+        where = clauses[s.index].citation + (f": {detail}" if detail else "")
+        reasons.append(f"{rule.reason} [{where}]")
+    return _Verdict("partial", 0.85 * _confidence(fired[0][0], th), "; ".join(reasons))
+
+
+def _run_item(
+    item: ChecklistItem,
+    clauses: Sequence[Clause],
+    tags: Mapping[str, Sequence[Tag]],
+    similarity: np.ndarray,
+    other_similarity: np.ndarray,
+    owners: Sequence[frozenset[str]],
+    n_evidence: int,
+    th: Thresholds,
+    bundled_arrangement: bool = False,
+) -> tuple[_Verdict, tuple[Evidence, ...]]:
+    """Signals -> ranking -> status for one item."""
+    heading_rx = heading_regex(item.headings)
+    opening_rx = heading_regex(item.openings)
+    scored = []
+    for i, clause in enumerate(clauses):
+        own = _own_tags(item, clause, tags.get(clause.clause_id, ()))
+        signals = _signals(
+            item,
+            clause,
+            own,
+            float(similarity[i]) if similarity.size else 0.0,
+            float(other_similarity[i]) if other_similarity.size else -1.0,
+            owners[i],
+            th,
+        )
+        scored.append(_score_clause(i, clause, heading_rx, signals, th, item.nested, opening_rx))
+
+    pool, preamble_only = _rank(scored, clauses)
+    if not pool:
+        return _absent(scored, clauses, th), ()
+    evidence = _evidence(pool, clauses, tags, item, n_evidence, th)
+    if bundled_arrangement and all(in_arrangement(clauses[s.index]) for s in pool):
+        return _arrangement_only(pool, clauses), evidence
+    candidates = [s for s in pool if s.strong]
+    if not candidates:
+        return _weak_only(pool, clauses, item, th), evidence
+    return _strong(candidates, clauses, tags, item, preamble_only, th), evidence
+
+
+def _check_vectors(name: str, vectors: np.ndarray, rows: int, dim: int | None) -> None:
+    if (
+        vectors.ndim != 2
+        or vectors.shape[0] != rows
+        or (dim is not None and vectors.shape[1] != dim)
+    ):
+        want = f"({rows}, {dim if dim is not None else 'dim'})"
+        raise ValidationError(f"{name}: expected an array of shape {want}, got {vectors.shape}")
+
+
+def _item_similarities(
+    checklist: Checklist,
+    clauses: Sequence[Clause],
+    clause_vectors: np.ndarray,
+    embed_queries: Callable[[list[str]], np.ndarray],
+) -> list[np.ndarray]:
+    """Per item, the best cue similarity of every clause: float32 ``(len(clauses),)`` each
+    (empty arrays when there are no clauses, and ``embed_queries`` is then not called)."""
+    if not clauses:
+        return [np.zeros(0, dtype=np.float32) for _ in checklist.items]
+    vectors = np.asarray(clause_vectors, dtype=np.float32)
+    _check_vectors("clause_vectors", vectors, len(clauses), None)
+    cues = [cue for item in checklist.items for cue in item.cues]
+    cue_vectors = np.asarray(embed_queries(cues), dtype=np.float32)
+    _check_vectors("embed_queries(cues)", cue_vectors, len(cues), vectors.shape[1])
+    sims = vectors @ cue_vectors.T  # (n_clauses, n_cues)
+    out = []
+    start = 0
+    for item in checklist.items:
+        stop = start + len(item.cues)
+        out.append(sims[:, start:stop].max(axis=1))
+        start = stop
+    return out
+
+
+def run_checklist(
+    checklist: Checklist,
+    clauses: Sequence[Clause],
+    tags: Mapping[str, Sequence[Tag]],
+    clause_vectors: np.ndarray,
+    embed_queries: Callable[[list[str]], np.ndarray],
+    find_examples: Callable[[ChecklistItem, int], list[Hit]] | None = None,
+    n_examples: int = 3,
+    n_evidence: int = 3,
+    thresholds: Thresholds | None = None,
+) -> ChecklistResult:
+    """Answer every item of ``checklist`` for one document.
+
+    Args:
+        checklist: from :func:`~migralex.nlp.checklist.loader.load_checklist`.
+        clauses: the document's clauses, in document order.
+        tags: the tags of each clause, by ``clause_id`` (clauses without tags may be missing).
+        clause_vectors: float32 ``(len(clauses), dim)``, L2-normalised, row i = ``clauses[i]``.
+        embed_queries: encodes a list of cue sentences into float32 ``(n, dim)`` L2-normalised
+            vectors in the space of ``clause_vectors`` (cosine = dot product). Called once,
+            with all cues of the checklist, and not at all when there are no clauses.
+        find_examples: ``(item, n) -> hits``: good-practice clauses from agreements in force,
+            called once per item (whatever its status) when given; its errors propagate.
+        n_examples: how many examples to ask for per item.
+        n_evidence: at most this many evidence clauses per item.
+        thresholds: similarity thresholds (default: the calibrated constants); the
+            evaluation passes others to calibrate them.
+
+    Returns:
+        One :class:`ItemResult` per item, in checklist order. Evidence is ranked by score
+        (see the module docstring), ties by clause order; the preamble is used only when no
+        other clause is relevant (and then the item is at best ``partial``). Confidence, in
+        [0, 1]:
+
+        * present/partial from a heading or tag: ``0.6 + 0.2 heading + 0.15 tag + 0.05
+          similarity`` (x 0.85 when a partial rule fired, x 0.5 for preamble-only evidence);
+        * present from similarity ``s`` alone: ``0.5 + 0.4 (s - SEMANTIC_PRESENT) /
+          (1 - SEMANTIC_PRESENT)``;
+        * partial from similarity alone: ``0.3 + 0.3 (s - SEMANTIC_PARTIAL) /
+          (SEMANTIC_PRESENT - SEMANTIC_PARTIAL)``;
+        * absent: ``1 - 0.5 s / SEMANTIC_PARTIAL`` for the best similarity ``s`` (1.0 when
+          no clause is even slightly similar);
+        * absent because all evidence lies in a bundled administrative arrangement:
+          ``0.5 + 0.3 (1 - score)`` for the best evidence score (in [0, 1]).
+
+    Raises:
+        ValidationError: ``clause_vectors`` or the cue vectors have the wrong shape.
+    """
+    th = thresholds or Thresholds()
+    owners = [_owners(checklist, clause) for clause in clauses]
+    item_sims = _item_similarities(checklist, clauses, clause_vectors, embed_queries)
+    matrix = np.stack(item_sims) if clauses else np.zeros((len(checklist.items), 0), np.float32)
+    tagged_document = any(tags.get(c.clause_id) for c in clauses)
+    # An administrative arrangement bundled with its agreement cannot supply the agreement's
+    # provisions; one read on its own is the document under review.
+    bundled_arrangement = any(in_arrangement(c) for c in clauses) and any(
+        not in_annex(c) and not is_preamble(c) for c in clauses
+    )
+    results = []
+    for k, (item, similarity) in enumerate(zip(checklist.items, item_sims, strict=True)):
+        others = np.delete(matrix, k, axis=0)
+        other_similarity = (
+            others.max(axis=0) if others.size else np.full(len(clauses), -1.0, np.float32)
+        )
+        item_th = th
+        if item.tags and tagged_document and th.semantic_untagged > th.semantic_present:
+            item_th = replace(
+                th,
+                semantic_present=min(1.0, th.semantic_untagged),
+                semantic_partial=min(1.0, th.semantic_untagged),
+            )
+        verdict, evidence = _run_item(
+            item,
+            clauses,
+            tags,
+            similarity,
+            other_similarity,
+            owners,
+            n_evidence,
+            item_th,
+            bundled_arrangement,
+        )
+        confidence = min(1.0, max(0.0, verdict.confidence))
+        if math.isnan(confidence):
+            confidence = 0.0
+        examples = tuple(find_examples(item, n_examples)) if find_examples is not None else ()
+        results.append(
+            ItemResult(item, verdict.status, confidence, verdict.reason, evidence, examples)
+        )
+    return ChecklistResult(checklist, tuple(results))
