@@ -18,7 +18,17 @@ from migralex.corpus.errors import (
     StoreError,
     ValidationError,
 )
-from migralex.corpus.models import KINDS, TAG_NAMES, Clause, Document, Hit, Tag, page_of, slugify
+from migralex.corpus.models import (
+    KINDS,
+    TAG_NAMES,
+    Clause,
+    Document,
+    Hit,
+    Paragraph,
+    Tag,
+    page_of,
+    slugify,
+)
 
 __all__ = [
     "KINDS",
@@ -35,6 +45,7 @@ __all__ = [
     "MigralexError",
     "ModelError",
     "NotFoundError",
+    "Paragraph",
     "PartialRule",
     "ReadError",
     "Status",

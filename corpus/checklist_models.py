@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from migralex.corpus.models import Clause, Hit
+from migralex.corpus.models import Clause, Hit, Paragraph
 
 __all__ = [
     "STATUSES",
@@ -59,6 +59,11 @@ class ChecklistItem:
         nested: the provision is often a paragraph inside an article on another topic
             (confidentiality inside "Exchange of Information and Mutual Assistance"); its tag
             there is weak evidence (partial) instead of a passing mention.
+        terms: regexes (folded text, one per wording and language) for the item's subject as
+            the body of an article or paragraph words it ("sécurité sociale", "gezinsleden",
+            "access to the competent administrative and judicial authorities"): found anywhere
+            in a paragraph they are weak evidence, in its opening words strong; the way items
+            without a tag, and agreements printed without headings, are read.
         openings: regexes searched in the opening words of articles printed without a
             heading (folded like headings); a match counts as a heading.
         ignore_rules: names of tag rules (the last part of the rule id, in every language)
@@ -79,6 +84,7 @@ class ChecklistItem:
     nested: bool = False
     openings: tuple[str, ...] = ()
     ignore_rules: frozenset[str] = frozenset()
+    terms: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,10 +112,13 @@ class Evidence:
         clause: the clause.
         score: evidence score in [0, 1] (see :mod:`migralex.nlp.checklist.engine`).
         tags: the clause's tag names, sorted, unique.
-        via: the signals that found it, comma-joined in the order "heading", "context", "tag",
-            "semantic".
+        via: the signals that found it, comma-joined in the order "heading", "opening",
+            "context", "tag", "terms", "semantic".
         spans: (start, end) character offsets in ``clause.text`` of the item's tags, sorted,
             to highlight (empty when the clause was found by heading or similarity only).
+        paragraph: the paragraph of the clause that holds the provision (offsets in
+            ``clause.text``), ``None`` when the clause as a whole is the evidence (one
+            paragraph, or none standing out).
     """
 
     clause: Clause
@@ -117,6 +126,24 @@ class Evidence:
     tags: tuple[str, ...]
     via: str
     spans: tuple[tuple[int, int], ...] = ()
+    paragraph: Paragraph | None = None
+
+    @property
+    def citation(self) -> str:
+        """The clause's citation with the paragraph number: "Article 14 (5)", or "Article 14
+        (5), Equality of treatment" when the clause has a heading; the clause's own citation
+        when the evidence is the whole clause or an unnumbered sentence group."""
+        c = self.clause
+        if self.paragraph is None or not self.paragraph.label:
+            return c.citation
+        cited = f"{c.label} ({self.paragraph.label})"
+        return f"{cited}, {c.heading}" if c.heading else cited
+
+    @property
+    def quote(self) -> str:
+        """The text to quote: the paragraph, else the whole clause text."""
+        p = self.paragraph
+        return self.clause.text[p.start : p.end] if p is not None else self.clause.text
 
 
 @dataclass(frozen=True, slots=True)

@@ -201,6 +201,22 @@ class Clause:
 
 
 @dataclass(frozen=True, slots=True)
+class Paragraph:
+    """One paragraph of a clause (:func:`migralex.nlp.paragraphs.split_paragraphs`).
+
+    Attributes:
+        label: its number as printed without punctuation ("1", "2"), "" for a sentence group
+            of an unnumbered body.
+        start: offset of its first character in ``clause.text`` (0-based).
+        end: offset just after its last non-blank character.
+    """
+
+    label: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
 class Tag:
     """A rule-pattern tag on a clause, with the matched span and the rule that fired.
 

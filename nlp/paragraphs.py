@@ -21,7 +21,8 @@ article alone). Everything here is a pure function of the clause text.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+
+from migralex.corpus.models import Paragraph
 
 #: Sentence groups of an unnumbered body are cut at sentence ends once they reach this many
 #: characters (about two sentences of treaty prose, a quarter of MiniLM's window).
@@ -38,21 +39,6 @@ _INLINE_NUMBER = re.compile(
     r"(?<=[.;:»”\"])[ \t]*(?:\((?P<a>\d{1,2})\)|(?P<b>\d{1,2})[.)])[ \t]*(?=[^\W\d_]|[«\"“])"
 )
 _SENTENCE_END = re.compile(r"(?<=[.;:])\s+(?=[^\W\d_]|[«\"“(])")
-
-
-@dataclass(frozen=True, slots=True)
-class Paragraph:
-    """One paragraph of a clause.
-
-    Attributes:
-        label: its number as printed without punctuation ("1", "2"), "" for a sentence group.
-        start: offset of its first character in ``clause.text`` (0-based).
-        end: offset just after its last non-blank character.
-    """
-
-    label: str
-    start: int
-    end: int
 
 
 def _number(m: re.Match[str]) -> int:

@@ -74,10 +74,11 @@ from migralex.corpus.checklist_models import (
     Status,
 )
 from migralex.corpus.errors import ValidationError
-from migralex.corpus.models import Clause, Hit, Tag
+from migralex.corpus.models import Clause, Hit, Paragraph, Tag
 from migralex.nlp import vocabulary
 from migralex.nlp.checklist.rules import CLAUSE_RULES
 from migralex.nlp.checklist.thresholds import Thresholds
+from migralex.nlp.paragraphs import split_paragraphs
 from migralex.nlp.structure import (
     body_start,
     heading_of,
@@ -133,6 +134,10 @@ class _Scored:
     score: float
     strong: bool
     weak: bool
+    paragraph: Paragraph | None = None
+    opening: bool = False  # found by a paragraph's opening formula (a heading of its own)
+    quoted: bool = False  # the clause is the evidence; ``paragraph`` is only what to quote
+    term: bool = False  # one of the item's terms words the subject in it
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +150,8 @@ class _Signals:
     similarity: float  # best cue similarity for the item
     other_similarity: float  # best cue similarity for any other item (-1 if none)
     foreign: bool  # its own heading names other items only
+    term: bool = False  # one of the item's terms is in the body
+    term_lead: bool = False  # ... in the opening of the body
 
 
 @functools.cache
@@ -234,8 +241,8 @@ def _signals(
 ) -> _Signals:
     """The item's signals on one clause; ``own`` from :func:`_own_tags`."""
     lead = 0.0
+    body_at = body_start(clause)
     if th.lead_chars > 0:
-        body_at = body_start(clause)
         lead_end = body_at + th.lead_chars
         lead = max(
             (1.0 - 0.5 * (t.start - body_at) / th.lead_chars for t in own if t.start < lead_end),
@@ -247,7 +254,20 @@ def _signals(
         similarity=similarity,
         other_similarity=other_similarity,
         foreign=bool(owners) and item.id not in owners,
+        **_term_signals(heading_regex(item.terms), clause.text, body_at, th.lead_chars),
     )
+
+
+def _term_signals(
+    terms_rx: re.Pattern[str] | None, text: str, body_at: int, lead_chars: int
+) -> dict[str, bool]:
+    """``{"term": ..., "term_lead": ...}``: one of the item's terms in the body, in its first
+    ``lead_chars`` characters."""
+    if terms_rx is None:
+        return {"term": False, "term_lead": False}
+    term = bool(terms_rx.search(fold(text[body_at:])))
+    lead = term and bool(terms_rx.search(fold(text[body_at : body_at + lead_chars])))
+    return {"term": term, "term_lead": lead}
 
 
 def _score_clause(
@@ -282,10 +302,13 @@ def _score_clause(
     lead = signals.lead if tagged and not heading else 0.0
     # Semantic evidence only when the clause is about as close to this item as to any other.
     on_topic = not foreign and sim >= signals.other_similarity - th.semantic_margin
+    # The item's own wording in the opening of an article about no other item states its
+    # subject; anywhere in the body it is a mention (weak), also under another item's heading.
+    term_lead = signals.term_lead and not foreign and (h or ctx or not heading)
     score = (
         HEADING_WEIGHT * h
         + CONTEXT_WEIGHT * ctx
-        + TAG_WEIGHT * (lead or 0.5 * tagged)
+        + TAG_WEIGHT * (lead or 0.5 * (tagged or signals.term))
         + SEMANTIC_WEIGHT * max(sim, 0.0) * (1.0 if on_topic else 0.5)
     )
     if clause.heading and vocabulary.regex("variant_heading").search(fold(clause.heading)):
@@ -294,6 +317,7 @@ def _score_clause(
         h
         or ctx
         or lead > 0
+        or term_lead
         or (tagged and on_topic and sim >= th.tag_support)
         or (on_topic and sim >= th.semantic_present)
     )
@@ -301,8 +325,117 @@ def _score_clause(
         (tagged and on_topic and sim >= th.tag_floor)
         or (on_topic and sim >= th.semantic_partial)
         or (nested and foreign and signals.tagged)
+        or signals.term
     )
-    return _Scored(index, h, ctx, tagged, sim, min(1.0, score), strong, weak)
+    return _Scored(index, h, ctx, tagged, sim, min(1.0, score), strong, weak, term=signals.term)
+
+
+# --------------------------------------------------------------------------------------------
+# Paragraphs
+# --------------------------------------------------------------------------------------------
+
+#: A tag or term within this many characters of a paragraph's start (after its number) is
+#: lead evidence for the paragraph, as a tag in the opening of an article's body is for it.
+PARAGRAPH_LEAD_CHARS = 150
+_PARAGRAPH_NUMBER = re.compile(
+    r"\(?\d{1,2}[.)]?\s*|(?i:paragraphe|paragraph|párrafo|parrafo|lid)\s+\S+\s*"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _Unit:
+    """One paragraph of a clause with its similarities, as seen from one item."""
+
+    paragraph: Paragraph
+    similarity: float  # best cue similarity of the paragraph for the item
+    other_similarity: float  # best cue similarity of the paragraph for any other item
+
+
+def _score_paragraph(
+    index: int,
+    clause: Clause,
+    unit: _Unit,
+    own: Sequence[Tag],
+    item: ChecklistItem,
+    th: Thresholds,
+) -> _Scored:
+    """Score one paragraph of a clause as evidence on its own.
+
+    A paragraph is strong evidence when its opening formula (the item's ``openings``) or one of
+    the item's ``terms`` opens it (numbered paragraphs only: a sentence group is cut by length,
+    its start is not the subject), when one of the item's tags starts within
+    :data:`PARAGRAPH_LEAD_CHARS` of it and the paragraph is on topic, or by the clause rules of
+    tag support and similarity applied to the paragraph's own tags and similarity; weak on a
+    term anywhere in it. The clause's heading does not decide: a paragraph on the right of
+    appeal under a heading "Equality of treatment" is about the right of appeal.
+    """
+    text, para = clause.text, unit.paragraph
+    number = _PARAGRAPH_NUMBER.match(text, para.start)
+    start = number.end() if number else para.start
+    head = fold(text[start : min(para.end, start + max(th.lead_chars, 0))])
+    opening_rx = heading_regex(item.openings)
+    terms_rx = heading_regex(item.terms)
+    opening = bool(para.label and th.lead_chars and opening_rx and opening_rx.search(head))
+    term = bool(terms_rx and terms_rx.search(fold(text[start : para.end])))
+    term_lead = bool(
+        term
+        and para.label
+        and terms_rx
+        and terms_rx.search(fold(text[start : min(para.end, start + PARAGRAPH_LEAD_CHARS)]))
+    )
+    inside = [t for t in own if para.start <= t.start < para.end]
+    lead = max(
+        (
+            1.0 - 0.5 * max(0, t.start - start) / PARAGRAPH_LEAD_CHARS
+            for t in inside
+            if t.start < start + PARAGRAPH_LEAD_CHARS
+        ),
+        default=0.0,
+    )
+    sim = unit.similarity
+    on_topic = sim >= unit.other_similarity - th.semantic_margin
+    tagged = bool(inside)
+    strong = (
+        opening
+        or term_lead
+        or (lead > 0 and on_topic)
+        or (tagged and on_topic and sim >= th.tag_support)
+        or (on_topic and sim >= th.semantic_present)
+    )
+    weak = not strong and (
+        (tagged and on_topic and sim >= th.tag_floor)
+        or (on_topic and sim >= th.semantic_partial)
+        or term
+    )
+    score = (
+        HEADING_WEIGHT * opening
+        + TAG_WEIGHT * (lead or 0.5 * (tagged or term))
+        + SEMANTIC_WEIGHT * max(sim, 0.0) * (1.0 if on_topic else 0.5)
+    )
+    return _Scored(
+        index, False, False, tagged, sim, min(1.0, score), strong, weak, para, opening, term=term
+    )
+
+
+def _strength(s: _Scored) -> tuple[bool, bool, float]:
+    return (s.strong, s.weak, s.score)
+
+
+def _with_paragraphs(whole: _Scored, parts: Sequence[_Scored]) -> _Scored:
+    """The clause's evidence given its paragraphs' scores: a paragraph that is stronger
+    evidence than the whole clause replaces it; a clause found as a whole quotes its best
+    relevant paragraph when one stands out (strong or weak on its own)."""
+    best = max(parts, key=_strength, default=None)
+    if best is None or not (best.strong or best.weak):
+        return whole
+    if _strength(best)[:2] > _strength(whole)[:2]:
+        return best
+    return replace(whole, paragraph=best.paragraph, quoted=True)
+
+
+def _cite(s: _Scored, clauses: Sequence[Clause]) -> str:
+    """The citation of a scored clause or paragraph ("Article 14 (5)")."""
+    return Evidence(clauses[s.index], s.score, (), "", (), s.paragraph).citation
 
 
 def _owners(checklist: Checklist, clause: Clause) -> frozenset[str]:
@@ -326,8 +459,10 @@ def _owners(checklist: Checklist, clause: Clause) -> frozenset[str]:
 def _via(s: _Scored, th: Thresholds) -> str:
     parts = [
         ("heading", s.heading),
+        ("opening", s.opening),
         ("context", s.context),
         ("tag", s.tag),
+        ("terms", s.term),
         ("semantic", s.similarity >= th.semantic_partial),
     ]
     return ",".join(name for name, on in parts if on)
@@ -368,6 +503,7 @@ def _evidence(
                 tags=tuple(sorted({t.name for t in clause_tags})),
                 via=_via(s, th),
                 spans=tuple(sorted({(t.start, t.end) for t in clause_tags if t.name in item_tags})),
+                paragraph=s.paragraph,
             )
         )
     return tuple(out)
@@ -394,7 +530,7 @@ def _absent(scored: Sequence[_Scored], clauses: Sequence[Clause], th: Thresholds
         return _Verdict("absent", 1.0, "no clause addresses this")
     confidence = 1.0 - 0.5 * max(0.0, best.similarity) / max(th.semantic_partial, 1e-6)
     reason = (
-        f"no clause addresses this; the closest is {clauses[best.index].citation} "
+        f"no clause addresses this; the closest is {_cite(best, clauses)} "
         f"(similarity {best.similarity:.2f})"
     )
     return _Verdict("absent", confidence, reason)
@@ -402,10 +538,9 @@ def _absent(scored: Sequence[_Scored], clauses: Sequence[Clause], th: Thresholds
 
 def _arrangement_only(pool: Sequence[_Scored], clauses: Sequence[Clause]) -> _Verdict:
     """All evidence lies in a bundled administrative arrangement: absent."""
-    first = clauses[pool[0].index]
     reason = (
         f"the agreement itself does not provide for this; only its administrative "
-        f"arrangement does ({first.citation}), which implements the agreement and cannot "
+        f"arrangement does ({_cite(pool[0], clauses)}), which implements the agreement and cannot "
         f"stand in for it"
     )
     return _Verdict("absent", 0.5 + 0.3 * (1.0 - pool[0].score), reason)
@@ -422,8 +557,7 @@ def _weak_only(
     confidence = 0.3 + 0.3 * max(0.0, best.similarity - th.semantic_partial) / span
     via = _via(best, th).replace(",", ", ") or "tag"
     reason = (
-        f"{text} (closest: {clauses[best.index].citation}, via {via}, "
-        f"similarity {best.similarity:.2f})"
+        f"{text} (closest: {_cite(best, clauses)}, via {via}, similarity {best.similarity:.2f})"
     )
     return _Verdict("partial", confidence, reason)
 
@@ -431,8 +565,8 @@ def _weak_only(
 def _confidence(s: _Scored, th: Thresholds) -> float:
     """Confidence of a strong clause: 0.6 base + 0.2 heading (0.1 context) + 0.15 tag + 0.05 *
     similarity (>= 0), capped at 1; from similarity alone 0.5 + 0.4 (s - present) / (1 - present)."""
-    if s.heading or s.context or s.tag:
-        structure = 0.2 if s.heading else 0.1 if s.context else 0.0
+    if s.heading or s.opening or s.context or s.tag or s.term:
+        structure = 0.2 if s.heading or s.opening else 0.1 if s.context else 0.0
         return min(1.0, 0.6 + structure + 0.15 * s.tag + 0.05 * max(s.similarity, 0.0))
     span = max(1.0 - th.semantic_present, 1e-6)
     return 0.5 + 0.4 * (s.similarity - th.semantic_present) / span
@@ -455,8 +589,15 @@ def _fired_rules(
     fired: list[tuple[_Scored, PartialRule, str]] = []
     for s in candidates:
         clause = clauses[s.index]
-        folded = fold(clause.text)
-        own_tags = [t for t in tags.get(clause.clause_id, ()) if t.name in item_tags]
+        # a provision found in one paragraph is judged on that paragraph's wording
+        part = s.paragraph if s.paragraph is not None and not s.quoted else None
+        lo, hi = (part.start, part.end) if part is not None else (0, len(clause.text))
+        folded = fold(clause.text[lo:hi])
+        own_tags = [
+            t
+            for t in tags.get(clause.clause_id, ())
+            if t.name in item_tags and (part is None or lo <= t.start < hi)
+        ]
         hits = []
         for rule in item.partial:
             check = CLAUSE_RULES.get(rule.when)
@@ -502,12 +643,10 @@ def _strong(
         via = _via(best, th).replace(",", ", ")
         confidence = _confidence(best, th)
         if preamble_only:
-            reason = f"mentioned only in the preamble ({clauses[best.index].citation}), which "
+            reason = f"mentioned only in the preamble ({_cite(best, clauses)}), which "
             reason += "states aims rather than rights"
             return _Verdict("partial", 0.5 * confidence, reason)
-        return _Verdict(
-            "present", confidence, f"found in {clauses[best.index].citation} (via {via})"
-        )
+        return _Verdict("present", confidence, f"found in {_cite(best, clauses)} (via {via})")
 
     seen: set[str] = set()
     reasons = []
@@ -515,7 +654,7 @@ def _strong(
         if rule.when in seen:
             continue
         seen.add(rule.when)
-        where = clauses[s.index].citation + (f": {detail}" if detail else "")
+        where = _cite(s, clauses) + (f": {detail}" if detail else "")
         reasons.append(f"{rule.reason} [{where}]")
     return _Verdict("partial", 0.85 * _confidence(fired[0][0], th), "; ".join(reasons))
 
@@ -530,8 +669,10 @@ def _run_item(
     n_evidence: int,
     th: Thresholds,
     bundled_arrangement: bool = False,
+    units: Sequence[Sequence[_Unit]] = (),
 ) -> tuple[_Verdict, tuple[Evidence, ...]]:
-    """Signals -> ranking -> status for one item."""
+    """Signals -> ranking -> status for one item; ``units``: per clause, its paragraphs
+    (empty for a clause of one paragraph)."""
     heading_rx = heading_regex(item.headings)
     opening_rx = heading_regex(item.openings)
     scored = []
@@ -546,7 +687,12 @@ def _run_item(
             owners[i],
             th,
         )
-        scored.append(_score_clause(i, clause, heading_rx, signals, th, item.nested, opening_rx))
+        whole = _score_clause(i, clause, heading_rx, signals, th, item.nested, opening_rx)
+        parts = [
+            _score_paragraph(i, clause, u, own, item, th)
+            for u in (units[i] if i < len(units) else ())
+        ]
+        scored.append(_with_paragraphs(whole, parts))
 
     pool, preamble_only = _rank(scored, clauses)
     if not pool:
@@ -575,11 +721,12 @@ def _item_similarities(
     clauses: Sequence[Clause],
     clause_vectors: np.ndarray,
     embed_queries: Callable[[list[str]], np.ndarray],
-) -> list[np.ndarray]:
+) -> tuple[list[np.ndarray], np.ndarray | None]:
     """Per item, the best cue similarity of every clause: float32 ``(len(clauses),)`` each
-    (empty arrays when there are no clauses, and ``embed_queries`` is then not called)."""
+    (empty arrays when there are no clauses, and ``embed_queries`` is then not called), and
+    the cue vectors (``None`` without clauses)."""
     if not clauses:
-        return [np.zeros(0, dtype=np.float32) for _ in checklist.items]
+        return [np.zeros(0, dtype=np.float32) for _ in checklist.items], None
     vectors = np.asarray(clause_vectors, dtype=np.float32)
     _check_vectors("clause_vectors", vectors, len(clauses), None)
     cues = [cue for item in checklist.items for cue in item.cues]
@@ -592,6 +739,52 @@ def _item_similarities(
         stop = start + len(item.cues)
         out.append(sims[:, start:stop].max(axis=1))
         start = stop
+    return out, cue_vectors
+
+
+def _paragraph_similarities(
+    checklist: Checklist,
+    clauses: Sequence[Clause],
+    paragraphs: Sequence[Sequence[Paragraph]],
+    clause_matrix: np.ndarray,
+    cue_vectors: np.ndarray | None,
+    embed_passages: Callable[[list[str]], np.ndarray] | None,
+) -> np.ndarray:
+    """Item x paragraph similarities, float32 ``(n_items, n_paragraphs)`` over the paragraphs of
+    all clauses in order: each paragraph's best cue similarity per item, from its own vector
+    when ``embed_passages`` is given, else its clause's column of ``clause_matrix``."""
+    owner = [i for i, ps in enumerate(paragraphs) for _p in ps]
+    if not owner:
+        return np.zeros((len(checklist.items), 0), np.float32)
+    if embed_passages is None or cue_vectors is None:
+        return clause_matrix[:, owner]
+    texts = [clauses[i].text[p.start : p.end] for i, ps in enumerate(paragraphs) for p in ps]
+    vectors = np.asarray(embed_passages(texts), dtype=np.float32)
+    _check_vectors("embed_passages(paragraphs)", vectors, len(texts), cue_vectors.shape[1])
+    sims = vectors @ cue_vectors.T
+    out = np.empty((len(checklist.items), len(texts)), np.float32)
+    start = 0
+    for k, item in enumerate(checklist.items):
+        stop = start + len(item.cues)
+        out[k] = sims[:, start:stop].max(axis=1)
+        start = stop
+    return out
+
+
+def _units_for(
+    k: int, paragraphs: Sequence[Sequence[Paragraph]], unit_matrix: np.ndarray
+) -> list[list[_Unit]]:
+    """Per clause, the :class:`_Unit` of each of its paragraphs for item ``k``."""
+    others = np.delete(unit_matrix, k, axis=0)
+    other = others.max(axis=0) if others.size else np.full(unit_matrix.shape[1], -1.0)
+    out: list[list[_Unit]] = []
+    col = 0
+    for ps in paragraphs:
+        units = []
+        for p in ps:
+            units.append(_Unit(p, float(unit_matrix[k, col]), float(other[col])))
+            col += 1
+        out.append(units)
     return out
 
 
@@ -605,6 +798,7 @@ def run_checklist(
     n_examples: int = 3,
     n_evidence: int = 3,
     thresholds: Thresholds | None = None,
+    embed_passages: Callable[[list[str]], np.ndarray] | None = None,
 ) -> ChecklistResult:
     """Answer every item of ``checklist`` for one document.
 
@@ -622,6 +816,14 @@ def run_checklist(
         n_evidence: at most this many evidence clauses per item.
         thresholds: similarity thresholds (default: the calibrated constants); the
             evaluation passes others to calibrate them.
+        embed_passages: encodes paragraph texts into float32 ``(n, dim)`` L2-normalised
+            vectors in the space of ``clause_vectors``; called once, with the paragraphs of
+            every clause that has two or more (:func:`~migralex.nlp.paragraphs.split_paragraphs`).
+            Every such paragraph is also read on its own for every item (its tags, terms,
+            opening formula and similarity: :func:`_score_paragraph`), so that one article can
+            be the evidence for several items and the evidence names the paragraph
+            (:attr:`Evidence.paragraph`). Without it, paragraphs are still read for their tags,
+            terms and openings, with their clause's similarity.
 
     Returns:
         One :class:`ItemResult` per item, in checklist order. Evidence is ranked by score
@@ -645,8 +847,14 @@ def run_checklist(
     """
     th = thresholds or Thresholds()
     owners = [_owners(checklist, clause) for clause in clauses]
-    item_sims = _item_similarities(checklist, clauses, clause_vectors, embed_queries)
+    item_sims, cue_vectors = _item_similarities(checklist, clauses, clause_vectors, embed_queries)
     matrix = np.stack(item_sims) if clauses else np.zeros((len(checklist.items), 0), np.float32)
+    paragraphs = [
+        ps if len(ps := split_paragraphs(c.text, body_start(c))) >= 2 else () for c in clauses
+    ]
+    unit_matrix = _paragraph_similarities(
+        checklist, clauses, paragraphs, matrix, cue_vectors, embed_passages
+    )
     tagged_document = any(tags.get(c.clause_id) for c in clauses)
     # An administrative arrangement bundled with its agreement cannot supply the agreement's
     # provisions; one read on its own is the document under review.
@@ -676,6 +884,7 @@ def run_checklist(
             n_evidence,
             item_th,
             bundled_arrangement,
+            _units_for(k, paragraphs, unit_matrix),
         )
         confidence = min(1.0, max(0.0, verdict.confidence))
         if math.isnan(confidence):

@@ -125,6 +125,7 @@ class _ItemSchema(BaseModel):
     nested: Annotated[bool, ConfigDict(strict=True)] = False
     openings: _Texts = None
     ignore_rules: _Texts = None
+    terms: _Texts = None
 
     @field_validator("id")
     @classmethod
@@ -152,6 +153,11 @@ class _ItemSchema(BaseModel):
     @classmethod
     def _opening_regexes(cls, value: tuple[str, ...] | None) -> tuple[str, ...]:
         return _patterns_ok(value, "opening")
+
+    @field_validator("terms")
+    @classmethod
+    def _term_regexes(cls, value: tuple[str, ...] | None) -> tuple[str, ...]:
+        return _patterns_ok(value, "term")
 
     @field_validator("cues")
     @classmethod
@@ -183,6 +189,7 @@ class _ItemSchema(BaseModel):
             nested=self.nested,
             openings=self.openings or (),
             ignore_rules=frozenset(self.ignore_rules or ()),
+            terms=self.terms or (),
         )
 
 
