@@ -196,8 +196,11 @@ class ChecklistResult:
 
         Returns:
             ``{"checklist", "title", "document", "items", "summary"}``; each item has the
-            DESIGN.md keys plus ``why`` and ``reason``. Scores are rounded to 6 decimals,
-            confidences to 4.
+            DESIGN.md keys plus ``why`` and ``reason``; each evidence entry the DESIGN.md keys
+            plus ``citation`` ("Article 14 (5)"), ``paragraph`` (its number, "" for a sentence
+            group, null for the whole clause) and ``quote``/``quote_start``/``quote_end`` (the
+            paragraph holding the provision, offsets in ``text``; the whole text when none).
+            Scores are rounded to 6 decimals, confidences to 4.
         """
         items = []
         for r in self.items:
@@ -220,6 +223,11 @@ class ChecklistResult:
                             "page_start": e.clause.page_start,
                             "page_end": e.clause.page_end,
                             "spans": [list(span) for span in e.spans],
+                            "citation": e.citation,
+                            "paragraph": e.paragraph.label if e.paragraph else None,
+                            "quote_start": e.paragraph.start if e.paragraph else 0,
+                            "quote_end": e.paragraph.end if e.paragraph else len(e.clause.text),
+                            "quote": e.quote,
                         }
                         for e in r.evidence
                     ],

@@ -851,6 +851,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.cache is not None and args.cache.is_file():
         with args.cache.open("rb") as fh:
             drafts = pickle.load(fh)  # noqa: S301 - our own cache file
+        for d in drafts:  # caches written before heading-stripped drafts existed
+            if not hasattr(d, "condition"):
+                d.condition = "headed"
     else:
         with tempfile.TemporaryDirectory(prefix="migralex-checklist-") as tmp:
             drafts = build_drafts(
@@ -859,6 +862,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.cache is not None:
             with args.cache.open("wb") as fh:
                 pickle.dump(drafts, fh)
+    wanted = {CHECKLIST_OF_KIND[k] for k in kinds if k in CHECKLIST_OF_KIND}
+    drafts = [d for d in drafts if d.checklist in wanted]
     log(f"{len(drafts)} drafts in {time.perf_counter() - t0:.0f} s")
     log(f"{regold(drafts, load_topics())} drafts with expectations from the current topic file")
 

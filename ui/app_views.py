@@ -14,7 +14,7 @@ import html
 import re
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -419,12 +419,13 @@ class EvidenceView:
 
     Attributes:
         clause_id: the draft clause.
-        citation: "Article 5 — Export of Benefits".
+        citation: "Article 5 — Export of Benefits", with the paragraph when one holds the
+            provision ("Article 14 (5) — Equality of Treatment").
         pages: "p. 3" when known, else "".
         score: evidence score in [0, 1].
         tags: tag names on the clause.
-        text: the clause text.
-        html: the clause text with the draft's tags highlighted.
+        text: the text quoted: the paragraph that holds the provision, else the whole clause.
+        html: that text with the draft's tags highlighted.
     """
 
     clause_id: str
@@ -513,6 +514,16 @@ def _with_evidence_pages(data: dict[str, Any], clauses: Mapping[str, Clause]) ->
     return {**data, "items": items}
 
 
+def _shifted(tags: Sequence[Tag], lo: int, hi: int) -> list[Tag]:
+    """The tags inside ``[lo, hi)`` of a clause text, offsets moved to a quote starting at
+    ``lo``."""
+    return [
+        replace(t, start=t.start - lo, end=t.end - lo)
+        for t in tags
+        if lo <= t.start and t.end <= hi
+    ]
+
+
 def checklist_view(tagged: Any, result: Any, path: str) -> ChecklistView:
     """Build the display data of a checklist run.
 
@@ -534,15 +545,19 @@ def checklist_view(tagged: Any, result: Any, path: str) -> ChecklistView:
     for item in data["items"]:
         evidence = []
         for ev in item["evidence"]:
+            lo, hi = ev.get("quote_start", 0), ev.get("quote_end", len(ev["text"]))
+            label = ev["label"] + (f" ({ev['paragraph']})" if ev.get("paragraph") else "")
             evidence.append(
                 EvidenceView(
                     clause_id=ev["clause_id"],
-                    citation=citation(ev["label"], ev["heading"]),
+                    citation=citation(label, ev["heading"]),
                     pages=pages_label(ev.get("page_start"), ev.get("page_end")),
                     score=float(ev["score"]),
                     tags=tuple(ev["tags"]),
-                    text=ev["text"],
-                    html=highlight_html(ev["text"], tags.get(ev["clause_id"], ()), "20em"),
+                    text=ev["text"][lo:hi],
+                    html=highlight_html(
+                        ev["text"][lo:hi], _shifted(tags.get(ev["clause_id"], ()), lo, hi), "20em"
+                    ),
                 )
             )
         items.append(

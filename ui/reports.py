@@ -26,11 +26,13 @@ def _evidence(item: dict[str, Any]) -> str:
     if not item["evidence"]:
         return ""
     ev = item["evidence"][0]
-    where = f"{ev['label']}" + (f" ({ev['heading']})" if ev.get("heading") else "")
+    where = ev.get("citation") or (
+        f"{ev['label']}" + (f" ({ev['heading']})" if ev.get("heading") else "")
+    )
     first, last = ev.get("page_start"), ev.get("page_end")
     if first:
         where += f", p. {first}" + (f"–{last}" if last and last != first else "")
-    return f"{where}: “{_quote(ev['text'])}”"
+    return f"{where}: “{_quote(ev.get('quote') or ev['text'])}”"
 
 
 def _examples(item: dict[str, Any]) -> list[str]:

@@ -341,6 +341,7 @@ def run_checklist(
         find_examples,
         n_examples=n_examples,
         thresholds=thresholds_for(name),
+        embed_passages=emb.embed_passages,
     )
     return tagged, result
 

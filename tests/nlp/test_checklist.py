@@ -1049,3 +1049,67 @@ def test_opening_formula_decides_under_a_generic_heading(heading: str, status: s
     clauses = make_clauses([("Article 2", heading, body)])
     result = by_id(run("ssa", clauses, thresholds=th))["ssa.material_scope"]
     assert result.status == status, result.reason
+
+
+# --------------------------------------------------------------------------------------------
+# Paragraph-level evidence and terms
+# --------------------------------------------------------------------------------------------
+
+_STRICT = ck.Thresholds(semantic_present=1.0, semantic_partial=1.0, tag_support=1.0, tag_floor=1.0)
+
+
+def test_one_article_is_the_evidence_for_several_items_each_in_its_paragraph() -> None:
+    """An equality article whose paragraphs also grant the right of appeal and family
+    allowances: each item is found in its paragraph, cited with the paragraph number."""
+    body = (
+        "1. Les travailleurs tunisiens bénéficient des mêmes conditions de travail que les "
+        "travailleurs néerlandais.\n"
+        "2. Ils ont accès aux autorités administratives et judiciaires compétentes dans les "
+        "mêmes conditions que les nationaux.\n"
+        "3. Les membres de leur famille qui les accompagnent reçoivent les documents nécessaires."
+    )
+    clauses = make_clauses([("Article 12", "", body)])
+    result = by_id(run("bla", clauses, thresholds=_STRICT))
+    complaint = result["bla.complaint_mechanism"]
+    family = result["bla.family_reunification"]
+    assert complaint.status == "present"
+    assert complaint.evidence[0].citation == "Article 12 (2)"
+    assert complaint.evidence[0].quote.startswith("2. Ils ont accès")
+    assert family.status != "absent"
+    assert family.evidence[0].paragraph is not None and family.evidence[0].paragraph.label == "3"
+    assert "Article 12 (3)" in family.reason
+    # the JSON names the paragraph and quotes it
+    data = run("bla", clauses, thresholds=_STRICT).to_json({"path": "d"})
+    ev = next(i for i in data["items"] if i["id"] == "bla.complaint_mechanism")["evidence"][0]
+    assert ev["paragraph"] == "2" and ev["citation"] == "Article 12 (2)"
+    assert ev["text"][ev["quote_start"] : ev["quote_end"]] == ev["quote"]
+
+
+def test_terms_in_passing_are_weak_and_in_an_opening_strong() -> None:
+    opening = make_clauses(
+        [("Article 7", "", "Les travailleurs sont affiliés à la sécurité sociale.")]
+    )
+    passing = make_clauses(
+        [("Article 7", "", "Les offres d'emploi indiquent le salaire. " * 9
+          + "Elles précisent les retenues pour la sécurité sociale.")]
+    )  # fmt: skip
+    assert by_id(run("bla", opening, thresholds=_STRICT))["bla.social_security"].status == (
+        "present"
+    )
+    weak = by_id(run("bla", passing, thresholds=_STRICT))["bla.social_security"]
+    assert weak.status == "partial"
+    assert "terms" in weak.evidence[0].via
+
+
+def test_paragraph_vectors_are_asked_once_for_multi_paragraph_clauses_only() -> None:
+    calls: list[list[str]] = []
+
+    def embed_passages(texts: list[str]) -> np.ndarray:
+        calls.append(list(texts))
+        return fake_embed(texts)
+
+    clauses = make_clauses(
+        [("Article 1", "", "1. One rule.\n2. Another rule."), ("Article 2", "", "Single rule.")]
+    )
+    run("bla", clauses, embed_passages=embed_passages)
+    assert calls == [["1. One rule.", "2. Another rule."]]
