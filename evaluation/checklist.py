@@ -32,7 +32,7 @@ Usage::
         [--cache DRAFTS.pkl]
 
 ``--calibrate`` reports every split with the thresholds it chose (not the defaults); ``--cache``
-keeps the drafts (reading, segmenting, tagging, embedding: minutes) so that engine changes can be
+keeps the drafts (and, beside them in ``*.vectors.pkl``, every clause, paragraph and cue vector) (reading, segmenting, tagging, embedding: minutes) so that engine changes can be
 re-measured in seconds (delete the file when the corpus, reader or tagger change).
 """
 
@@ -386,6 +386,15 @@ class CachedEmbedder:
         if not texts:
             return np.zeros((0, self._e.dimension), np.float32)
         return np.stack([cache[t] for t in texts]).astype(np.float32)
+
+    def dump(self) -> dict[str, dict[str, np.ndarray]]:
+        """The vectors embedded so far, by text (for :meth:`load` in a later run)."""
+        return {"passages": self._passages, "queries": self._queries}
+
+    def load(self, state: dict[str, dict[str, np.ndarray]]) -> None:
+        """Take vectors of an earlier run of the same model (:meth:`dump`)."""
+        self._passages.update(state.get("passages", {}))
+        self._queries.update(state.get("queries", {}))
 
     def passages(self, texts: Sequence[str]) -> np.ndarray:
         """float32 ``(n, dim)``, L2-normalised."""
@@ -842,6 +851,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         model = canonical_model_name(args.model or service.settings().model)
     emb = CachedEmbedder(service.embedder_factory(model, 2)())
+    vector_cache = args.cache.with_suffix(".vectors.pkl") if args.cache is not None else None
+    if vector_cache is not None and vector_cache.is_file():
+        with vector_cache.open("rb") as fh:
+            emb.load(pickle.load(fh))  # noqa: S301 - our own cache file
     t0 = time.perf_counter()
 
     def log(msg: str) -> None:
@@ -884,6 +897,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     shown = [e for e in errors if args.error_split in ("all", e["split"])]
     for e in shown[: args.errors]:
         print(json.dumps(e, ensure_ascii=False))
+    if vector_cache is not None:
+        with vector_cache.open("wb") as fh:
+            pickle.dump(emb.dump(), fh)
     if args.json:
         report = {
             "model": model,

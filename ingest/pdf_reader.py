@@ -69,6 +69,16 @@ def _is_page_number(line: str, page: int, offset: int | None) -> bool:
     return offset is not None and value - page == offset
 
 
+#: A structural label on a line of its own ("Article 9", "ARTICLE 13", "Artikel 4", "Section
+#: 12"): when articles often start at the top of a page, their labels mask alike ("article #")
+#: on most pages, but each is printed once; they are never running lines.
+_LABEL_LINE = re.compile(
+    r"^(?:article|artikel|art\.|art[ií]culo|section|chapter|chapitre|cap[ií]tulo|hoofdstuk)"
+    r"\s+(?:\d{1,3}|[ivxlc]{1,6})(?:\s*(?:er|bis|ter))?\.?$",
+    re.IGNORECASE,
+)
+
+
 def _mask(line: str) -> str:
     return re.sub(r"\d+", "#", line.lower())
 
@@ -112,6 +122,8 @@ def strip_running_lines(pages: list[list[str]]) -> tuple[list[list[str]], str]:
         keep = list(lines)
 
         def is_running(line: str, running: set[str], page: int = number) -> bool:
+            if _LABEL_LINE.match(line):
+                return False
             return _mask(line) in running or _is_page_number(line, page, offset)
 
         # Only the original first and last EDGE_LINES lines are candidates: after a running

@@ -70,6 +70,19 @@ def test_strip_running_lines_keeps_body_lines() -> None:
     )
 
 
+def test_article_labels_at_the_top_of_most_pages_are_not_running_headers() -> None:
+    """Articles that start at the top of most pages mask alike ("article #") but are printed
+    once each: they stay, while the title header repeated on every page goes."""
+    bodies = {9: "Travel is paid.", 13: "Wages are equal.", 18: "Families join.", 27: "In force."}
+    pages = [
+        ["Convention on the recruitment of workers", f"Article {n}", body, "more text", "end"]
+        for n, body in bodies.items()
+    ]
+    out, header = strip_running_lines(pages)
+    assert header == "Convention on the recruitment of workers"
+    assert [p[:2] for p in out] == [[f"Article {n}", body] for n, body in bodies.items()]
+
+
 def test_docx_keeps_french_article_labels() -> None:
     parsed = read_file(corpus_file("bla/nl-bwbv0004909.docx"))
     hinted = [parsed.block_text(b) for b in parsed.blocks if b.level == 2]
