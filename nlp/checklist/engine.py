@@ -254,7 +254,13 @@ def _signals(
         similarity=similarity,
         other_similarity=other_similarity,
         foreign=bool(owners) and item.id not in owners,
-        **_term_signals(heading_regex(item.terms), clause.text, body_at, th.lead_chars),
+        # a preamble's opening words state motives, not a subject: its terms are mentions
+        **_term_signals(
+            heading_regex(item.terms),
+            clause.text,
+            body_at,
+            0 if is_preamble(clause) else th.lead_chars,
+        ),
     )
 
 
@@ -546,6 +552,16 @@ def _arrangement_only(pool: Sequence[_Scored], clauses: Sequence[Clause]) -> _Ve
     return _Verdict("absent", 0.5 + 0.3 * (1.0 - pool[0].score), reason)
 
 
+def _preamble_mention(pool: Sequence[_Scored], clauses: Sequence[Clause]) -> _Verdict:
+    """Only a passing mention, and only in the preamble (no article, no strong signal): the
+    preamble states the parties' motives, so nothing provides for the item: absent."""
+    reason = (
+        f"no article provides for this; the preamble mentions it in passing "
+        f"({_cite(pool[0], clauses)}), which states aims rather than rights"
+    )
+    return _Verdict("absent", 0.6, reason)
+
+
 def _weak_only(
     pool: Sequence[_Scored], clauses: Sequence[Clause], item: ChecklistItem, th: Thresholds
 ) -> _Verdict:
@@ -701,6 +717,8 @@ def _run_item(
     if bundled_arrangement and all(in_arrangement(clauses[s.index]) for s in pool):
         return _arrangement_only(pool, clauses), evidence
     candidates = [s for s in pool if s.strong]
+    if not candidates and preamble_only:
+        return _preamble_mention(pool, clauses), ()
     if not candidates:
         return _weak_only(pool, clauses, item, th), evidence
     return _strong(candidates, clauses, tags, item, preamble_only, th), evidence
@@ -839,6 +857,7 @@ def run_checklist(
           (SEMANTIC_PRESENT - SEMANTIC_PARTIAL)``;
         * absent: ``1 - 0.5 s / SEMANTIC_PARTIAL`` for the best similarity ``s`` (1.0 when
           no clause is even slightly similar);
+        * absent when the only evidence is a passing mention in the preamble: 0.6;
         * absent because all evidence lies in a bundled administrative arrangement:
           ``0.5 + 0.3 (1 - score)`` for the best evidence score (in [0, 1]).
 

@@ -1113,3 +1113,13 @@ def test_paragraph_vectors_are_asked_once_for_multi_paragraph_clauses_only() -> 
     )
     run("bla", clauses, embed_passages=embed_passages)
     assert calls == [["1. One rule.", "2. Another rule."]]
+
+
+def test_a_passing_mention_in_the_preamble_alone_is_absent() -> None:
+    rows = [
+        ("Preamble", "", "Desiring to ease the situation of the workers and their family members,"),
+        ("Article 1", "", "The workers are recruited by the employment services."),
+    ]
+    result = by_id(run("bla", make_clauses(rows), thresholds=_STRICT))["bla.family_reunification"]
+    assert result.status == "absent"
+    assert "preamble" in result.reason and not result.evidence
