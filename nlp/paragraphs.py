@@ -118,3 +118,9 @@ def split_paragraphs(
     if end - start < MIN_SPLIT_CHARS:
         return (Paragraph("", start, end),)
     return tuple(_groups(text, start, end, group_chars))
+
+
+def paragraph_at(paragraphs: tuple[Paragraph, ...], offset: int) -> Paragraph | None:
+    """The paragraph holding character ``offset`` (0-based, in the clause text), ``None`` when
+    it lies outside every paragraph (in the label or heading lines)."""
+    return next((p for p in paragraphs if p.start <= offset < p.end), None)

@@ -227,8 +227,18 @@ class TaggedDocument:
         return self.segmentation.clauses
 
     def to_json(self) -> dict[str, Any]:
-        """Return the DESIGN.md ``tag`` JSON object (``path`` is the source path)."""
+        """Return the DESIGN.md ``tag`` JSON object (``path`` is the source path); each tag
+        also names the numbered paragraph it sits in (``"paragraph"``: "2", "" for an
+        unnumbered body, null in the label or heading lines)."""
+        from migralex.nlp.paragraphs import paragraph_at, split_paragraphs
+        from migralex.nlp.structure import body_start
+
         d = self.document
+
+        def paragraph(c: Clause, offset: int) -> str | None:
+            p = paragraph_at(split_paragraphs(c.text, body_start(c)), offset)
+            return p.label if p is not None else None
+
         return {
             "path": d.source_path,
             "doc_id": d.doc_id,
@@ -247,6 +257,7 @@ class TaggedDocument:
                             "rule": t.rule,
                             "exception": t.exception,
                             "negated": t.negated,
+                            "paragraph": paragraph(c, t.start),
                         }
                         for t in self.tags.get(c.clause_id, [])
                     ],

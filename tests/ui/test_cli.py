@@ -140,8 +140,11 @@ def test_tag_json_shape_on_canada_mexico() -> None:
     for c in data["clauses"]:
         assert set(c) >= {"clause_id", "label", "heading", "text", "page_start", "page_end", "tags"}
         for t in c["tags"]:
-            assert set(t) >= {"name", "start", "end", "text", "rule"}
+            assert set(t) >= {"name", "start", "end", "text", "rule", "paragraph"}
             assert c["text"][t["start"] : t["end"]] == t["text"]
+    # tags name the numbered paragraph they sit in
+    numbered = [t["paragraph"] for c in data["clauses"] for t in c["tags"] if t["paragraph"]]
+    assert numbered and all(p.isdigit() for p in numbered)
 
 
 def test_checklist_json_shape_and_reports(store: Path, tmp_path: Path) -> None:
@@ -175,8 +178,14 @@ def test_checklist_json_shape_and_reports(store: Path, tmp_path: Path) -> None:
             "examples",
         }
         assert item["status"] in {"present", "partial", "absent"}
+        for ev in item["evidence"]:
+            assert set(ev) >= {"clause_id", "citation", "paragraph", "quote"}
+            assert ev["text"][ev["quote_start"] : ev["quote_end"]] == ev["quote"]
     assert sum(data["summary"].values()) == len(data["items"])
     assert report.read_text(encoding="utf-8").startswith("# ")
+    # evidence found in one paragraph is cited with its number ("ARTICLE 5 (2)")
+    cited = [ev["citation"] for i in data["items"] for ev in i["evidence"] if ev["paragraph"]]
+    assert cited and all("(" in c for c in cited)
 
 
 def test_checklists_and_stats(store: Path) -> None:
