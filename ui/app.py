@@ -28,8 +28,9 @@ REPORTS_KEY = "checklist_reports"
 
 @st.cache_resource(show_spinner=False)
 def get_store(root: str) -> Store:
-    """The store at ``root``, opened once per process."""
-    return service.open_store(Path(root))
+    """The store at ``root``, opened once per process; never created (StoreError if missing:
+    stores are made by ``migralex ingest``)."""
+    return service.open_existing_store(Path(root))
 
 
 @st.cache_resource(show_spinner="Loading the search index…")
@@ -309,7 +310,8 @@ def page_checklist(store: Store | None) -> None:
         "Draft agreement or law",
         type=list(views.UPLOAD_TYPES),
         key="draft_upload",
-        help="PDF, DOCX, HTML, Markdown or plain text.",
+        help="PDF, DOCX, HTML, Markdown or plain text, up to "
+        f"{service.settings().max_file_mb:g} MB (MIGRALEX_MAX_FILE_MB).",
     )
     if store is None:
         st.caption("The store is empty: results will have no good-practice examples.")
@@ -322,6 +324,9 @@ def page_checklist(store: Store | None) -> None:
                 )
         except MigralexError as exc:
             st.error(f"Checklist failed: {exc}")
+            return
+        except Exception as exc:  # noqa: BLE001 - a hostile upload gets an error box, not a trace
+            st.error(f"Checklist failed: {views.plain_failure(upload.name, exc)}")
             return
         st.session_state[CHECKLIST_RESULT_KEY] = view
         st.session_state[REPORTS_KEY] = views.report_files(view.data)
@@ -367,11 +372,26 @@ def page_documents(root: str, store: Store) -> None:
     st.caption(views.md_escape(f"Store: {root}"))
 
 
+def page_without_store(root: str) -> None:
+    """The app when the configured store does not exist: how to make one, and the checklist
+    (which needs no store; its results then have no good-practice examples)."""
+    with st.sidebar:
+        st.title("migralex")
+        st.caption(views.md_escape(f"No store at {root}"))
+    st.info(views.empty_store_message(root))
+    page_checklist(None)
+
+
 def main() -> None:
     """Render the app."""
     st.set_page_config(page_title="migralex", page_icon="⚖️", layout="wide")
+    root = ""
     try:
         root = str(service.settings().store)
+        if not views.store_exists(root) and not Path(root).is_file():
+            # No store yet: nothing is created here; the checklist still runs, without examples.
+            page_without_store(root)
+            return
         store = get_store(root)
         stats = store.stats()
     except (MigralexError, ValueError) as exc:

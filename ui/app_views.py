@@ -75,6 +75,21 @@ def empty_store_message(root: Path | str) -> str:
     )
 
 
+def store_exists(root: Path | str) -> bool:
+    """True when ``root`` is a folder holding a migralex database (the app never creates one)."""
+    from migralex.corpus.store import DB_NAME
+
+    return (Path(root) / DB_NAME).is_file()
+
+
+def plain_failure(name: str, exc: BaseException) -> str:
+    """``<name>: <reason>`` for an unexpected failure on an upload, in plain words
+    (:func:`migralex.ingest.pipeline.plain_reason`: no class names, no traceback)."""
+    from migralex.ingest.pipeline import plain_reason
+
+    return f"{name}: {plain_reason(exc)}"
+
+
 def md_escape(text: str) -> str:
     """Escape ``text`` so Streamlit Markdown shows it literally (no emphasis, links or LaTeX)."""
     return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
