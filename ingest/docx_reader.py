@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -86,10 +87,16 @@ def check_docx_zip(path: Path, limits: Limits = DEFAULT_LIMITS) -> None:
         raise ReadError(
             path, "not a DOCX file: DOCX files are zip archives and this one is not (or is cut)"
         ) from exc
-    except (zipfile.LargeZipFile, NotImplementedError, EOFError, ValueError) as exc:
-        raise ReadError(path, f"not a readable DOCX zip archive ({exc})") from exc
+    except (zipfile.LargeZipFile, NotImplementedError, EOFError, ValueError, zlib.error) as exc:
+        raise ReadError(path, _zip_reason(exc)) from exc
     except OSError as exc:
         raise ReadError(path, f"cannot read file ({exc.strerror or exc})") from exc
+
+
+def _zip_reason(exc: BaseException) -> str:
+    """Plain words for a zip member that cannot be decompressed."""
+    detail = " ".join(str(exc).split())[:120]
+    return f"the DOCX zip archive is corrupt: a part cannot be decompressed ({detail})"
 
 
 def _xml_reason(exc: Exception) -> str:
@@ -123,7 +130,9 @@ def read_docx(path: Path, *, limits: Limits = DEFAULT_LIMITS) -> ParsedText:
         document = docx.Document(str(path))
     except etree.XMLSyntaxError as exc:
         raise ReadError(path, _xml_reason(exc)) from exc
-    except (OpcError, zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:
+        raise ReadError(path, _zip_reason(exc)) from exc
+    except (OpcError, KeyError, ValueError, OSError) as exc:
         raise ReadError(path, f"not a readable DOCX file ({exc})") from exc
     try:
         return _read_body(document)

@@ -7,6 +7,7 @@ that also holds other blocks becomes its own block, so no text is lost.
 from __future__ import annotations
 
 import re
+import warnings
 from pathlib import Path
 
 from migralex.corpus.errors import ReadError
@@ -77,7 +78,10 @@ def read_html(path: Path, *, limits: Limits = DEFAULT_LIMITS) -> ParsedText:
             f"the page nests elements {depth:,} levels deep (at most {MAX_DEPTH} are read): "
             "corrupt or machine-made markup",
         )
-    soup = BeautifulSoup(markup, "lxml")
+    with warnings.catch_warnings():
+        # bs4 warns on stderr about XML-looking or URL-looking input; the reader reads it anyway
+        warnings.simplefilter("ignore")
+        soup = BeautifulSoup(markup, "lxml")
     builder = TextBuilder()
     title = soup.title.get_text(" ", strip=True) if soup.title else ""
     first_h1 = ""

@@ -122,3 +122,25 @@ def test_symlink_loop_is_named_as_such(tmp_path: Path) -> None:
 def test_invalid_encoding_says_which_encodings_are_read(tmp_path: Path) -> None:
     reason = _refusal(_write(tmp_path, "bad.txt", b"Article \x81\x8d\x8f\x90\x9d"))
     assert "encoding" in reason and "UTF-8" in reason
+
+
+def test_docx_with_a_corrupt_compressed_part_is_refused(tmp_path: Path) -> None:
+    # zlib.error escaped the reader (found by the fuzzer, issue #19)
+    import zipfile
+
+    data = bytearray(rb.agreement_docx(1))
+    info = zipfile.ZipFile(_write(tmp_path, "ok.docx", bytes(data))).getinfo("word/document.xml")
+    start = info.header_offset + 30 + len(info.filename) + len(info.extra)
+    for i in range(start, start + min(info.compress_size, 200)):
+        data[i] ^= 0x5A
+    reason = _refusal(_write(tmp_path, "corrupt.docx", bytes(data)))
+    assert "corrupt" in reason or "not a DOCX" in reason
+
+
+def test_html_that_looks_like_xml_reads_without_warnings(
+    tmp_path: Path, recwarn: pytest.WarningsRecorder
+) -> None:
+    # bs4's XMLParsedAsHTMLWarning went to stderr beside the CLI's own lines
+    path = _write(tmp_path, "x.html", b'<?xml version="1.0"?><p>Article 1 Each Party pays.</p>')
+    assert "Article 1" in read_file(path).text
+    assert not [w for w in recwarn if "bs4" in str(w.category.__module__)]
