@@ -372,28 +372,16 @@ def page_documents(root: str, store: Store) -> None:
     st.caption(views.md_escape(f"Store: {root}"))
 
 
-def page_without_store(root: str) -> None:
-    """The app when the configured store does not exist: how to make one, and the checklist
-    (which needs no store; its results then have no good-practice examples)."""
-    with st.sidebar:
-        st.title("migralex")
-        st.caption(views.md_escape(f"No store at {root}"))
-    st.info(views.empty_store_message(root))
-    page_checklist(None)
-
-
 def main() -> None:
     """Render the app."""
     st.set_page_config(page_title="migralex", page_icon="⚖️", layout="wide")
-    root = ""
     try:
         root = str(service.settings().store)
-        if not views.store_exists(root) and not Path(root).is_file():
-            # No store yet: nothing is created here; the checklist still runs, without examples.
-            page_without_store(root)
-            return
-        store = get_store(root)
-        stats = store.stats()
+        # A missing store is not created here (``migralex ingest`` makes stores): the pages
+        # say how to make one, the checklist runs without good-practice examples.
+        missing = not views.store_exists(root) and not Path(root).is_file()
+        store = None if missing else get_store(root)
+        stats = store.stats() if store is not None else None
     except (MigralexError, ValueError) as exc:
         st.error(f"Cannot open the migralex store: {exc}")
         st.stop()
@@ -401,20 +389,30 @@ def main() -> None:
         st.title("migralex")
         st.caption("Clauses of social security and labour migration agreements and laws")
         page = st.radio("Page", views.PAGES, key=PAGE_KEY)
-        st.caption(
-            views.md_escape(
-                f"{stats['documents']} documents · {stats['clauses']} clauses · "
-                f"model {stats['model'] or '—'}"
-                + (f" + {stats['multilingual_model']}" if stats.get("multilingual_model") else "")
+        if stats is None:
+            st.caption("No store yet: the store is empty.")
+        else:
+            st.caption(
+                views.md_escape(
+                    f"{stats['documents']} documents · {stats['clauses']} clauses · "
+                    f"model {stats['model'] or '—'}"
+                    + (
+                        f" + {stats['multilingual_model']}"
+                        if stats.get("multilingual_model")
+                        else ""
+                    )
+                )
             )
-        )
         st.caption(views.md_escape(f"Store: {root}"))
         st.button("Reload store", key="reload_store", on_click=reload_store)
-    empty = not stats["documents"]
+    if store is None or stats is None or not stats["documents"]:
+        if page == "Checklist":
+            page_checklist(None)
+        else:
+            st.info(views.empty_store_message(root))
+        return
     if page == "Checklist":
-        page_checklist(None if empty else store)
-    elif empty:
-        st.info(views.empty_store_message(root))
+        page_checklist(store)
     elif page == "Search":
         page_search(root, store, stats)
     elif page == "Clause detail":
