@@ -572,6 +572,7 @@ class RaceTally:
     reads: int = 0
     searches: int = 0
     half_seen: int = 0
+    reader_errors: int = 0
     failures: list[str] = field(default_factory=list)
 
 
@@ -636,14 +637,21 @@ def writer_races(setup: CrashSetup, work: Path, races: int) -> RaceTally:
     return tally
 
 
-def reads_during_writes(setup: CrashSetup, work: Path, tally: RaceTally) -> RaceTally:
+def reads_during_writes(
+    setup: CrashSetup, work: Path, tally: RaceTally, rounds: int = 1
+) -> RaceTally:
     """Read snapshots and search the store (as the CLI and the app do) while a forked child
-    ingests into it; count reads that see a document with part of its clauses, tags or
-    vectors, and search hits of such a document."""
+    ingests into it, ``rounds`` times; count reads that see a document with part of its
+    clauses, tags or vectors, search hits of such a document, and searches that fail."""
+    for i in range(rounds):
+        _reads_during_one_write(setup, work / f"readers-{i}", tally)
+    return tally
+
+
+def _reads_during_one_write(setup: CrashSetup, root: Path, tally: RaceTally) -> None:
     from migralex.corpus.store import Store
     from migralex.ui import service
 
-    root = work / "readers"
     shutil.copytree(setup.base, root)
     pid = os.fork()
     if pid == 0:
@@ -662,17 +670,24 @@ def reads_during_writes(setup: CrashSetup, work: Path, tally: RaceTally) -> Race
                 if complete.get(doc_id) != got and setup.old.get(doc_id) != got:
                     tally.half_seen += 1
                     tally.failures.append(f"read saw {doc_id} with {got}")
-            for hit in searcher.search("benefits paid to beneficiaries abroad", 5, "hybrid"):
+            try:
+                hits = searcher.search("benefits paid to beneficiaries abroad", 5, "hybrid")
+            except Exception as exc:  # noqa: BLE001 - a reader failing during a write is a fault
+                tally.reader_errors += 1
+                tally.failures.append(f"search during a write: {type(exc).__name__}: {exc}")
+                hits = []
+            for hit in hits:
                 tally.searches += 1
                 doc_id = hit.clause.doc_id
                 n = store.count_clauses(doc_id)
-                if n not in {complete.get(doc_id, (0,))[0], setup.old.get(doc_id, (0,))[0]}:
+                # 0: the hit's document was replaced after the search answered
+                gone = 0 if doc_id == setup.replaced[0] else -1
+                if n not in {complete.get(doc_id, (0,))[0], setup.old.get(doc_id, (0,))[0], gone}:
                     tally.half_seen += 1
                     tally.failures.append(f"search hit of {doc_id} with {n} clauses")
             if done:
                 break
     shutil.rmtree(root, ignore_errors=True)
-    return tally
 
 
 # ------------------------------------------------------------------------------------------
@@ -1234,7 +1249,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         setup = crash_setup(work / "setup")
         crash = crash_runs(setup, work, args.runs)
         races = writer_races(setup, work, args.races)
-        races = reads_during_writes(setup, work, races)
+        races = reads_during_writes(setup, work, races, rounds=args.races)
         t_crash = time.perf_counter() - t0
         t0 = time.perf_counter()
         outcomes = [try_bad_input(b, setup.base, work / "bad") for b in bad_inputs(args.bomb_mb)]
@@ -1250,11 +1265,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"({t_crash:.0f} s with the races below)")
     print("\n## Writers and readers")
     print(
-        "| writer races | one refused clearly | ran one after the other | bad | snapshot reads | search hits checked | half a document seen |"
+        "| writer races | one refused clearly | ran one after the other | bad | reads during writes"
+        " | search hits checked | half a document seen | search errors |"
     )
-    print("|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
     print(
-        f"| {races.races} | {races.refused_clearly} | {races.sequential} | {races.bad} | {races.reads} | {races.searches} | {races.half_seen} |"
+        f"| {races.races} | {races.refused_clearly} | {races.sequential} | {races.bad} |"
+        f" {races.reads} | {races.searches} | {races.half_seen} | {races.reader_errors} |"
     )
     print("\n## Bad inputs")
     print(

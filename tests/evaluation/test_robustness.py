@@ -59,8 +59,9 @@ def test_two_writers_and_readers_during_a_write(setup: rb.CrashSetup, tmp_path: 
     tally = rb.writer_races(setup, tmp_path, races=2)
     assert tally.bad == 0, tally.failures
     assert tally.refused_clearly + tally.sequential == 2
-    tally = rb.reads_during_writes(setup, tmp_path, tally)
-    assert tally.reads >= 1 and tally.half_seen == 0, tally.failures
+    # a search during the write raised faiss's "key not found" (issue #19)
+    tally = rb.reads_during_writes(setup, tmp_path, tally, rounds=3)
+    assert tally.reads >= 3 and tally.half_seen == tally.reader_errors == 0, tally.failures
 
 
 QUICK_BAD = [
