@@ -312,6 +312,7 @@ def page_checklist(store: Store | None) -> None:
         key="draft_upload",
         help="PDF, DOCX, HTML, Markdown or plain text, up to "
         f"{service.settings().max_file_mb:g} MB (MIGRALEX_MAX_FILE_MB).",
+        max_upload_size=views.upload_limit_mb(service.settings().max_file_mb),
     )
     if store is None:
         st.caption("The store is empty: results will have no good-practice examples.")

@@ -481,14 +481,16 @@ def serve_command(root: Path, port: int, address: str, upload_mb: float) -> list
         root: the store folder (passed to the app as ``MIGRALEX_STORE``).
         port: HTTP port.
         address: interface to bind ("localhost": this machine only).
-        upload_mb: Streamlit's ``server.maxUploadSize`` in MB (whole MB, at least 1):
-            the configured ``max_file_mb``, so an upload the readers would refuse is stopped
-            by the uploader with its own message.
+        upload_mb: the configured ``max_file_mb``; Streamlit's ``server.maxUploadSize`` is
+            it in whole MB (:func:`~migralex.ui.app_views.upload_limit_mb`), so an upload the
+            readers would refuse is stopped by the uploader with its own message.
     """
+    from migralex.ui.app_views import upload_limit_mb
+
     return [
         sys.executable, "-m", "streamlit", "run", str(Path(__file__).with_name("app.py")),
         "--server.port", str(port), "--server.address", address,
-        "--server.headless", "true", "--server.maxUploadSize", str(max(1, int(upload_mb))),
+        "--server.headless", "true", "--server.maxUploadSize", str(upload_limit_mb(upload_mb)),
         "--browser.gatherUsageStats", "false",
     ]  # fmt: skip
 

@@ -451,3 +451,4 @@ def test_serve_binds_localhost_and_sets_the_upload_limit(
     assert cmd[cmd.index("--server.maxUploadSize") + 1] == "12"
     assert "0.0.0.0" in serve_command(tmp_path, 80, "0.0.0.0", 0.5)
     assert serve_command(tmp_path, 80, "localhost", 0.5)[-3] == "1"  # at least 1 MB
+    assert serve_command(tmp_path, 80, "localhost", 2.5)[-3] == "3"  # rounded up
