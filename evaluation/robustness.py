@@ -451,19 +451,19 @@ def _child(root: Path, inputs: Sequence[Path], phase: str, nth: int, delay: floa
             return wrapped
 
         if phase == "read":
-            pipeline.read_file = hook(pipeline.read_file)  # type: ignore[assignment]
+            pipeline.read_file = hook(pipeline.read_file)
         elif phase == "commit" and nth % 2:
-            Store.write_document = hook(Store.write_document)  # type: ignore[method-assign]
+            Store.write_document = hook(Store.write_document)
         elif phase == "commit":
             # inside the transaction, just before COMMIT: a kill lands in or around the commit
-            bump = Store._bump_generation.__func__  # type: ignore[attr-defined]
-            Store._bump_generation = classmethod(hook(bump))  # type: ignore[method-assign,assignment]
+            bump = Store._bump_generation.__func__
+            Store._bump_generation = classmethod(hook(bump))
         elif phase == "faiss":
             vectors.atomic_write_bytes = hook(vectors.atomic_write_bytes)
         elif phase == "embed":
             from migralex.index.embedders import HashEmbedder
 
-            HashEmbedder.embed_passages = hook(HashEmbedder.embed_passages)  # type: ignore[method-assign]
+            HashEmbedder.embed_passages = hook(HashEmbedder.embed_passages)
         elif phase == "random":
             _arm(delay)
         ingest_into(root, inputs)
@@ -497,7 +497,7 @@ def check_after_crash(root: Path, setup: CrashSetup) -> tuple[list[str], list[st
     counts = doc_counts(root)
     old_id, new_id = setup.replaced
     for doc_id, got in counts.items():
-        want = {setup.clean.get(doc_id), setup.old.get(doc_id)} - {None}
+        want = {c for c in (setup.clean.get(doc_id), setup.old.get(doc_id)) if c is not None}
         if got not in want:
             partial.append(f"{doc_id}: {got}, complete would be {sorted(want)}")
     if (old_id in counts) == (new_id in counts):
@@ -1000,7 +1000,11 @@ class FuzzTally:
 
 
 def _run_target(
-    name: str, strategy: Any, check: Callable[[Any], None], n: int, allowed: tuple[type, ...]
+    name: str,
+    strategy: Any,
+    check: Callable[[Any], None],
+    n: int,
+    allowed: tuple[type[BaseException], ...],
 ) -> FuzzTally:
     """Feed ``n`` inputs drawn from ``strategy`` to ``check``; exceptions of ``allowed`` types
     are refusals, any other a crash, more than :data:`FUZZ_TIME_BOUND` s a hang."""
@@ -1072,7 +1076,7 @@ def _mutations(data: bytes) -> Any:
 
 def fuzz_targets(
     folder: Path, store: Path | None
-) -> dict[str, tuple[Any, Callable[[Any], None], tuple[type, ...]]]:
+) -> dict[str, tuple[Any, Callable[[Any], None], tuple[type[BaseException], ...]]]:
     """Fuzz targets: ``{name: (strategy, check, allowed exception types)}``.
 
     Args:
@@ -1152,7 +1156,7 @@ def fuzz_targets(
             assert parsed.text[c.start : c.end] == c.text, f"offsets of {c.label}"
             assert 1 <= c.page_start <= c.page_end <= parsed.pages, f"pages of {c.label}"
 
-    targets: dict[str, tuple[Any, Callable[[Any], None], tuple[type, ...]]] = {
+    targets: dict[str, tuple[Any, Callable[[Any], None], tuple[type[BaseException], ...]]] = {
         "text reader": (texts, reader(".txt"), (ReadError,)),
         "markdown reader": (
             st.lists(md_bits | text_chars, max_size=30).map(lambda p: "".join(p).encode("utf-8", "surrogatepass")),

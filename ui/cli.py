@@ -81,11 +81,22 @@ def _check_choices(values: Iterable[str], valid: Sequence[str], what: str, optio
 
 @app.callback()
 def _check_environment() -> None:
-    """Refuse misspelt ``MIGRALEX_`` variables before any command runs (exit 2, usage)."""
+    """Refuse misspelt ``MIGRALEX_`` variables and bad setting values (``MIGRALEX_MAX_FILE_MB=0``)
+    before any command runs: one line per variable, exit 2 (usage)."""
+    import pydantic
+
+    from migralex.corpus.settings import ENV_PREFIX, Settings
+
     try:
         unknown_environment_keys()
+        Settings()
     except MigralexError as exc:
         _error("", str(exc))
+        raise typer.Exit(2) from exc
+    except pydantic.ValidationError as exc:
+        for err in exc.errors():
+            name = ENV_PREFIX + str(err["loc"][0]).upper() if err["loc"] else "settings"
+            _error(name, f"{err['msg']} (got {err.get('input')!r})")
         raise typer.Exit(2) from exc
 
 

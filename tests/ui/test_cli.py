@@ -452,3 +452,17 @@ def test_serve_binds_localhost_and_sets_the_upload_limit(
     assert "0.0.0.0" in serve_command(tmp_path, 80, "0.0.0.0", 0.5)
     assert serve_command(tmp_path, 80, "localhost", 0.5)[-3] == "1"  # at least 1 MB
     assert serve_command(tmp_path, 80, "localhost", 2.5)[-3] == "3"  # rounded up
+
+
+@pytest.mark.parametrize(
+    ("name", "value"), [("MIGRALEX_MAX_FILE_MB", "0"), ("MIGRALEX_MAX_PAGES", "many")]
+)
+def test_bad_limit_setting_is_a_usage_error(
+    name: str, value: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # was a per-file "cannot read the document (1 validation error for Settings ...)"
+    monkeypatch.setenv(name, value)
+    result = runner.invoke(app, ["tag", str(_article(tmp_path / "a.md"))])
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"migralex: error: {name}: ")
+    assert f"(got '{value}')" in result.stderr and "pydantic" not in result.stderr
