@@ -708,6 +708,8 @@ class BadInput:
         tag: also run ``migralex tag`` on it (a file) and expect the same refusal.
         checklist: also run ``migralex checklist`` on it.
         full_only: too slow for the test suite's subset.
+        absent: text that must not be in what is stored of an input that is read (a script's
+            code, an external entity's target).
     """
 
     name: str
@@ -717,6 +719,7 @@ class BadInput:
     tag: bool = True
     checklist: bool = False
     full_only: bool = False
+    absent: str = ""
 
 
 def _writer(filename: str, content: Callable[[], bytes]) -> Callable[[Path], Path]:
@@ -809,6 +812,7 @@ def bad_inputs(
             "HTML with scripts and text",
             _writer("script-and-text.html", lambda: b"<html><body><script>alert('x')</script><h2>Article 1</h2><p>Each Party shall pay benefits.</p></body></html>"),
             expect="read",
+            absent="alert(",
         ),
         BadInput("HTML nested 100,000 deep", _writer("deep.html", lambda: deep_html(100_000).encode()), hint="nested", checklist=True),
         BadInput(f"HTML of {html_mb} MB", _writer("huge.html", lambda: b"<p>" + b"Article text. " * (html_mb * (1 << 20) // 14) + b"</p>"), hint="limit"),
@@ -870,6 +874,13 @@ class BadOutcome:
     detail: str = ""
 
 
+def _stored_documents(root: Path) -> list[Any]:
+    from migralex.corpus.store import Store
+
+    with Store(root) as store:
+        return store.documents()
+
+
 def _snapshot(root: Path) -> dict[str, tuple[int, int, int]]:
     return doc_counts(root)
 
@@ -911,6 +922,9 @@ def try_bad_input(bad: BadInput, base: Path, work: Path) -> BadOutcome:
     manifest_level = bad.name.startswith("manifest") and data is None
     if bad.expect == "read":
         out.ok = result.exit_code == 0 and good_added and kept and not lines
+        if bad.absent:
+            texts = [d.text for d in _stored_documents(root) if d.doc_id in added]
+            out.ok &= bool(texts) and not any(bad.absent in t for t in texts)
         out.store_unchanged = kept
         out.others_ingested = good_added
         out.refused_with_reason = True
