@@ -216,6 +216,16 @@ def ocr_pages(path: Path, pages: Sequence[int], language: str | None = None) -> 
     return out
 
 
+def _corrupt_reason(exc: Exception) -> str:
+    """Plain words for a pypdf failure other than its ``PdfReadError``."""
+    detail = " ".join(str(exc).split())
+    if "loop" in detail.lower():
+        return "not a readable PDF: its objects refer to themselves in a loop (a corrupt file)"
+    if isinstance(exc, RecursionError):
+        return "not a readable PDF: its objects are nested too deeply (a corrupt file)"
+    return "not a readable PDF: its internal structure is corrupt"
+
+
 def _truncated(path: Path) -> bool:
     """True when a PDF has no ``%%EOF`` marker at all: its end is missing (a cut download).
 
@@ -296,6 +306,9 @@ def read_pdf(
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
         raise ReadError(path, f"not a readable PDF ({exc})") from exc
+    except Exception as exc:  # noqa: BLE001 - pypdf on a broken file raises many more types
+        # (LimitReachedError on object loops, AttributeError, AssertionError: found by fuzzing)
+        raise ReadError(path, _corrupt_reason(exc)) from exc
     if not raw_pages:
         raise ReadError(path, "PDF has no pages")
     if blank:

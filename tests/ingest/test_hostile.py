@@ -144,3 +144,20 @@ def test_html_that_looks_like_xml_reads_without_warnings(
     path = _write(tmp_path, "x.html", b'<?xml version="1.0"?><p>Article 1 Each Party pays.</p>')
     assert "Article 1" in read_file(path).text
     assert not [w for w in recwarn if "bs4" in str(w.category.__module__)]
+
+
+@pytest.mark.parametrize(
+    ("after", "insert"),
+    [
+        (b"endobj\nxref\n0 ", b"1"),  # the xref table claims 81 objects: LimitReachedError
+        (b"trailer\n", b"1"),  # the trailer is a number, not a dictionary: AttributeError
+    ],
+)
+def test_pdf_with_a_broken_object_tree_is_refused(
+    tmp_path: Path, after: bytes, insert: bytes
+) -> None:
+    # pypdf's LimitReachedError / AttributeError escaped the reader (found by the fuzzer)
+    data = rb.pdf_bytes([["Article 1", "Text."], ["Article 2", "More text."]])
+    assert data.count(after) == 1
+    broken = data.replace(after, after + insert)
+    assert "not a readable PDF" in _refusal(_write(tmp_path, "broken.pdf", broken))
