@@ -1140,9 +1140,45 @@ def fuzz_targets(
          "<w:tbl><w:tr><w:tc>", "</w:tc></w:tr></w:tbl>", "<w:pPr><w:pStyle w:val=\"Heading1\"/></w:pPr>",
          "&amp;", "<", "é", " ", "<w:sectPr/>", "<w:lastRenderedPageBreak/>"]
     )  # fmt: skip
+    from xml.sax.saxutils import escape, quoteattr
+
+    xml_text = st.text(
+        st.characters(codec="utf-8", exclude_categories=["Cs", "Cc"]) | st.sampled_from("\t\n"),
+        max_size=60,
+    ).map(escape)
+    run = st.tuples(xml_text, st.booleans(), st.booleans()).map(
+        lambda r: (
+            "<w:r>"
+            + ('<w:br w:type="page"/>' if r[1] else "")
+            + ("<w:lastRenderedPageBreak/>" if r[2] else "")
+            + f'<w:t xml:space="preserve">{r[0]}</w:t></w:r>'
+        )
+    )
+    style = st.sampled_from(["", "Heading1", "Heading2", "Title", "Titre1", "Normal", "x" * 300])
+    paragraph = st.tuples(style, st.lists(run, max_size=5)).map(
+        lambda p: (
+            "<w:p>"
+            + (f"<w:pPr><w:pStyle w:val={quoteattr(p[0])}/></w:pPr>" if p[0] else "")
+            + "".join(p[1])
+            + "</w:p>"
+        )
+    )
+    table = st.lists(
+        st.lists(st.lists(paragraph, min_size=1, max_size=2), max_size=4), max_size=4
+    ).map(
+        lambda rows: (
+            "<w:tbl>"
+            + "".join(
+                "<w:tr>" + "".join(f"<w:tc>{''.join(c)}</w:tc>" for c in r) + "</w:tr>"
+                for r in rows
+            )
+            + "</w:tbl>"
+        )
+    )
     docx_inputs = st.one_of(
-        st.lists(w_bits, max_size=40).map(docx_xml),
-        _mutations(docx_template),
+        st.lists(paragraph | table, max_size=12).map(docx_xml),  # well-formed bodies
+        st.lists(w_bits, max_size=40).map(docx_xml),  # tag soup
+        _mutations(docx_template),  # broken zips
     )
 
     line = st.one_of(
