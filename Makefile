@@ -48,6 +48,7 @@ bench: setup
 	$(BIN)/python -m migralex.evaluation.retrieval --store $(STORE)
 	$(BIN)/python -m migralex.evaluation.checklist --store $(STORE) --corpus $(CORPUS)
 	$(BIN)/python -m migralex.evaluation.speed --corpus $(CORPUS) --store $(STORE)
+	$(BIN)/python -m migralex.evaluation.robustness
 
 clean:
 	rm -rf $(STORE) .pytest_cache .mypy_cache .ruff_cache

@@ -40,6 +40,20 @@ class Settings(BaseSettings):
         threads: torch/FAISS threads for queries; 1 keeps p95 low on a busy 2-core machine.
         ingest_threads: torch threads for embedding at ingest (default: every core).
         batch_size: embedding batch size (16-32 measured fastest on 2 cores).
+        max_file_mb: largest file read, in MiB (``MIGRALEX_MAX_FILE_MB``); larger files are
+            refused before they are opened. Also the app's upload limit (Streamlit
+            ``server.maxUploadSize``, set by ``migralex serve``).
+        max_pages: most pages of a PDF (``MIGRALEX_MAX_PAGES``), checked before any page is
+            read.
+        max_document_chars: most characters of a document's text
+            (``MIGRALEX_MAX_DOCUMENT_CHARS``); a text under it is tagged in pieces where it
+            exceeds spaCy's ``max_length``.
+        max_docx_mb: most uncompressed MiB of the XML parts of a DOCX
+            (``MIGRALEX_MAX_DOCX_MB``), read from the zip directory before anything is
+            decompressed (zip bombs).
+
+    The limits' defaults leave wide room over the corpus (largest file 0.5 MB, longest text
+    well under 1 million characters) and bound memory and time; see README "Limits".
     """
 
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="forbid", frozen=True)
@@ -50,6 +64,10 @@ class Settings(BaseSettings):
     threads: int = 1
     ingest_threads: int = Field(default_factory=lambda: os.cpu_count() or 1)
     batch_size: int = 32
+    max_file_mb: float = Field(default=32.0, gt=0)
+    max_pages: int = Field(default=1_000, gt=0)
+    max_document_chars: int = Field(default=5_000_000, gt=0)
+    max_docx_mb: float = Field(default=100.0, gt=0)
 
     def __init__(self, **values: Any) -> None:
         """Read the settings from ``MIGRALEX_*`` variables, with ``values`` taking precedence.

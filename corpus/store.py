@@ -152,6 +152,9 @@ class Filters:
         )
 
 
+#: Largest ``LIMIT`` bound (SQLite integers are 64-bit; a larger k raised OverflowError).
+_MAX_LIMIT = 2**62
+
 #: Most ids bound in one ``IN (...)`` list (SQLite's default limit on parameters is 999).
 _CHUNK = 900
 
@@ -789,7 +792,7 @@ class Store:
             f" WHERE clauses_fts MATCH ? AND {where} ORDER BY s DESC, c.rowid LIMIT ?"
         )
         try:
-            rows = self._conn.execute(sql, [match, *params, k]).fetchall()
+            rows = self._conn.execute(sql, [match, *params, min(k, _MAX_LIMIT)]).fetchall()
         except sqlite3.OperationalError as exc:
             raise StoreError(f"lexical query {match!r} failed ({exc})") from exc
         return [(int(r[0]), float(r[1])) for r in rows]

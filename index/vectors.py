@@ -16,6 +16,7 @@ it is rebuilt from the vectors in SQLite. The store's multilingual vector set
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from collections.abc import Sequence
@@ -172,11 +173,22 @@ class VectorIndex:
         return np.asarray(self.index().reconstruct(int(rowid)), dtype=np.float32)
 
     def reconstruct_many(self, rowids: Sequence[int]) -> np.ndarray:
-        """Return the stored vectors of several clauses, float32 ``(len(rowids), dim)``."""
+        """Return the stored vectors of several clauses, float32 ``(len(rowids), dim)``.
+
+        A rowid the index does not hold (its clause was written or replaced by another
+        process between the ranking that named it and this call) is looked up in the index
+        of the store's current generation; a clause that is gone by then gets a zero row.
+        (A search during an ingest raised faiss's "key not found" here.)
+        """
         index = self.index()
         out = np.zeros((len(rowids), index.d), dtype=np.float32)
         for i, rid in enumerate(rowids):
-            out[i] = index.reconstruct(int(rid))
+            try:
+                out[i] = index.reconstruct(int(rid))
+            except RuntimeError:
+                current = self.index()
+                with contextlib.suppress(RuntimeError):
+                    out[i] = current.reconstruct(int(rid))
         return out
 
 

@@ -104,16 +104,104 @@ class TextBuilder:
         return ParsedText(text, tuple(self.blocks), starts, clean_line(title), ocr_pages, paged)
 
 
-def read_text_file(path: Path) -> str:
-    """Read a text-based file (HTML, Markdown, plain text) as UTF-8, else Windows-1252.
+MIB = 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """What a reader accepts; beyond it a file is refused with a :class:`ReadError` saying
+    which limit and how to raise it (README "Limits").
+
+    Attributes:
+        file_bytes: largest file, in bytes, checked before the file is opened.
+        pages: most pages of a PDF, checked before any page is read.
+        chars: most characters of a document's text, checked after reading.
+        docx_bytes: most uncompressed bytes of a DOCX's XML parts, from the zip directory,
+            checked before anything is decompressed.
+    """
+
+    file_bytes: int = 32 * MIB
+    pages: int = 1_000
+    chars: int = 5_000_000
+    docx_bytes: int = 100 * MIB
+
+    @classmethod
+    def from_settings(cls) -> Limits:
+        """The limits configured by ``MIGRALEX_MAX_*`` (:class:`~migralex.corpus.settings.Settings`).
+
+        Raises:
+            ValidationError: an unknown ``MIGRALEX_`` variable; pydantic's for a bad value.
+        """
+        from migralex.corpus.settings import Settings
+
+        s = Settings()
+        return cls(
+            file_bytes=int(s.max_file_mb * MIB),
+            pages=s.max_pages,
+            chars=s.max_document_chars,
+            docx_bytes=int(s.max_docx_mb * MIB),
+        )
+
+
+#: The limits a reader applies when called without any (read_file passes the configured ones).
+DEFAULT_LIMITS = Limits()
+
+
+def megabytes(n: int) -> str:
+    """``n`` bytes in MB with one decimal ("3.2 MB"; 1 MB = 2**20 bytes)."""
+    return f"{n / MIB:.1f} MB"
+
+
+def check_size(path: Path, limits: Limits) -> None:
+    """Refuse a file larger than ``limits.file_bytes`` before anything reads it.
 
     Raises:
-        ReadError: unreadable, binary (NUL bytes), or in neither encoding.
+        ReadError: the file is over the limit (the message gives both sizes and the setting
+            that raises it), or cannot be looked at.
+    """
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise ReadError(path, f"cannot read file ({exc.strerror or exc})") from exc
+    if size > limits.file_bytes:
+        raise ReadError(
+            path,
+            f"file is {megabytes(size)}, over the limit of {megabytes(limits.file_bytes)}"
+            " (MIGRALEX_MAX_FILE_MB raises it)",
+        )
+
+
+#: Byte-order marks of UTF-16 and UTF-32 text (Windows "Unicode" exports), longest first.
+_BOMS = (
+    (b"\xff\xfe\x00\x00", "utf-32"),
+    (b"\x00\x00\xfe\xff", "utf-32"),
+    (b"\xff\xfe", "utf-16"),
+    (b"\xfe\xff", "utf-16"),
+)
+
+
+def read_text_file(path: Path) -> str:
+    """Read a text-based file (HTML, Markdown, plain text): UTF-16/UTF-32 when it starts with
+    their byte-order mark (Windows "Unicode" exports), else UTF-8, else Windows-1252.
+
+    Raises:
+        ReadError: unreadable, binary (NUL bytes without a byte-order mark), or in no such
+            encoding.
     """
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise ReadError(path, f"cannot read file ({exc.strerror or exc})") from exc
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data.decode(encoding)
+            except UnicodeDecodeError as exc:
+                raise ReadError(
+                    path,
+                    f"starts with a {encoding.upper()} byte-order mark but is not "
+                    f"{encoding.upper()} text (invalid bytes at offset {exc.start})",
+                ) from exc
     if b"\x00" in data[:4096]:
         raise ReadError(path, "binary data, not text")
     for enc in ("utf-8-sig", "cp1252"):
@@ -121,17 +209,21 @@ def read_text_file(path: Path) -> str:
             return data.decode(enc)
         except UnicodeDecodeError:
             continue
-    raise ReadError(path, "neither UTF-8 nor Windows-1252 text")
+    raise ReadError(
+        path,
+        "the text is in no encoding migralex reads (UTF-8, UTF-16 or UTF-32 with a byte-order"
+        " mark, Windows-1252); save it as UTF-8",
+    )
 
 
 class Reader(Protocol):
     """Reads one file format."""
 
-    def __call__(self, path: Path, /) -> ParsedText:
-        """Read ``path``.
+    def __call__(self, path: Path, /, *, limits: Limits = DEFAULT_LIMITS) -> ParsedText:
+        """Read ``path`` within ``limits`` (default :class:`Limits`).
 
         Raises:
-            ReadError: corrupt, encrypted, empty or text-less file.
+            ReadError: corrupt, encrypted, empty or text-less file, or over a limit.
         """
         ...
 
@@ -163,13 +255,18 @@ def _load_readers() -> None:
     from migralex.ingest import docx_reader, html_reader, pdf_reader, text_reader  # noqa: F401
 
 
-def read_file(path: Path) -> ParsedText:
+def read_file(path: Path, limits: Limits | None = None) -> ParsedText:
     """Read a file with the reader registered for its suffix.
 
+    Args:
+        path: the file.
+        limits: what is accepted; default :meth:`Limits.from_settings`.
+
     Raises:
-        ReadError: unknown format (the message lists the known ones), missing file, or what the
-            reader raises.
+        ReadError: unknown format (the message lists the known ones), missing file, a file,
+            page count or text over ``limits``, or what the reader raises.
     """
+    limits = limits or Limits.from_settings()
     _load_readers()
     reader = _REGISTRY.get(path.suffix.lower())
     if reader is None:
@@ -177,9 +274,18 @@ def read_file(path: Path) -> ParsedText:
             path,
             f"unknown format {path.suffix or '(none)'!r}; known: {', '.join(known_suffixes())}",
         )
+    if path.is_symlink() and not path.exists():
+        raise ReadError(path, "a symbolic link that loops or leads to nothing")
     if not path.is_file():
         raise ReadError(path, "no such file")
-    parsed = reader(path)
+    check_size(path, limits)
+    parsed = reader(path, limits=limits)
+    if len(parsed.text) > limits.chars:
+        raise ReadError(
+            path,
+            f"the text has {len(parsed.text):,} characters, over the limit of "
+            f"{limits.chars:,} (MIGRALEX_MAX_DOCUMENT_CHARS raises it)",
+        )
     if not parsed.text.strip():
         raise ReadError(path, "no text found in the file")
     return parsed

@@ -6,9 +6,19 @@ that also holds other blocks becomes its own block, so no text is lost.
 
 from __future__ import annotations
 
+import re
+import warnings
 from pathlib import Path
 
-from migralex.ingest.base import ParsedText, TextBuilder, read_text_file, register
+from migralex.corpus.errors import ReadError
+from migralex.ingest.base import (
+    DEFAULT_LIMITS,
+    Limits,
+    ParsedText,
+    TextBuilder,
+    read_text_file,
+    register,
+)
 
 BLOCK_TAGS = frozenset(
     "address article aside blockquote caption dd div dl dt figcaption figure footer form h1 h2 h3 "
@@ -18,8 +28,36 @@ SKIP_TAGS = frozenset("script style noscript template nav head".split())
 _HEADINGS = {f"h{i}": i for i in range(1, 7)}
 
 
+#: Deepest element nesting read. The corpus's pages nest under 30 levels; past a few hundred a
+#: page is machine-made or hostile, and the reader's walk (and BeautifulSoup's tree building,
+#: 10 s for 100,000 levels) would fail late on Python's recursion limit.
+MAX_DEPTH = 400
+#: Elements without an end tag, or whose end tag HTML lets authors leave out: not counted as
+#: nesting (old pages leave thousands of ``<p>`` unclosed).
+_NO_END = frozenset(
+    "area base br col colgroup embed hr img input link meta param source track wbr "
+    "p li dt dd tr td th thead tbody tfoot option optgroup rt rp".split()
+)
+_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9:-]*)[^>]*?(/?)>")
+
+
+def nesting_depth(markup: str) -> int:
+    """Deepest nesting of start tags over end tags in ``markup`` (a cheap pre-scan with a
+    regular expression, void and optional-end elements and ``<x/>`` not counted)."""
+    depth = deepest = 0
+    for m in _TAG.finditer(markup):
+        if m.group(3) or m.group(2).lower() in _NO_END:
+            continue
+        if m.group(1):
+            depth = max(0, depth - 1)
+        else:
+            depth += 1
+            deepest = max(deepest, depth)
+    return deepest
+
+
 @register(".html", ".htm", ".xhtml")
-def read_html(path: Path) -> ParsedText:
+def read_html(path: Path, *, limits: Limits = DEFAULT_LIMITS) -> ParsedText:
     """Read an HTML file.
 
     Returns:
@@ -27,11 +65,23 @@ def read_html(path: Path) -> ParsedText:
         from ``h1``-``h6``; title from ``<title>`` or the first ``h1``.
 
     Raises:
-        ReadError: unreadable or binary file.
+        ReadError: unreadable or binary file, or elements nested deeper than
+            :data:`MAX_DEPTH`.
     """
     from bs4 import BeautifulSoup, NavigableString, Tag
 
-    soup = BeautifulSoup(read_text_file(path), "lxml")
+    markup = read_text_file(path)
+    depth = nesting_depth(markup)
+    if depth > MAX_DEPTH:
+        raise ReadError(
+            path,
+            f"the page nests elements {depth:,} levels deep (at most {MAX_DEPTH} are read): "
+            "corrupt or machine-made markup",
+        )
+    with warnings.catch_warnings():
+        # bs4 warns on stderr about XML-looking or URL-looking input; the reader reads it anyway
+        warnings.simplefilter("ignore")
+        soup = BeautifulSoup(markup, "lxml")
     builder = TextBuilder()
     title = soup.title.get_text(" ", strip=True) if soup.title else ""
     first_h1 = ""

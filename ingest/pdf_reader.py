@@ -11,6 +11,7 @@ since acts print section numbers on a line of their own.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import shutil
@@ -22,7 +23,14 @@ from pathlib import Path
 from typing import Any
 
 from migralex.corpus.errors import ReadError
-from migralex.ingest.base import ParsedText, TextBuilder, clean_line, register
+from migralex.ingest.base import (
+    DEFAULT_LIMITS,
+    Limits,
+    ParsedText,
+    TextBuilder,
+    clean_line,
+    register,
+)
 
 EDGE_LINES = 2
 #: Rasterisation resolution for OCR (dots per inch); Tesseract reads 300 dpi best.
@@ -220,31 +228,87 @@ def ocr_pages(path: Path, pages: Sequence[int], language: str | None = None) -> 
     return out
 
 
+def _corrupt_reason(exc: Exception) -> str:
+    """Plain words for a pypdf failure other than its ``PdfReadError``."""
+    detail = " ".join(str(exc).split())
+    if "loop" in detail.lower():
+        return "not a readable PDF: its objects refer to themselves in a loop (a corrupt file)"
+    if isinstance(exc, RecursionError):
+        return "not a readable PDF: its objects are nested too deeply (a corrupt file)"
+    return "not a readable PDF: its internal structure is corrupt"
+
+
+def _truncated(path: Path) -> bool:
+    """True when a PDF has no ``%%EOF`` marker at all: its end is missing (a cut download).
+
+    Raises:
+        ReadError: the file cannot be read.
+    """
+    try:
+        with path.open("rb") as fh:
+            size = fh.seek(0, os.SEEK_END)
+            if size == 0:
+                raise ReadError(path, "the file is empty (0 bytes)")
+            # the marker sits at the end; incremental updates add more, the last one ends it
+            fh.seek(max(0, size - 64 * 1024))
+            tail = fh.read()
+    except OSError as exc:
+        raise ReadError(path, f"cannot read file ({exc.strerror or exc})") from exc
+    return b"%%EOF" not in tail
+
+
 @register(".pdf")
-def read_pdf(path: Path, language: str | None = None) -> ParsedText:
+def read_pdf(
+    path: Path, language: str | None = None, *, limits: Limits = DEFAULT_LIMITS
+) -> ParsedText:
     """Read a PDF with pypdf; pages without a text layer (scans) are OCR'd with Tesseract.
 
     Args:
         path: the PDF.
         language: ISO 639-1 hint for OCR ("en", "fr", "es"); without it ``eng+fra+spa``.
+        limits: ``limits.pages`` is checked before any page is read.
 
     Returns:
         One block per text line (no heading hints: PDFs carry none we can trust); ``paged``;
         ``ocr_pages`` lists the 1-based pages read by OCR.
 
     Raises:
-        ReadError: not a PDF, encrypted with a password, or a scan while tesseract is missing.
+        ReadError: not a PDF, encrypted with a password (an empty user password is tried
+            first: such files open without one in any viewer), more than ``limits.pages``
+            pages, or a scan while tesseract is missing.
     """
     import pypdf
     from pypdf.errors import PdfReadError
 
+    # pypdf logs what it repairs ("EOF marker not found") to stderr; our error line says it.
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
+    if _truncated(path):
+        raise ReadError(
+            path,
+            "the PDF is truncated (it has no end-of-file marker): the download or copy was "
+            "cut short",
+        )
     try:
         reader = pypdf.PdfReader(path)
         if reader.is_encrypted:
             try:
-                reader.decrypt("")
+                opened = reader.decrypt("")
             except Exception as exc:  # noqa: BLE001 - pypdf raises several types here
-                raise ReadError(path, "PDF is encrypted with a password") from exc
+                raise ReadError(path, f"PDF is encrypted and cannot be opened ({exc})") from exc
+            # decrypt returns NOT_DECRYPTED (0) for a wrong password instead of raising.
+            if opened == pypdf.PasswordType.NOT_DECRYPTED:
+                raise ReadError(
+                    path,
+                    "PDF is encrypted with a password; save an unprotected copy (or print it "
+                    "to PDF) and ingest that",
+                )
+        count = len(reader.pages)
+        if count > limits.pages:
+            raise ReadError(
+                path,
+                f"PDF has {count:,} pages, over the limit of {limits.pages:,}"
+                " (MIGRALEX_MAX_PAGES raises it)",
+            )
         raw_pages = [page.extract_text() or "" for page in reader.pages]
         # Pages without text that draw an image are scans; truly blank pages are left alone.
         blank = [
@@ -254,6 +318,9 @@ def read_pdf(path: Path, language: str | None = None) -> ParsedText:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
         raise ReadError(path, f"not a readable PDF ({exc})") from exc
+    except Exception as exc:  # noqa: BLE001 - pypdf on a broken file raises many more types
+        # (LimitReachedError on object loops, AttributeError, AssertionError: found by fuzzing)
+        raise ReadError(path, _corrupt_reason(exc)) from exc
     if not raw_pages:
         raise ReadError(path, "PDF has no pages")
     if blank:

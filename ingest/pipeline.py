@@ -21,7 +21,7 @@ from migralex.corpus.errors import MigralexError, ReadError
 from migralex.corpus.manifest import ManifestEntry, read_manifest
 from migralex.corpus.models import KINDS, Clause, Document, Tag, content_doc_id, sha256_bytes
 from migralex.corpus.store import Store
-from migralex.ingest.base import ParsedText, known_suffixes, read_file
+from migralex.ingest.base import Limits, ParsedText, check_size, known_suffixes, read_file
 from migralex.ingest.segment import MAX_CHARS, Segmentation, segment
 
 MANIFEST_NAME = "manifest.csv"
@@ -119,12 +119,21 @@ def collect_files(
             for f in sorted(p.rglob("*")):
                 if not f.is_file() or f.suffix.lower() not in suffixes or f.name.startswith("."):
                     continue
-                if manifest is not None and f.resolve() not in manifest:
+                if manifest is not None and resolved(f) not in manifest:
                     continue
                 out[f] = None
         else:
             out[p] = None
     return list(out)
+
+
+def resolved(path: Path) -> Path:
+    """``path`` made absolute with its symbolic links followed, or only made absolute when
+    they loop (``Path.resolve`` raises RuntimeError on a loop in Python 3.11)."""
+    try:
+        return path.resolve()
+    except (RuntimeError, OSError):
+        return path.absolute()
 
 
 def manifest_problems(manifest: Path, entries: dict[Path, ManifestEntry]) -> list[IngestResult]:
@@ -136,15 +145,23 @@ def manifest_problems(manifest: Path, entries: dict[Path, ManifestEntry]) -> lis
 
     Returns:
         One ``failed`` result per row whose path lies outside the manifest's folder (never
-        ingested from it) or names no file; empty when every row is fine.
+        ingested from it), names no file, or repeats the id of an earlier row (it would
+        silently replace that document); empty when every row is fine.
     """
     base = manifest.resolve().parent
     out: list[IngestResult] = []
+    first_with_id: dict[str, Path] = {}
     for path, entry in entries.items():
+        earlier = first_with_id.setdefault(entry.doc_id, path) if entry.doc_id else path
         if not path.is_relative_to(base):
             reason = f"listed in {manifest.name} but outside its folder; not ingested"
         elif not path.is_file():
             reason = f"listed in {manifest.name} but no such file"
+        elif earlier != path:
+            reason = (
+                f"{manifest.name} gives it the id {entry.doc_id!r} of an earlier row"
+                f" ({earlier.name}); ids must be unique, not ingested"
+            )
         else:
             continue
         out.append(IngestResult(str(path), entry.doc_id, "failed", error=reason))
@@ -215,6 +232,7 @@ def prepare(
 
         detect = detect_language
     if sha is None:
+        check_size(path, Limits.from_settings())
         try:
             sha = sha256_bytes(path.read_bytes())
         except OSError as exc:
@@ -304,15 +322,18 @@ def ingest_paths(
     get_multilingual = _lazy(multilingual)
 
     results: list[IngestResult] = []
+    refused: set[Path] = set()
     if manifest is not None and entries is not None:
         for problem in manifest_problems(manifest, entries):
             results.append(problem)
+            refused.add(Path(problem.path))
             if on_result:
                 on_result(problem)
+    files = [f for f in files if resolved(f) not in refused]
     with store.writer():
         for path in files:
             t0 = time.perf_counter()
-            entry = entries.get(path.resolve()) if entries else None
+            entry = entries.get(resolved(path)) if entries else None
             try:
                 result = _ingest_one(
                     path, store, entry, kind, language, detect, tagger, passage,
@@ -440,8 +461,11 @@ def _ingest_one(
     embedders: tuple[Callable[[], PassageEmbedder | None], Callable[[], PassageEmbedder | None]],
     strict: bool = False,
 ) -> IngestResult:
+    if path.is_symlink() and not path.exists():
+        raise ReadError(path, "a symbolic link that loops or leads to nothing")
     if not path.exists():
         raise ReadError(path, "no such file or folder")
+    check_size(path, Limits.from_settings())  # before the file is read whole to hash it
     try:
         data = path.read_bytes()
     except OSError as exc:

@@ -10,7 +10,14 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from migralex.ingest.base import ParsedText, TextBuilder, read_text_file, register
+from migralex.ingest.base import (
+    DEFAULT_LIMITS,
+    Limits,
+    ParsedText,
+    TextBuilder,
+    read_text_file,
+    register,
+)
 
 _ATX_NO_SPACE = re.compile(r"^( {0,3}#{1,6})(?=[^#\s])", re.MULTILINE)
 
@@ -28,7 +35,7 @@ def _inline_text(token: object) -> str:
 
 
 @register(".md", ".markdown")
-def read_markdown(path: Path) -> ParsedText:
+def read_markdown(path: Path, *, limits: Limits = DEFAULT_LIMITS) -> ParsedText:
     """Read a Markdown file (CommonMark with tables).
 
     Returns:
@@ -77,7 +84,7 @@ def read_markdown(path: Path) -> ParsedText:
 
 
 @register(".txt", ".text")
-def read_text(path: Path) -> ParsedText:
+def read_text(path: Path, *, limits: Limits = DEFAULT_LIMITS) -> ParsedText:
     """Read a plain-text file: one block per non-empty line, a form feed starts a new page.
 
     Raises:

@@ -28,8 +28,9 @@ REPORTS_KEY = "checklist_reports"
 
 @st.cache_resource(show_spinner=False)
 def get_store(root: str) -> Store:
-    """The store at ``root``, opened once per process."""
-    return service.open_store(Path(root))
+    """The store at ``root``, opened once per process; never created (StoreError if missing:
+    stores are made by ``migralex ingest``)."""
+    return service.open_existing_store(Path(root))
 
 
 @st.cache_resource(show_spinner="Loading the search index…")
@@ -309,7 +310,9 @@ def page_checklist(store: Store | None) -> None:
         "Draft agreement or law",
         type=list(views.UPLOAD_TYPES),
         key="draft_upload",
-        help="PDF, DOCX, HTML, Markdown or plain text.",
+        help="PDF, DOCX, HTML, Markdown or plain text, up to "
+        f"{service.settings().max_file_mb:g} MB (MIGRALEX_MAX_FILE_MB).",
+        max_upload_size=views.upload_limit_mb(service.settings().max_file_mb),
     )
     if store is None:
         st.caption("The store is empty: results will have no good-practice examples.")
@@ -322,6 +325,9 @@ def page_checklist(store: Store | None) -> None:
                 )
         except MigralexError as exc:
             st.error(f"Checklist failed: {exc}")
+            return
+        except Exception as exc:  # noqa: BLE001 - a hostile upload gets an error box, not a trace
+            st.error(f"Checklist failed: {views.plain_failure(upload.name, exc)}")
             return
         st.session_state[CHECKLIST_RESULT_KEY] = view
         st.session_state[REPORTS_KEY] = views.report_files(view.data)
@@ -372,8 +378,11 @@ def main() -> None:
     st.set_page_config(page_title="migralex", page_icon="⚖️", layout="wide")
     try:
         root = str(service.settings().store)
-        store = get_store(root)
-        stats = store.stats()
+        # A missing store is not created here (``migralex ingest`` makes stores): the pages
+        # say how to make one, the checklist runs without good-practice examples.
+        missing = not views.store_exists(root) and not Path(root).is_file()
+        store = None if missing else get_store(root)
+        stats = store.stats() if store is not None else None
     except (MigralexError, ValueError) as exc:
         st.error(f"Cannot open the migralex store: {exc}")
         st.stop()
@@ -381,20 +390,30 @@ def main() -> None:
         st.title("migralex")
         st.caption("Clauses of social security and labour migration agreements and laws")
         page = st.radio("Page", views.PAGES, key=PAGE_KEY)
-        st.caption(
-            views.md_escape(
-                f"{stats['documents']} documents · {stats['clauses']} clauses · "
-                f"model {stats['model'] or '—'}"
-                + (f" + {stats['multilingual_model']}" if stats.get("multilingual_model") else "")
+        if stats is None:
+            st.caption("No store yet: the store is empty.")
+        else:
+            st.caption(
+                views.md_escape(
+                    f"{stats['documents']} documents · {stats['clauses']} clauses · "
+                    f"model {stats['model'] or '—'}"
+                    + (
+                        f" + {stats['multilingual_model']}"
+                        if stats.get("multilingual_model")
+                        else ""
+                    )
+                )
             )
-        )
         st.caption(views.md_escape(f"Store: {root}"))
         st.button("Reload store", key="reload_store", on_click=reload_store)
-    empty = not stats["documents"]
+    if store is None or stats is None or not stats["documents"]:
+        if page == "Checklist":
+            page_checklist(None)
+        else:
+            st.info(views.empty_store_message(root))
+        return
     if page == "Checklist":
-        page_checklist(None if empty else store)
-    elif empty:
-        st.info(views.empty_store_message(root))
+        page_checklist(store)
     elif page == "Search":
         page_search(root, store, stats)
     elif page == "Clause detail":

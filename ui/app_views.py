@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import html
+import math
 import re
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
@@ -73,6 +74,28 @@ def empty_store_message(root: Path | str) -> str:
         "PATH may be files (PDF, DOCX, HTML, Markdown, text) or folders (recursed); a folder "
         "with a `manifest.csv` gets its titles, kinds, languages and parties from it."
     )
+
+
+def upload_limit_mb(max_file_mb: float) -> int:
+    """The upload limit in whole MB for Streamlit (``server.maxUploadSize`` and the
+    uploader's ``max_upload_size``): ``max_file_mb`` rounded up, at least 1, so the uploader
+    lets through every file the readers accept and stops bigger ones with its own message."""
+    return max(1, math.ceil(max_file_mb))
+
+
+def store_exists(root: Path | str) -> bool:
+    """True when ``root`` is a folder holding a migralex database (the app never creates one)."""
+    from migralex.corpus.store import DB_NAME
+
+    return (Path(root) / DB_NAME).is_file()
+
+
+def plain_failure(name: str, exc: BaseException) -> str:
+    """``<name>: <reason>`` for an unexpected failure on an upload, in plain words
+    (:func:`migralex.ingest.pipeline.plain_reason`: no class names, no traceback)."""
+    from migralex.ingest.pipeline import plain_reason
+
+    return f"{name}: {plain_reason(exc)}"
 
 
 def md_escape(text: str) -> str:

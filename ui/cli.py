@@ -81,11 +81,22 @@ def _check_choices(values: Iterable[str], valid: Sequence[str], what: str, optio
 
 @app.callback()
 def _check_environment() -> None:
-    """Refuse misspelt ``MIGRALEX_`` variables before any command runs (exit 2, usage)."""
+    """Refuse misspelt ``MIGRALEX_`` variables and bad setting values (``MIGRALEX_MAX_FILE_MB=0``)
+    before any command runs: one line per variable, exit 2 (usage)."""
+    import pydantic
+
+    from migralex.corpus.settings import ENV_PREFIX, Settings
+
     try:
         unknown_environment_keys()
+        Settings()
     except MigralexError as exc:
         _error("", str(exc))
+        raise typer.Exit(2) from exc
+    except pydantic.ValidationError as exc:
+        for err in exc.errors():
+            name = ENV_PREFIX + str(err["loc"][0]).upper() if err["loc"] else "settings"
+            _error(name, f"{err['msg']} (got {err.get('input')!r})")
         raise typer.Exit(2) from exc
 
 
@@ -386,7 +397,7 @@ def checklist(
             f"unknown report format {report.suffix!r}; valid: {', '.join(reports.FORMATS)}"
         )
     try:
-        st = service.open_store(store)
+        st = service.open_existing_store(store)
         tagged, result = service.run_checklist(file, checklist_name, st, language=language)
         doc = tagged.document
         data = result.to_json(
@@ -474,23 +485,47 @@ def stats(store: StoreOpt = None, as_json: JsonOpt = False) -> None:
     typer.echo("tags: " + ", ".join(f"{k} {v}" for k, v in data["tags"].items()))
 
 
+def serve_command(root: Path, port: int, address: str, upload_mb: float) -> list[str]:
+    """The Streamlit command line ``migralex serve`` runs.
+
+    Args:
+        root: the store folder (passed to the app as ``MIGRALEX_STORE``).
+        port: HTTP port.
+        address: interface to bind ("localhost": this machine only).
+        upload_mb: the configured ``max_file_mb``; Streamlit's ``server.maxUploadSize`` is
+            it in whole MB (:func:`~migralex.ui.app_views.upload_limit_mb`), so an upload the
+            readers would refuse is stopped by the uploader with its own message.
+    """
+    from migralex.ui.app_views import upload_limit_mb
+
+    return [
+        sys.executable, "-m", "streamlit", "run", str(Path(__file__).with_name("app.py")),
+        "--server.port", str(port), "--server.address", address,
+        "--server.headless", "true", "--server.maxUploadSize", str(upload_limit_mb(upload_mb)),
+        "--browser.gatherUsageStats", "false",
+    ]  # fmt: skip
+
+
 @app.command()
 def serve(
     store: StoreOpt = None,
     port: Annotated[int, typer.Option("--port", help="HTTP port.")] = 8501,
+    address: Annotated[
+        str,
+        typer.Option(
+            "--address",
+            help="Interface to bind: localhost (default, this machine only); 0.0.0.0 serves "
+            "the network without any login (put it behind an authenticating proxy, README).",
+        ),
+    ] = "localhost",
 ) -> None:
-    """Serve the Streamlit app."""
+    """Serve the Streamlit app (on localhost unless --address says otherwise)."""
     from migralex.ui import service
 
-    root = store or service.settings().store
+    cfg = service.settings()
+    root = store or cfg.store
     env = {**os.environ, "MIGRALEX_STORE": str(root)}
-    app_path = Path(__file__).with_name("app.py")
-    cmd = [
-        sys.executable, "-m", "streamlit", "run", str(app_path),
-        "--server.port", str(port), "--server.headless", "true",
-        "--browser.gatherUsageStats", "false",
-    ]  # fmt: skip
-    raise typer.Exit(subprocess.call(cmd, env=env))
+    raise typer.Exit(subprocess.call(serve_command(root, port, address, cfg.max_file_mb), env=env))
 
 
 def main() -> None:

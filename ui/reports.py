@@ -135,9 +135,14 @@ def write_xlsx(data: dict[str, Any], path: Path) -> None:
         cell.font = Font(bold=True)
     for r in rows(data):
         ws.append(list(r))
-    for row in ws.iter_rows(min_row=4):
+    for row in ws.iter_rows():
         for cell in row:
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
+            if cell.data_type == "f":
+                # a draft's text starting with "=" is text, never a formula Excel would run
+                # (formula injection: "=HYPERLINK(...)", "=WEBSERVICE(...)")
+                cell.data_type = "s"
+            if cell.row >= 4:
+                cell.alignment = Alignment(wrap_text=True, vertical="top")
     for col, width in zip("ABCDEFG", (28, 50, 10, 40, 70, 30, 60), strict=True):
         ws.column_dimensions[col].width = width
     wb.save(str(path))

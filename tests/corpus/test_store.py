@@ -240,3 +240,10 @@ def test_party_filter_matches_whole_parties(
         assert rowids is not None
         docs = {c.doc_id for c in store.clauses_by_rowid(list(rowids)).values()}
     assert docs == expect_docs
+
+
+@pytest.mark.parametrize("k", [1, 10**9, 2**63, 2**70])
+def test_fts_accepts_any_k(tmp_path: Path, k: int) -> None:
+    # k = 2**63 raised OverflowError binding the LIMIT (found by the fuzzer, issue #19)
+    with _party_store(tmp_path / "s") as store:
+        assert len(store.fts('"equality"', k, Filters())) == min(k, 2)

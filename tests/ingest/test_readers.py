@@ -93,8 +93,9 @@ def test_docx_keeps_french_article_labels() -> None:
     ("name", "content", "reason"),
     [
         ("scan.xyz", b"data", "unknown format '.xyz'; known: .docx"),
-        ("broken.pdf", b"%PDF-1.7 garbage", "not a readable PDF"),
-        ("broken.docx", b"PK not a zip", "not a readable DOCX"),
+        ("broken.pdf", b"%PDF-1.7 garbage\n%%EOF\n", "not a readable PDF"),
+        ("cut.pdf", b"%PDF-1.7 garbage", "the PDF is truncated"),
+        ("broken.docx", b"PK not a zip", "not a DOCX file: DOCX files are zip archives"),
         ("empty.md", b"", "no text found"),
         ("binary.txt", b"\x00\x01\x02", "binary data"),
     ],

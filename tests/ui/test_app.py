@@ -389,6 +389,7 @@ def test_empty_store_shows_how_to_ingest(
         assert any("empty" in c.value for c in at.caption)
     else:
         assert any("migralex ingest PATH" in i.value for i in at.info)
+    assert not (tmp_path / "empty").exists()  # the app created the missing store (issue #19)
 
 
 def test_bad_settings_show_an_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -397,3 +398,21 @@ def test_bad_settings_show_an_error(monkeypatch: pytest.MonkeyPatch, tmp_path: P
     at = _app().run()
     assert not at.exception
     assert any("Cannot open the migralex store" in e.value for e in at.error)
+
+
+def test_checklist_upload_that_crashes_a_reader_shows_an_error_box(
+    app_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a reader failure other than ours (RecursionError, XMLSyntaxError) escaped the page
+    def crash(*args: object, **kwargs: object) -> None:
+        raise RecursionError("maximum recursion depth exceeded")
+
+    monkeypatch.setattr(views, "run_checklist_on_upload", crash)
+    at = _run_page("Checklist")
+    at.file_uploader(key="draft_upload").set_value(("deep.html", b"<div>", "text/html"))
+    at.run()
+    at.button(key="run_checklist").click().run()
+    assert not at.exception
+    errors = [e.value for e in at.error]
+    assert errors and errors[0].startswith("Checklist failed: deep.html: ")
+    assert "RecursionError" not in errors[0]

@@ -10,6 +10,7 @@ import pytest
 from conftest import CORPUS, corpus_file, corpus_missing
 from typer.testing import CliRunner
 
+from migralex.corpus.store import Store
 from migralex.ui.cli import app
 
 runner = CliRunner()
@@ -251,7 +252,11 @@ def _article(path: Path) -> Path:
     return path
 
 
-@pytest.mark.parametrize("command", [["search", "pension"], ["similar", "d:article-1"], ["stats"]])
+@pytest.mark.parametrize(
+    "command",
+    [["search", "pension"], ["similar", "d:article-1"], ["stats"],
+     ["checklist", "draft.md", "--checklist", "ssa"]],
+)  # fmt: skip
 def test_missing_store_is_not_created(
     command: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -343,6 +348,7 @@ def test_any_reader_failure_is_one_plain_error_line(
 
     monkeypatch.setattr(pipeline, "read_file", broken)
     doc = _article(tmp_path / "a.md")
+    Store(tmp_path / "s").close()  # checklist refuses a missing store
     args = [command, str(doc)] + (
         ["--checklist", "ssa", "--store", str(tmp_path / "s")] if command == "checklist" else []
     )
@@ -365,3 +371,107 @@ def test_newline_in_file_name_keeps_error_on_one_line(tmp_path: Path) -> None:
         errors = [ln for ln in result.stderr.splitlines() if "migralex: error:" in ln]
         assert len(errors) == 1 and "bad\\nname.pdf" in errors[0]
         assert "name.pdf" not in result.stderr.replace(errors[0], "")
+
+
+# --------------------------------------------------------------------------------------------
+# Issue #19: hostile files, limits, the app server's defaults
+# --------------------------------------------------------------------------------------------
+
+
+def _hostile(kind: str, folder: Path) -> Path:
+    from migralex.evaluation import robustness as rb
+
+    template = rb.agreement_docx(1)
+    files = {
+        "deep.html": lambda: rb.deep_html(100_000).encode(),
+        "laughs.docx": lambda: rb.billion_laughs_docx(template),
+        "bomb.docx": lambda: rb.docx_bomb(template, 3, False),
+        "cut.pdf": lambda: rb.agreement_pdf(1)[:700],
+    }
+    path = folder / kind
+    path.write_bytes(files[kind]())
+    return path
+
+
+@pytest.mark.parametrize("kind", ["deep.html", "laughs.docx", "bomb.docx", "cut.pdf"])
+@pytest.mark.parametrize("command", ["tag", "checklist", "ingest"])
+def test_hostile_file_gives_one_plain_error_line(
+    kind: str, command: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from migralex.evaluation.robustness import plain
+
+    monkeypatch.setenv("MIGRALEX_MAX_DOCX_MB", "2")
+    bad = _hostile(kind, tmp_path)
+    store = tmp_path / "s"
+    Store(store).close()
+    args = {
+        "tag": ["tag", str(bad)],
+        "checklist": ["checklist", str(bad), "--checklist", "ssa", "--store", str(store)],
+        "ingest": ["ingest", str(bad), "--store", str(store)],
+    }[command]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 1
+    lines = result.stderr.strip().splitlines()  # pypdf's repair warnings are not printed
+    assert len(lines) == 1 and lines[0].startswith(f"migralex: error: {bad}: "), lines
+    assert plain(lines[0]) and "Traceback" not in result.stderr
+
+
+def test_symlink_loop_fails_alone_and_the_batch_goes_on(tmp_path: Path) -> None:
+    loop = tmp_path / "loop.md"
+    loop.symlink_to(loop)
+    good = _article(tmp_path / "good.md")
+    result = runner.invoke(
+        app, ["ingest", str(loop), str(good), "--store", str(tmp_path / "s"), "--json"]
+    )
+    assert result.exit_code == 1, result.output
+    data = json.loads(result.stdout)
+    assert data["totals"]["added"] == 1 and data["totals"]["failed"] == 1
+    assert f"migralex: error: {loop}: a symbolic link that loops" in result.stderr
+
+
+def test_manifest_duplicate_id_is_refused_not_overwritten(tmp_path: Path) -> None:
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    _article(folder / "a.md")
+    (folder / "b.md").write_text("# B\n\n### Article 1\n\nOther words.\n", encoding="utf-8")
+    (folder / "manifest.csv").write_text("id,kind,path\nx,ssa,a.md\nx,ssa,b.md\n", encoding="utf-8")
+    result = runner.invoke(app, ["ingest", str(folder), "--store", str(tmp_path / "s"), "--json"])
+    assert result.exit_code == 1
+    docs = {Path(d["path"]).name: d for d in json.loads(result.stdout)["documents"]}
+    assert docs["a.md"]["status"] == "added" and docs["b.md"]["status"] == "failed"
+    assert "id 'x' of an earlier row (a.md)" in docs["b.md"]["error"]
+    with Store(tmp_path / "s") as st:
+        assert st.get_document("x").source_path.endswith("a.md")
+
+
+def test_serve_binds_localhost_and_sets_the_upload_limit(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import subprocess
+
+    from migralex.ui.cli import serve_command
+
+    calls: list[list[str]] = []
+    monkeypatch.setattr(subprocess, "call", lambda cmd, env: calls.append(cmd) or 0)
+    monkeypatch.setenv("MIGRALEX_MAX_FILE_MB", "12")
+    assert runner.invoke(app, ["serve", "--store", str(tmp_path)]).exit_code == 0
+    cmd = calls[0]
+    assert cmd[cmd.index("--server.address") + 1] == "localhost"
+    assert cmd[cmd.index("--server.maxUploadSize") + 1] == "12"
+    assert "0.0.0.0" in serve_command(tmp_path, 80, "0.0.0.0", 0.5)
+    assert serve_command(tmp_path, 80, "localhost", 0.5)[-3] == "1"  # at least 1 MB
+    assert serve_command(tmp_path, 80, "localhost", 2.5)[-3] == "3"  # rounded up
+
+
+@pytest.mark.parametrize(
+    ("name", "value"), [("MIGRALEX_MAX_FILE_MB", "0"), ("MIGRALEX_MAX_PAGES", "many")]
+)
+def test_bad_limit_setting_is_a_usage_error(
+    name: str, value: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # was a per-file "cannot read the document (1 validation error for Settings ...)"
+    monkeypatch.setenv(name, value)
+    result = runner.invoke(app, ["tag", str(_article(tmp_path / "a.md"))])
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"migralex: error: {name}: ")
+    assert f"(got '{value}')" in result.stderr and "pydantic" not in result.stderr

