@@ -19,7 +19,7 @@ import typer
 
 from migralex.corpus.errors import MigralexError, ReadError, StoreError
 from migralex.corpus.settings import unknown_environment_keys
-from migralex.corpus.store import Filters
+from migralex.corpus.store import Filters, Store
 
 app = typer.Typer(
     name="migralex",
@@ -372,6 +372,17 @@ def tag(
             typer.echo(f"    {t['name']}: “{t['text']}” ({t['rule']}){qualifier}")
 
 
+def _default_store() -> Store | None:
+    """The configured store when it exists (never created), else None with a warning line."""
+    from migralex.ui import service
+
+    try:
+        return service.open_existing_store(None)
+    except StoreError as exc:
+        typer.echo(f"migralex: warning: {exc}; checking without good-practice examples", err=True)
+        return None
+
+
 @app.command()
 def checklist(
     file: Annotated[Path, typer.Argument(help="The draft to check.")],
@@ -397,7 +408,9 @@ def checklist(
             f"unknown report format {report.suffix!r}; valid: {', '.join(reports.FORMATS)}"
         )
     try:
-        st = service.open_existing_store(store)
+        # A store named with --store must exist; without one, the configured store gives the
+        # good-practice examples when it exists, and the draft is checked without them if not.
+        st = service.open_existing_store(store) if store is not None else _default_store()
         tagged, result = service.run_checklist(file, checklist_name, st, language=language)
         doc = tagged.document
         data = result.to_json(

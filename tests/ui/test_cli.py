@@ -475,3 +475,19 @@ def test_bad_limit_setting_is_a_usage_error(
     assert result.exit_code == 2
     assert result.stderr.startswith(f"migralex: error: {name}: ")
     assert f"(got '{value}')" in result.stderr and "pydantic" not in result.stderr
+
+
+def test_checklist_without_a_store_checks_the_draft_without_examples(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No --store and no configured store: the draft is still checked (a warning line says the
+    examples are missing) and no store is created."""
+    root = tmp_path / "default-store"
+    monkeypatch.setenv("MIGRALEX_STORE", str(root))
+    doc = _article(tmp_path / "a.md")
+    result = runner.invoke(app, ["checklist", str(doc), "--checklist", "ssa", "--json"])
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["items"] and all(i["examples"] == [] for i in data["items"])
+    assert "warning" in result.stderr and "without good-practice examples" in result.stderr
+    assert not root.exists()
