@@ -401,18 +401,15 @@ def _score_paragraph(
     sim = unit.similarity
     on_topic = sim >= unit.other_similarity - th.semantic_margin
     tagged = bool(inside)
+    # Similarity alone never makes a paragraph evidence: short paragraphs sit close to many
+    # cues. A paragraph needs its own tag, term or opening formula.
     strong = (
         opening
         or term_lead
         or (lead > 0 and on_topic)
         or (tagged and on_topic and sim >= th.tag_support)
-        or (on_topic and sim >= th.semantic_present)
     )
-    weak = not strong and (
-        (tagged and on_topic and sim >= th.tag_floor)
-        or (on_topic and sim >= th.semantic_partial)
-        or term
-    )
+    weak = not strong and ((tagged and on_topic and sim >= th.tag_floor) or term)
     score = (
         HEADING_WEIGHT * opening
         + TAG_WEIGHT * (lead or 0.5 * (tagged or term))
@@ -421,6 +418,20 @@ def _score_paragraph(
     return _Scored(
         index, False, False, tagged, sim, min(1.0, score), strong, weak, para, opening, term=term
     )
+
+
+def _paragraphs_decide(clause: Clause, whole: _Scored, owners: frozenset[str]) -> bool:
+    """Whether the clause's paragraphs are read on their own for the item: when the clause has
+    no heading (or a generic one), when its heading names the item, or when it names other
+    checklist items (an equality article whose paragraphs also grant the right of appeal). A
+    specific heading that names no item ("Benefits under the Canada Pension Plan") states the
+    subject of every paragraph: an item's tags there apply the rule ("periods are totalised")
+    rather than lay it down, as for the clause itself. ``owners``: the items the clause's own
+    heading names (:func:`_owners`)."""
+    heading = heading_of(clause)
+    if not heading or openings_decide(clause, heading) or whole.heading or whole.context:
+        return True
+    return bool(owners)
 
 
 def _strength(s: _Scored) -> tuple[bool, bool, float]:
@@ -706,7 +717,9 @@ def _run_item(
         whole = _score_clause(i, clause, heading_rx, signals, th, item.nested, opening_rx)
         parts = [
             _score_paragraph(i, clause, u, own, item, th)
-            for u in (units[i] if i < len(units) else ())
+            for u in (
+                units[i] if i < len(units) and _paragraphs_decide(clause, whole, owners[i]) else ()
+            )
         ]
         scored.append(_with_paragraphs(whole, parts))
 
