@@ -26,6 +26,8 @@ $(STAMP): pyproject.toml
 
 ingest: setup
 	$(BIN)/migralex ingest $(CORPUS) --store $(STORE)
+	# the search ranker, trained from the store's own structure when the store has none
+	test -f $(STORE)/ranker/card.json || $(BIN)/migralex train-ranker --store $(STORE)
 	$(BIN)/migralex stats --store $(STORE)
 
 serve: setup
@@ -43,6 +45,7 @@ test: setup lint
 
 bench: setup
 	test -f $(STORE)/migralex.sqlite || $(BIN)/migralex ingest $(CORPUS) --store $(STORE)
+	test -f $(STORE)/ranker/card.json || $(BIN)/migralex train-ranker --store $(STORE)
 	$(BIN)/python -m migralex.evaluation.segmentation --corpus $(CORPUS) --quiet
 	$(BIN)/python -m migralex.evaluation.tagging --corpus $(CORPUS)
 	$(BIN)/python -m migralex.evaluation.retrieval --store $(STORE)
