@@ -461,6 +461,41 @@ def tune_fusion(
     return sorted(rows, key=lambda r: -r["dev"])
 
 
+#: (depth, weight) settings of the trained ranker tried by :func:`tune_ranker`.
+RANKER_GRID: tuple[tuple[int, float], ...] = tuple(
+    (d, w) for d in (10, 30) for w in (0.3, 0.5, 0.7, 1.0)
+)
+
+
+def tune_ranker(
+    store: Store,
+    ranked: Any,
+    queries: Mapping[str, Query],
+    topic_refs: Mapping[str, set[Ref]],
+    grid: Sequence[tuple[int, float]] = RANKER_GRID,
+) -> list[dict[str, Any]]:
+    """Score hybrid+ranker for every ``(depth, weight)`` of ``grid``: nDCG@10 of all questions
+    and within-agreement MRR, dev and test (the ranker's scores are cached, so a setting costs
+    only the first stage once its depth was scored). Pick on dev.
+
+    Returns:
+        Rows ``{depth, weight, dev_ndcg, dev_within_mrr, test_ndcg, test_within_mrr}``, best
+        dev (nDCG + MRR) first.
+    """
+    import dataclasses
+
+    rows = []
+    for depth, weight in grid:
+        trial = dataclasses.replace(ranked, rerank_depth=depth, rerank_weight=weight)
+        res = evaluate(store, trial.search, queries, topic_refs, modes=("hybrid",))
+        row: dict[str, Any] = {"depth": depth, "weight": weight}
+        for split, scen in res["splits"].items():
+            row[f"{split}_ndcg"] = scen["all"]["hybrid"]["ndcg@10"]
+            row[f"{split}_within_mrr"] = scen["within"]["hybrid"]["mrr@10"]
+        rows.append(row)
+    return sorted(rows, key=lambda r: -(r["dev_ndcg"] + r["dev_within_mrr"]))
+
+
 def heldout_docs(
     store: Store, queries: Mapping[str, Query], topic_refs: Mapping[str, set[Ref]]
 ) -> list[str]:
@@ -480,13 +515,16 @@ def _ranked_searcher(searcher: Any, store: Store, args: argparse.Namespace) -> A
     from migralex.index.ranker import Reranker, load_card
     from migralex.ui import service
 
-    if args.ranker is not None:
-        reranker = Reranker(args.ranker, service.settings().threads)
-        factory: Any = functools.partial(lambda r: r, reranker)
-    elif load_card(store.root) is not None:
-        factory = service.ranker_factory(store)
-    else:
+    from migralex.nlp.language import CANDIDATES
+
+    folder = args.ranker
+    if folder is None and load_card(store.root) is not None:
+        folder = store.root / "ranker"
+    if folder is None:
         return None
+    every = tuple(CANDIDATES) if args.ranker_every_language else None
+    reranker = Reranker(folder, service.settings().threads, languages=every)
+    factory: Any = functools.partial(lambda r: r, reranker)
     tuned: dict[str, Any] = {}
     if args.rerank_depth is not None:
         tuned["rerank_depth"] = args.rerank_depth
@@ -517,6 +555,12 @@ def format_table(result: Mapping[str, Any]) -> str:
         lines.append(f"{split:5} queries  {scen['queries']}")
     for mode, t in result["latency_ms"].items():
         lines.append(f"latency {mode:9} p50 {t['p50']:.1f} ms  p95 {t['p95']:.1f} ms")
+    for row in result.get("ranker_grid", []):
+        lines.append(
+            f"ranker depth {row['depth']:3} weight {row['weight']:.1f}: nDCG@10 dev "
+            f"{row['dev_ndcg']:.3f} test {row['test_ndcg']:.3f}; within MRR dev "
+            f"{row['dev_within_mrr']:.3f} test {row['test_within_mrr']:.3f}"
+        )
     for row in result.get("fusion_grid", []):
         lines.append(
             f"fusion {row['fusion']:6} weights {row['weights']} dev {row['dev']:.3f} "
@@ -545,7 +589,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--ranker", type=Path, help="ranker folder (default: STORE/ranker)")
     parser.add_argument("--no-ranker", action="store_true", help="measure the plain modes only")
     parser.add_argument("--rerank-depth", type=int, help="candidates the ranker re-scores")
+    parser.add_argument(
+        "--ranker-every-language",
+        action="store_true",
+        help="apply the ranker to questions and clauses in every language (default: the "
+        "languages of its card), to measure it on French",
+    )
     parser.add_argument("--rerank-weight", type=float, help="the ranker's weight in [0, 1]")
+    parser.add_argument(
+        "--tune-ranker",
+        action="store_true",
+        help="also score hybrid+ranker for every (depth, weight) of RERANK_GRID on dev and test",
+    )
     parser.add_argument(
         "--heldout-docs",
         type=Path,
@@ -619,6 +674,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             modes=modes,
             within=not args.no_within,
         )
+        if args.tune_ranker and ranked is not None:
+            result["ranker_grid"] = tune_ranker(store, ranked, load_queries(), load_topic_refs())
         if ranked is not None and ranked.ranker is not None:
             card = ranked.ranker().card
             result["ranker"] = {

@@ -68,8 +68,9 @@ HEAD_LEARNING_RATE = 2e-3
 WARMUP = 0.1
 #: Query (and clause) languages the ranker reads: MiniLM's vocabulary and training are English.
 LANGUAGES: tuple[str, ...] = ("en",)
-#: Candidates of the first stage the ranker re-scores.
-RERANK_DEPTH = 30
+#: Candidates of the first stage the ranker re-scores (search's default comes from the
+#: ``rerank_depth`` setting, ``MIGRALEX_RERANK_DEPTH``).
+RERANK_DEPTH = 20
 #: Weight of the ranker's probability against the normalised first-stage score.
 RERANK_WEIGHT = 0.5
 #: (query, passage) scores a :class:`Reranker` remembers (cleared when full).
@@ -387,13 +388,17 @@ class Reranker:
     Args:
         folder: the ranker folder (:func:`ranker_dir`).
         threads: torch threads for scoring.
+        languages: the query and clause languages it is applied to (default: the card's;
+            the benchmark measures it on other languages with this).
 
     Raises:
         StoreError: the folder holds no readable ranker (see :func:`load_card`).
         ModelError: the model cannot be loaded.
     """
 
-    def __init__(self, folder: Path, threads: int = 1) -> None:
+    def __init__(
+        self, folder: Path, threads: int = 1, languages: Sequence[str] | None = None
+    ) -> None:
         card = load_card(Path(folder).parent) if Path(folder).name == RANKER_DIR else None
         if card is None:
             card_path = Path(folder) / CARD_FILE
@@ -402,6 +407,7 @@ class Reranker:
             except (OSError, ValueError, ValidationError, TypeError) as exc:
                 raise StoreError(f"{card_path}: no readable ranker card ({exc})") from exc
         self.card = card
+        self.languages: tuple[str, ...] = tuple(languages or card.languages)
         self.folder = Path(folder)
         self.threads = threads
         self._model: Any = None
@@ -411,11 +417,6 @@ class Reranker:
     def name(self) -> str:
         """The ranker's name (card)."""
         return self.card.name
-
-    @property
-    def languages(self) -> tuple[str, ...]:
-        """The languages it reads (card)."""
-        return self.card.languages
 
     def _load(self) -> Any:
         if self._model is None:

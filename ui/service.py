@@ -225,14 +225,17 @@ def searcher(store: Store, model: str | None = None, use_ranker: bool = True) ->
     """Return a searcher over ``store`` using the store's model for queries, its
     multilingual model for questions the main model does not read (query-language routing,
     :meth:`migralex.index.search.Searcher.routed_model`) and its trained ranker when it has one
-    and ``use_ranker`` (:mod:`migralex.index.ranker`)."""
+    and ``use_ranker``, re-scoring ``MIGRALEX_RERANK_DEPTH`` candidates (0: no ranker;
+    :mod:`migralex.index.ranker`)."""
     extra = store.multilingual_model
+    cfg = settings()
     return Searcher(
         store,
         embedder_factory(model_for(store, model)),
-        settings().threads,
+        cfg.threads,
         multilingual=embedder_factory(extra[0]) if extra else None,
-        ranker=ranker_factory(store) if use_ranker else None,
+        ranker=ranker_factory(store) if use_ranker and cfg.rerank_depth else None,
+        rerank_depth=max(1, cfg.rerank_depth),
     )
 
 

@@ -126,9 +126,7 @@ def test_excluded_documents_never_enter_training(store: Store) -> None:
     assert not texts & passages
 
 
-def test_the_miner_never_reads_the_benchmark(
-    store: Store, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_the_miner_never_reads_the_benchmark(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     opened: list[str] = []
     real_open = builtins.open
 
@@ -171,9 +169,7 @@ def test_the_miner_never_reads_the_benchmark(
          "The benefits are paid."),
     ],
 )  # fmt: skip
-def test_headings_and_bodies(
-    label: str, heading: str, text: str, topical: str, body: str
-) -> None:
+def test_headings_and_bodies(label: str, heading: str, text: str, topical: str, body: str) -> None:
     clause = make_clause(label, heading, text)
     assert topical_heading(clause) == topical
     assert clause_body(clause) == body
@@ -268,7 +264,10 @@ def test_search_uses_the_stores_ranker(ranked_store: Path) -> None:
         query = "which persons are covered by the agreement"
         assert searcher.ranker_used(query, "hybrid") == name
         assert searcher.ranker_used(query, "lexical") is None
-        assert searcher.ranker_used("quelles personnes sont couvertes par la convention", "hybrid") is None
+        assert (
+            searcher.ranker_used("quelles personnes sont couvertes par la convention", "hybrid")
+            is None
+        )
         hits = searcher.search(query, k=5, mode="hybrid")
         plain = service.searcher(st, use_ranker=False).search(query, k=40, mode="hybrid")
         assert [h.rank for h in hits] == list(range(1, 6))
