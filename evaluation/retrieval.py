@@ -513,9 +513,8 @@ def _ranked_searcher(searcher: Any, store: Store, args: argparse.Namespace) -> A
     import functools
 
     from migralex.index.ranker import Reranker, load_card
-    from migralex.ui import service
-
     from migralex.nlp.language import CANDIDATES
+    from migralex.ui import service
 
     folder = args.ranker
     if folder is None and load_card(store.root) is not None:
