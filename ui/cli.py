@@ -372,6 +372,9 @@ def train_ranker(
 
             def on_step(step: int, total: int, loss: float) -> None:
                 progress.update(task, completed=step, total=total, description=f"loss {loss:.3f}")
+                if not console.is_terminal and (step == total or step % max(1, total // 10) == 0):
+                    # no live bar in a log: a line at every tenth of the steps
+                    console.print(f"train-ranker: step {step}/{total}, loss {loss:.3f}")
 
             card = train(
                 st,
