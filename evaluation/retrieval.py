@@ -462,8 +462,9 @@ def tune_fusion(
 
 
 #: (depth, weight) settings of the trained ranker tried by :func:`tune_ranker`.
-RANKER_GRID: tuple[tuple[int, float], ...] = tuple(
-    (d, w) for d in (10, 30) for w in (0.3, 0.5, 0.7, 1.0)
+RANKER_GRID: tuple[tuple[int, float], ...] = (
+    (10, 0.5),
+    *((20, w) for w in (0.2, 0.35, 0.5, 0.8, 1.0)),
 )
 
 
@@ -524,9 +525,10 @@ def _ranked_searcher(searcher: Any, store: Store, args: argparse.Namespace) -> A
     every = tuple(CANDIDATES) if args.ranker_every_language else None
     reranker = Reranker(folder, service.settings().threads, languages=every)
     factory: Any = functools.partial(lambda r: r, reranker)
-    tuned: dict[str, Any] = {}
-    if args.rerank_depth is not None:
-        tuned["rerank_depth"] = args.rerank_depth
+    from migralex.index.ranker import RERANK_DEPTH
+
+    depth = args.rerank_depth or service.settings().rerank_depth or RERANK_DEPTH
+    tuned: dict[str, Any] = {"rerank_depth": depth}
     if args.rerank_weight is not None:
         tuned["rerank_weight"] = args.rerank_weight
     return dataclasses.replace(searcher, ranker=factory, **tuned)

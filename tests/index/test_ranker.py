@@ -78,8 +78,12 @@ def tiny_base(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture()
-def ranked_store(small_store: Path, tmp_path: Path, tiny_base: Path) -> Path:
-    """A copy of the small store with a tiny trained ranker in it."""
+def ranked_store(
+    small_store: Path, tmp_path: Path, tiny_base: Path, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """A copy of the small store with a tiny trained ranker in it, the ranker switched on
+    (``MIGRALEX_RERANK_DEPTH``; it is off by default)."""
+    monkeypatch.setenv("MIGRALEX_RERANK_DEPTH", "20")
     root = tmp_path / "store"
     shutil.copytree(small_store, root)
     with Store(root) as st:
@@ -241,7 +245,10 @@ def test_training_refuses_bad_settings(store: Store) -> None:
         train_ranker(store, steps=0)
 
 
-def test_search_without_a_ranker_is_unchanged(store: Store) -> None:
+def test_search_without_a_ranker_is_unchanged(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MIGRALEX_RERANK_DEPTH", "20")
     assert load_card(store.root) is None
     searcher = service.searcher(store)
     assert searcher.ranker is None
@@ -274,6 +281,17 @@ def test_search_uses_the_stores_ranker(ranked_store: Path) -> None:
         scores = [h.score for h in hits]
         assert scores == sorted(scores, reverse=True)
         assert {h.clause.clause_id for h in hits} <= {h.clause.clause_id for h in plain}
+
+
+def test_ranker_is_off_by_default(ranked_store: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("MIGRALEX_RERANK_DEPTH")
+    with Store(ranked_store) as st:
+        assert load_card(st.root) is not None
+        assert service.searcher(st).ranker is None
+    res = CliRunner().invoke(
+        app, ["search", "persons covered by the agreement", "--store", str(ranked_store), "--json"]
+    )
+    assert res.exit_code == 0 and json.loads(res.stdout)["ranker"] is None
 
 
 def test_cli_search_json_reports_the_ranker(small_store: Path, ranked_store: Path) -> None:
