@@ -43,6 +43,8 @@ test: setup lint
 
 bench: setup
 	test -f $(STORE)/migralex.sqlite || $(BIN)/migralex ingest $(CORPUS) --store $(STORE)
+	# the experimental search ranker (off by default in search), for the +ranker benchmark rows
+	test -f $(STORE)/ranker/card.json || $(BIN)/migralex train-ranker --store $(STORE)
 	$(BIN)/python -m migralex.evaluation.segmentation --corpus $(CORPUS) --quiet
 	$(BIN)/python -m migralex.evaluation.tagging --corpus $(CORPUS)
 	$(BIN)/python -m migralex.evaluation.retrieval --store $(STORE)

@@ -51,6 +51,11 @@ class Settings(BaseSettings):
         max_docx_mb: most uncompressed MiB of the XML parts of a DOCX
             (``MIGRALEX_MAX_DOCX_MB``), read from the zip directory before anything is
             decompressed (zip bombs).
+        rerank_depth: candidates the store's trained ranker re-scores in hybrid and semantic
+            search (``MIGRALEX_RERANK_DEPTH``, e.g. 20); 0, the default, leaves the ranker off:
+            on the retrieval benchmark the ranker of ``migralex train-ranker`` did not beat the
+            first stage (hybrid nDCG@10 test .712 -> .711) and cost about 2 s per English
+            question on the busy 2-core machine (see ``migralex.index.ranker``).
 
     The limits' defaults leave wide room over the corpus (largest file 0.5 MB, longest text
     well under 1 million characters) and bound memory and time; see README "Limits".
@@ -68,6 +73,7 @@ class Settings(BaseSettings):
     max_pages: int = Field(default=1_000, gt=0)
     max_document_chars: int = Field(default=5_000_000, gt=0)
     max_docx_mb: float = Field(default=100.0, gt=0)
+    rerank_depth: int = Field(default=0, ge=0)
 
     def __init__(self, **values: Any) -> None:
         """Read the settings from ``MIGRALEX_*`` variables, with ``values`` taking precedence.

@@ -39,6 +39,12 @@ Usage::
 A store with a multilingual vector set answers non-English questions from it (query-language
 routing, :mod:`migralex.index.search`); ``--no-routing`` measures the main model alone on the
 same store.
+
+Trained ranker (:mod:`migralex.index.ranker`): the plain modes are measured without it; the modes
+``hybrid+ranker`` and ``semantic+ranker`` add it (the store's own ``ranker/`` folder, or the one
+named by ``--ranker DIR``, e.g. one trained with ``train-ranker --exclude-docs`` into another
+folder: ``--heldout-docs FILE`` writes the documents of the test split's qrels for that).
+``--rerank-depth`` and ``--rerank-weight`` override the search defaults (tuning on dev).
 """
 
 from __future__ import annotations
@@ -65,6 +71,9 @@ JUDGMENTS_FILE = DATA / "retrieval_judgments.json"
 QRELS_FILE = DATA / "retrieval_qrels.json"
 DEFAULT_CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 MODES = ("lexical", "semantic", "hybrid")
+#: Modes with the trained ranker after the first stage.
+RANKER_MODES = ("semantic+ranker", "hybrid+ranker")
+RANKER_SUFFIX = "+ranker"
 DEPTH = 100
 WITHIN_DOCS = 6
 TEXT_WINDOW = 400
@@ -452,6 +461,79 @@ def tune_fusion(
     return sorted(rows, key=lambda r: -r["dev"])
 
 
+#: (depth, weight) settings of the trained ranker tried by :func:`tune_ranker`.
+RANKER_GRID: tuple[tuple[int, float], ...] = (
+    (10, 0.5),
+    *((20, w) for w in (0.2, 0.35, 0.5, 0.8, 1.0)),
+)
+
+
+def tune_ranker(
+    store: Store,
+    ranked: Any,
+    queries: Mapping[str, Query],
+    topic_refs: Mapping[str, set[Ref]],
+    grid: Sequence[tuple[int, float]] = RANKER_GRID,
+) -> list[dict[str, Any]]:
+    """Score hybrid+ranker for every ``(depth, weight)`` of ``grid``: nDCG@10 of all questions
+    and within-agreement MRR, dev and test (the ranker's scores are cached, so a setting costs
+    only the first stage once its depth was scored). Pick on dev.
+
+    Returns:
+        Rows ``{depth, weight, dev_ndcg, dev_within_mrr, test_ndcg, test_within_mrr}``, best
+        dev (nDCG + MRR) first.
+    """
+    import dataclasses
+
+    rows = []
+    for depth, weight in grid:
+        trial = dataclasses.replace(ranked, rerank_depth=depth, rerank_weight=weight)
+        res = evaluate(store, trial.search, queries, topic_refs, modes=("hybrid",))
+        row: dict[str, Any] = {"depth": depth, "weight": weight}
+        for split, scen in res["splits"].items():
+            row[f"{split}_ndcg"] = scen["all"]["hybrid"]["ndcg@10"]
+            row[f"{split}_within_mrr"] = scen["within"]["hybrid"]["mrr@10"]
+        rows.append(row)
+    return sorted(rows, key=lambda r: -(r["dev_ndcg"] + r["dev_within_mrr"]))
+
+
+def heldout_docs(
+    store: Store, queries: Mapping[str, Query], topic_refs: Mapping[str, set[Ref]]
+) -> list[str]:
+    """The documents holding a relevant clause of a test-split question, sorted: the
+    document-level hold-out of the ranker benchmark (train without them, measure on test)."""
+    index = clause_index(store)
+    test = {qid: q for qid, q in queries.items() if q.split == "test"}
+    qrels = build_qrels(test, topic_refs, index)
+    return sorted({cid.split(":", 1)[0] for rel in qrels.values() for cid in rel})
+
+
+def _ranked_searcher(searcher: Any, store: Store, args: argparse.Namespace) -> Any:
+    """A copy of ``searcher`` with the trained ranker (``--ranker`` or the store's), or None."""
+    import dataclasses
+    import functools
+
+    from migralex.index.ranker import Reranker, load_card
+    from migralex.nlp.language import CANDIDATES
+    from migralex.ui import service
+
+    folder = args.ranker
+    if folder is None and load_card(store.root) is not None:
+        folder = store.root / "ranker"
+    if folder is None:
+        return None
+    every = tuple(CANDIDATES) if args.ranker_every_language else None
+    reranker = Reranker(folder, service.settings().threads, languages=every)
+    factory: Any = functools.partial(lambda r: r, reranker)
+    from migralex.index.ranker import RERANK_DEPTH
+
+    depth = args.rerank_depth or service.settings().rerank_depth or RERANK_DEPTH
+    tuned: dict[str, Any] = {"rerank_depth": depth}
+    if args.rerank_weight is not None:
+        tuned["rerank_weight"] = args.rerank_weight
+    return dataclasses.replace(searcher, ranker=factory, **tuned)
+
+
 def _all_rowids(store: Store) -> list[int]:
     rowids = store.filter_rowids(Filters(exclude_doc_ids=("\x00",)))
     return [] if rowids is None else [int(r) for r in rowids]
@@ -474,6 +556,12 @@ def format_table(result: Mapping[str, Any]) -> str:
         lines.append(f"{split:5} queries  {scen['queries']}")
     for mode, t in result["latency_ms"].items():
         lines.append(f"latency {mode:9} p50 {t['p50']:.1f} ms  p95 {t['p95']:.1f} ms")
+    for row in result.get("ranker_grid", []):
+        lines.append(
+            f"ranker depth {row['depth']:3} weight {row['weight']:.1f}: nDCG@10 dev "
+            f"{row['dev_ndcg']:.3f} test {row['test_ndcg']:.3f}; within MRR dev "
+            f"{row['dev_within_mrr']:.3f} test {row['test_within_mrr']:.3f}"
+        )
     for row in result.get("fusion_grid", []):
         lines.append(
             f"fusion {row['fusion']:6} weights {row['weights']} dev {row['dev']:.3f} "
@@ -493,7 +581,34 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="corpus folder; ingested into an empty --store first",
     )
     parser.add_argument("--model", help="embedding model for a new store")
-    parser.add_argument("--mode", action="append", choices=MODES, help="modes (default: all)")
+    parser.add_argument(
+        "--mode",
+        action="append",
+        choices=(*MODES, *RANKER_MODES),
+        help="modes (default: the plain ones, plus the +ranker ones when there is a ranker)",
+    )
+    parser.add_argument("--ranker", type=Path, help="ranker folder (default: STORE/ranker)")
+    parser.add_argument("--no-ranker", action="store_true", help="measure the plain modes only")
+    parser.add_argument("--rerank-depth", type=int, help="candidates the ranker re-scores")
+    parser.add_argument(
+        "--ranker-every-language",
+        action="store_true",
+        help="apply the ranker to questions and clauses in every language (default: the "
+        "languages of its card), to measure it on French",
+    )
+    parser.add_argument("--rerank-weight", type=float, help="the ranker's weight in [0, 1]")
+    parser.add_argument(
+        "--tune-ranker",
+        action="store_true",
+        help="also score hybrid+ranker for every (depth, weight) of RERANK_GRID on dev and test",
+    )
+    parser.add_argument(
+        "--heldout-docs",
+        type=Path,
+        metavar="FILE",
+        help="write the documents of the test split's relevant clauses, one a line (the "
+        "hold-out for train-ranker --exclude-docs), and stop",
+    )
     parser.add_argument("--no-within", action="store_true", help="skip the --doc scenario")
     parser.add_argument(
         "--no-routing",
@@ -534,17 +649,44 @@ def main(argv: Sequence[str] | None = None) -> int:
             service.ingest([args.corpus], store, model=args.model)
         if args.build_qrels:
             save_qrels(resolve_topics(store, load_topics(), load_judgments()))
-        searcher = service.searcher(store)
+        if args.heldout_docs is not None:
+            docs = heldout_docs(store, load_queries(), load_topic_refs())
+            args.heldout_docs.write_text("".join(f"{d}\n" for d in docs), encoding="utf-8")
+            print(f"{len(docs)} documents of the test qrels -> {args.heldout_docs}")
+            return 0
+        searcher = service.searcher(store, use_ranker=False)
         if args.no_routing:
             searcher.multilingual = None
+        ranked = None if args.no_ranker else _ranked_searcher(searcher, store, args)
+        modes = tuple(args.mode or (MODES + (RANKER_MODES if ranked else ())))
+        if any(m.endswith(RANKER_SUFFIX) for m in modes) and ranked is None:
+            parser.error(f"{store.root}: no trained ranker (run migralex train-ranker or --ranker)")
+
+        def search(text: str, k: int, mode: str, filters: Filters) -> list[Any]:
+            if mode.endswith(RANKER_SUFFIX) and ranked is not None:
+                return ranked.search(text, k, mode.removesuffix(RANKER_SUFFIX), filters)
+            return searcher.search(text, k, mode, filters)
+
         result = evaluate(
             store,
-            searcher.search,
+            search,
             load_queries(),
             load_topic_refs(),
-            modes=tuple(args.mode or MODES),
+            modes=modes,
             within=not args.no_within,
         )
+        if args.tune_ranker and ranked is not None:
+            result["ranker_grid"] = tune_ranker(store, ranked, load_queries(), load_topic_refs())
+        if ranked is not None and ranked.ranker is not None:
+            card = ranked.ranker().card
+            result["ranker"] = {
+                "path": str(ranked.ranker().folder),
+                "steps": card.steps,
+                "seconds": card.seconds,
+                "excluded_docs": len(card.excluded_docs),
+                "depth": ranked.rerank_depth,
+                "weight": ranked.rerank_weight,
+            }
         result["model"] = store.model[0] if store.model else None
         extra = store.multilingual_model if searcher.multilingual else None
         result["multilingual_model"] = extra[0] if extra else None

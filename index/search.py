@@ -30,6 +30,11 @@ on dev and from .712 to .749 on test (French questions .580 -> .656), within-agr
 .762 / .738 to .808 / .786. Each model alone is worse: e5-small reads English questions less
 well than MiniLM (dev .645 against .738).
 
+Trained ranker (:mod:`migralex.index.ranker`): a store with a ranker folder has its hybrid and
+semantic rankings re-scored by the cross-encoder trained on it (``migralex train-ranker``), one
+separate stage (:func:`~migralex.index.ranker.apply_ranker`) after the fusion and intent boost,
+for questions in the ranker's languages (English) only.
+
 Grouping (``group=True``): hits whose vectors are near-identical (cosine >=
 :data:`NEAR_DUPLICATE`) to a better hit of another document (agreements copying model wording)
 are folded into it and counted in :attr:`Hit.similar_count`.
@@ -55,6 +60,7 @@ from migralex.index.intent import (
     feedback_intent,
 )
 from migralex.index.lexical import LexicalIndex
+from migralex.index.ranker import RERANK_DEPTH, RERANK_WEIGHT, Reranker, apply_ranker
 from migralex.index.vectors import VectorIndex
 from migralex.nlp.language import detect_language
 
@@ -157,6 +163,10 @@ class Searcher:
         multilingual: a function returning the query embedder of the store's multilingual
             model (:attr:`~migralex.corpus.store.Store.multilingual_model`); None turns
             query-language routing off.
+        ranker: a function returning the store's trained ranker
+            (:class:`~migralex.index.ranker.Reranker`, loaded on first use); None: no ranker.
+        rerank_depth: candidates the ranker re-scores.
+        rerank_weight: the ranker's weight against the first-stage score, in [0, 1].
     """
 
     store: Store
@@ -171,6 +181,9 @@ class Searcher:
     prf_depth: int = PRF_DEPTH
     preamble_prior: float = PREAMBLE_PRIOR
     multilingual: Callable[[], Embedder] | None = None
+    ranker: Callable[[], Reranker] | None = None
+    rerank_depth: int = RERANK_DEPTH
+    rerank_weight: float = RERANK_WEIGHT
     _vectors: VectorIndex | None = field(default=None, init=False, repr=False)
     _ml_vectors: VectorIndex | None = field(default=None, init=False, repr=False)
     _routable: tuple[int, str | None] = field(default=(-1, None), init=False, repr=False)
@@ -205,6 +218,22 @@ class Searcher:
             )
         if not 0 <= self.preamble_prior <= 1:
             raise ValidationError(f"preamble_prior {self.preamble_prior}: must be in [0, 1]")
+        if not 0 <= self.rerank_weight <= 1 or self.rerank_depth < 1:
+            raise ValidationError(
+                f"rerank_weight {self.rerank_weight} must be in [0, 1] and rerank_depth "
+                f"{self.rerank_depth} >= 1"
+            )
+
+    def ranker_used(self, query: str, mode: str) -> str | None:
+        """The name of the trained ranker that reorders ``query``'s hits in ``mode``, None when
+        there is none (no ranker, lexical mode, or a question in a language it does not read).
+        Loads the ranker's card, not its model."""
+        if self.ranker is None or mode == "lexical":
+            return None
+        from migralex.nlp.language import detect_language
+
+        ranker = self.ranker()
+        return ranker.name if detect_language(query) in ranker.languages else None
 
     @property
     def vectors(self) -> VectorIndex:
@@ -433,6 +462,8 @@ class Searcher:
         filters = filters or Filters()
         depth = max(k, CANDIDATES) if group else k
         model = None if mode == "lexical" else self.routed_model(query)
+        if self.ranker is not None and mode != "lexical":
+            depth = max(depth, self.rerank_depth)
         if mode == "semantic":
             ranked = self.semantic_ranking(query, depth, filters, model=model)
         elif mode == "lexical":
@@ -448,6 +479,10 @@ class Searcher:
                     else self.fused_ranking(query, CANDIDATES, Filters(), vector, model)
                 )
                 ranked = self.intent_boosted(ranked, basis)
+        if self.ranker is not None and mode != "lexical":
+            ranked = apply_ranker(
+                self.store, self.ranker(), query, ranked, self.rerank_depth, self.rerank_weight
+            )
         if not group:
             return self.hits(ranked[:k])
         return self._grouped_hits(ranked, self._group(ranked), k)

@@ -218,10 +218,13 @@ def ingest(
         raise typer.Exit(1)
 
 
-def _hits_json(query: str, mode: str, hits: list[Any], model: str | None = None) -> dict[str, Any]:
-    out = {"query": query, "mode": mode, "results": [h.to_json() for h in hits]}
+def _hits_json(
+    query: str, mode: str, hits: list[Any], model: str | None = None, **extra: Any
+) -> dict[str, Any]:
+    out: dict[str, Any] = {"query": query, "mode": mode, "results": [h.to_json() for h in hits]}
     if model:
         out["model"] = model  # the vector set that answered (query-language routing)
+    out.update(extra)
     return out
 
 
@@ -302,15 +305,109 @@ def search(
         searcher = service.searcher(st, model)
         hits = searcher.search(query, k, mode, filters, group=group)
         routed = searcher.routed_model(query) if mode != "lexical" else None
+        ranker = searcher.ranker_used(query, mode)
     except MigralexError as exc:
         raise _fail(exc, str(store or "store")) from exc
     if as_json:
         main = st.model[0] if st.model and mode != "lexical" else None
-        _print_json(_hits_json(query, mode, hits, routed or main))
+        # "ranker": the trained ranker that reordered these hits, null when none did
+        _print_json(_hits_json(query, mode, hits, routed or main, ranker=ranker))
     else:
         if routed:
             typer.echo(f"(question not in English: answered with the {routed} vectors)")
+        if ranker:
+            typer.echo(f"(reordered by the trained ranker {ranker})")
         _print_hits(hits)
+
+
+@app.command("train-ranker")
+def train_ranker(
+    store: StoreOpt = None,
+    steps: Annotated[
+        int | None, typer.Option("--steps", min=1, help="Training steps (default 300).")
+    ] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of mining and training.")] = 0,
+    exclude_docs: Annotated[
+        Path | None,
+        typer.Option(
+            "--exclude-docs",
+            help="File of document ids (one a line, # comments) left out of training.",
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Ranker folder (default: STORE/ranker, used by search)."),
+    ] = None,
+    base: Annotated[
+        Path | None,
+        typer.Option(
+            "--base", help="Starting weights: a BERT model folder (default: all-MiniLM-L6-v2)."
+        ),
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Train the search ranker from the store's own structure and save it in the store."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from migralex.index.ranker import DEFAULT_STEPS
+    from migralex.index.ranker import train_ranker as train
+    from migralex.ui import service
+
+    excluded: list[str] = []
+    if exclude_docs is not None:
+        try:
+            lines = exclude_docs.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            _error(str(exclude_docs), f"cannot read the document list ({exc.__class__.__name__})")
+            raise typer.Exit(2) from exc
+        excluded = [x.split("#", 1)[0].strip() for x in lines]
+        excluded = [x for x in excluded if x]
+    try:
+        st = service.open_existing_store(store)
+        known = {d["doc_id"] for d in st.document_summaries()}
+        unknown = [d for d in excluded if d not in known]
+        if unknown:
+            _error(str(exclude_docs), f"unknown document ids: {', '.join(unknown[:5])}")
+            raise typer.Exit(2)
+        console = Console(stderr=True)
+        columns = (
+            TextColumn("train-ranker"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("{task.description}"),
+        )
+        with Progress(*columns, console=console, transient=True) as progress:
+            task = progress.add_task("mining pairs", total=steps or DEFAULT_STEPS)
+
+            def on_step(step: int, total: int, loss: float) -> None:
+                progress.update(task, completed=step, total=total, description=f"loss {loss:.3f}")
+                if not console.is_terminal and (step == total or step % max(1, total // 10) == 0):
+                    # no live bar in a log: a line at every tenth of the steps
+                    console.print(f"train-ranker: step {step}/{total}, loss {loss:.3f}")
+
+            card = train(
+                st,
+                steps=steps or DEFAULT_STEPS,
+                seed=seed,
+                exclude_docs=excluded,
+                out=out,
+                base=base,
+                threads=service.settings().ingest_threads,
+                on_step=on_step,
+            )
+    except MigralexError as exc:
+        raise _fail(exc, str(store or "store")) from exc
+    folder = out or (st.root / "ranker")
+    if as_json:
+        _print_json({"ranker": str(folder), "card": card.to_json()})
+    else:
+        typer.echo(
+            f"ranker {card.name}: {card.steps} steps on {sum(card.groups.values())} groups "
+            f"({card.groups_mined} mined), final loss {card.final_loss:.3f}, "
+            f"{card.seconds:.0f} s -> {folder}"
+        )
 
 
 @app.command()

@@ -25,6 +25,7 @@ from migralex.index.embedders import (
     get_embedder,
     passage_text,
 )
+from migralex.index.ranker import Reranker
 from migralex.index.search import Searcher
 from migralex.ingest.pipeline import IngestResult, ingest_paths, prepare
 from migralex.ingest.segment import Segmentation
@@ -200,16 +201,41 @@ def ingest(
     )
 
 
-def searcher(store: Store, model: str | None = None) -> Searcher:
-    """Return a searcher over ``store`` using the store's model for queries, and its
+def ranker_factory(store: Store, threads: int | None = None) -> Callable[[], Reranker] | None:
+    """Return a function that loads (once) the store's trained ranker, None when the store has
+    none (:func:`migralex.index.ranker.load_card`).
+
+    Raises:
+        StoreError: the store's ranker folder is damaged.
+    """
+    from migralex.index.ranker import load_card, ranker_dir
+
+    if load_card(store.root) is None:
+        return None
+    folder = ranker_dir(store.root)
+    return functools.partial(_reranker, folder, threads or settings().threads)
+
+
+@functools.cache
+def _reranker(folder: Path, threads: int) -> Reranker:
+    return Reranker(folder, threads)
+
+
+def searcher(store: Store, model: str | None = None, use_ranker: bool = True) -> Searcher:
+    """Return a searcher over ``store`` using the store's model for queries, its
     multilingual model for questions the main model does not read (query-language routing,
-    :meth:`migralex.index.search.Searcher.routed_model`)."""
+    :meth:`migralex.index.search.Searcher.routed_model`) and its trained ranker when it has one
+    and ``use_ranker``, re-scoring ``MIGRALEX_RERANK_DEPTH`` candidates (0: no ranker;
+    :mod:`migralex.index.ranker`)."""
     extra = store.multilingual_model
+    cfg = settings()
     return Searcher(
         store,
         embedder_factory(model_for(store, model)),
-        settings().threads,
+        cfg.threads,
         multilingual=embedder_factory(extra[0]) if extra else None,
+        ranker=ranker_factory(store) if use_ranker and cfg.rerank_depth else None,
+        rerank_depth=max(1, cfg.rerank_depth),
     )
 
 
@@ -325,7 +351,7 @@ def run_checklist(
     vectors = emb.embed_passages([clause_passage(c) for c in tagged.clauses])
     find_examples = None
     if store is not None and store.count_vectors():
-        search = searcher(store, name)
+        search = searcher(store, name, use_ranker=False)  # the calibrated engine, unchanged
         draft_id = tagged.document.doc_id
         kinds = EXAMPLE_KINDS.get(checklist_name, ())
 
