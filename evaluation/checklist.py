@@ -39,6 +39,7 @@ re-measured in seconds (delete the file when the corpus, reader or tagger change
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
 import itertools
 import json
@@ -592,6 +593,24 @@ def score_draft(draft: Draft, result: ChecklistResult, tally: Tally, keep_errors
             )
 
 
+@functools.cache
+def _checklist(name: str) -> Checklist:
+    return load_checklist(name)
+
+
+def check_draft(d: Draft, emb: CachedEmbedder, thresholds: Thresholds | None) -> ChecklistResult:
+    """Run the draft's checklist on it, paragraphs embedded through ``emb``."""
+    return run_checklist(
+        _checklist(d.checklist),
+        d.clauses,
+        d.tags,
+        d.vectors,
+        emb.queries,
+        thresholds=thresholds,
+        embed_passages=emb.passages,
+    )
+
+
 def tally_keys(d: Draft) -> list[tuple[str, str, str, str]]:
     """The (checklist, language, condition, split) tallies a draft counts in ("*" = any)."""
     keys = []
@@ -617,20 +636,10 @@ def evaluate(
     in the tallies over both splits; errors are kept in the per-language ``"all"`` tallies.
     """
     tallies: dict[tuple[str, str, str, str], Tally] = defaultdict(Tally)
-    checklists: dict[str, Checklist] = {}
     for d in drafts:
         if split and d.split != split:
             continue
-        checklist = checklists.setdefault(d.checklist, load_checklist(d.checklist))
-        result = run_checklist(
-            checklist,
-            d.clauses,
-            d.tags,
-            d.vectors,
-            emb.queries,
-            thresholds=thresholds,
-            embed_passages=emb.passages,
-        )
+        result = check_draft(d, emb, thresholds)
         for key in tally_keys(d):
             keep = keep_errors and key[3] == "all" and key[1] != "*" and key[2] != "*"
             score_draft(d, result, tallies[key], keep)
@@ -740,20 +749,10 @@ def score_judgments(
     for j in judgments:
         by_doc[j.doc_id].append(j)
     tallies: dict[str, Tally] = defaultdict(Tally)
-    checklists: dict[str, Checklist] = {}
     for d in drafts:
         if d.doc_id not in by_doc or d.removed or (d.fmt != "orig" and d.condition == "headed"):
             continue
-        checklist = checklists.setdefault(d.checklist, load_checklist(d.checklist))
-        result = run_checklist(
-            checklist,
-            d.clauses,
-            d.tags,
-            d.vectors,
-            emb.queries,
-            thresholds=thresholds,
-            embed_passages=emb.passages,
-        )
+        result = check_draft(d, emb, thresholds)
         got = {r.item.id: r for r in result.items}
         for j in by_doc[d.doc_id]:
             r = got.get(j.item)
