@@ -529,7 +529,7 @@ def checklist(
     typer.echo(f"{data['title']} on {doc.title}")
     for item in data["items"]:
         ev = item["evidence"][0] if item["evidence"] else None
-        where = f" — {ev['label']} {ev['heading']}".rstrip() if ev else ""
+        where = f" — {ev.get('citation') or ev['label']}" if ev else ""
         typer.echo(f"  [{item['status']:>7}] {item['id']}: {item['question']}{where}")
     s = data["summary"]
     typer.echo(f"present {s['present']}, partial {s['partial']}, absent {s['absent']}")
