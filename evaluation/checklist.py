@@ -39,7 +39,6 @@ re-measured in seconds (delete the file when the corpus, reader or tagger change
 from __future__ import annotations
 
 import argparse
-import functools
 import hashlib
 import itertools
 import json
@@ -59,7 +58,6 @@ import numpy as np
 from migralex.corpus.models import Clause, Tag
 from migralex.nlp.checklist import (
     TAG_FLOOR,
-    Checklist,
     ChecklistResult,
     Thresholds,
     _fold,
@@ -540,6 +538,18 @@ class Tally:
     ev_ok: int = 0
     errors: list[dict[str, Any]] = field(default_factory=list)
 
+    def count(self, expected_absent: bool, got_absent: bool, evidence_ok: bool | None) -> None:
+        """Count one scored item; ``evidence_ok`` is None when evidence is not scored (the
+        item is not expected and found present, or has no evidence)."""
+        self.n += 1
+        self.correct += expected_absent == got_absent
+        self.true_absent += expected_absent
+        self.pred_absent += got_absent
+        self.tp_absent += got_absent and expected_absent
+        if evidence_ok is not None:
+            self.ev_n += 1
+            self.ev_ok += evidence_ok
+
     def metrics(self) -> dict[str, Any]:
         """accuracy, absent precision/recall, evidence P@1 (None when undefined), counts."""
 
@@ -564,18 +574,12 @@ def score_draft(draft: Draft, result: ChecklistResult, tally: Tally, keep_errors
         if expected is None:
             continue
         got_absent = r.status == "absent"
-        tally.n += 1
-        tally.true_absent += expected == "absent"
-        tally.pred_absent += got_absent
-        tally.tp_absent += got_absent and expected == "absent"
         ok = got_absent == (expected == "absent")
-        tally.correct += ok
-        ev_ok = True
+        ev_ok = None
         if expected == "present" and not got_absent and r.evidence:
-            tally.ev_n += 1
             ev_ok = article_key(r.evidence[0].clause) in draft.gold[r.item.id]
-            tally.ev_ok += ev_ok
-        if keep_errors and (not ok or not ev_ok):
+        tally.count(expected == "absent", got_absent, ev_ok)
+        if keep_errors and (not ok or ev_ok is False):
             tally.errors.append(
                 {
                     "doc_id": draft.doc_id,
@@ -593,15 +597,10 @@ def score_draft(draft: Draft, result: ChecklistResult, tally: Tally, keep_errors
             )
 
 
-@functools.cache
-def _checklist(name: str) -> Checklist:
-    return load_checklist(name)
-
-
 def check_draft(d: Draft, emb: CachedEmbedder, thresholds: Thresholds | None) -> ChecklistResult:
     """Run the draft's checklist on it, paragraphs embedded through ``emb``."""
     return run_checklist(
-        _checklist(d.checklist),
+        load_checklist(d.checklist),  # cached by the loader
         d.clauses,
         d.tags,
         d.vectors,
@@ -749,6 +748,7 @@ def score_judgments(
     for j in judgments:
         by_doc[j.doc_id].append(j)
     tallies: dict[str, Tally] = defaultdict(Tally)
+    errors: list[dict[str, Any]] = []
     for d in drafts:
         if d.doc_id not in by_doc or d.removed or (d.fmt != "orig" and d.condition == "headed"):
             continue
@@ -760,26 +760,17 @@ def score_judgments(
                 continue
             expected_absent = j.status == "absent"
             got_absent = r.status == "absent"
-            ok = expected_absent == got_absent
-            ev_ok = True
-            labels = {_fold(a) for a in j.articles}
+            ev_ok = None
+            if not expected_absent and not got_absent and r.evidence:
+                ev_ok = _fold(r.evidence[0].clause.label) in {_fold(a) for a in j.articles}
             for key in (
                 f"{d.checklist}-judged/{d.condition}/{d.split}",
                 f"{d.checklist}-judged/*/{d.split}",
                 f"{d.checklist}-judged/*/all",
             ):
-                t = tallies[key]
-                t.n += 1
-                t.correct += ok
-                t.true_absent += expected_absent
-                t.pred_absent += got_absent
-                t.tp_absent += got_absent and expected_absent
-                if not expected_absent and not got_absent and r.evidence:
-                    t.ev_n += 1
-                    ev_ok = _fold(r.evidence[0].clause.label) in labels
-                    t.ev_ok += ev_ok
-            if not ok or not ev_ok:
-                tallies["_errors"].errors.append(
+                tallies[key].count(expected_absent, got_absent, ev_ok)
+            if expected_absent != got_absent or ev_ok is False:
+                errors.append(
                     {
                         "doc_id": d.doc_id,
                         "split": d.split,
@@ -793,7 +784,6 @@ def score_judgments(
                         "reason": r.reason,
                     }
                 )
-    errors = tallies.pop("_errors").errors if "_errors" in tallies else []
     return {k: t.metrics() for k, t in tallies.items()}, errors
 
 

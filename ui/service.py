@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from migralex.corpus.errors import StoreError
-from migralex.corpus.models import Clause, Document, Hit, Tag
+from migralex.corpus.models import Clause, Document, Hit, Paragraph, Tag
 from migralex.corpus.settings import Settings
 from migralex.corpus.store import Filters, Store
 from migralex.index.embedders import (
@@ -261,10 +261,11 @@ class TaggedDocument:
 
         d = self.document
 
-        def paragraph(c: Clause, offset: int) -> str | None:
-            p = paragraph_at(split_paragraphs(c.text, body_start(c)), offset)
+        def paragraph(paragraphs: tuple[Paragraph, ...], offset: int) -> str | None:
+            p = paragraph_at(paragraphs, offset)
             return p.label if p is not None else None
 
+        parts = {c.clause_id: split_paragraphs(c.text, body_start(c)) for c in self.clauses}
         return {
             "path": d.source_path,
             "doc_id": d.doc_id,
@@ -283,7 +284,7 @@ class TaggedDocument:
                             "rule": t.rule,
                             "exception": t.exception,
                             "negated": t.negated,
-                            "paragraph": paragraph(c, t.start),
+                            "paragraph": paragraph(parts[c.clause_id], t.start),
                         }
                         for t in self.tags.get(c.clause_id, [])
                     ],
