@@ -21,6 +21,7 @@ __all__ = [
     "ItemResult",
     "PartialRule",
     "Status",
+    "cite",
 ]
 
 #: The status of a checklist item.
@@ -104,6 +105,16 @@ class Checklist:
     items: tuple[ChecklistItem, ...]
 
 
+def cite(clause: Clause, paragraph: Paragraph | None) -> str:
+    """A clause's citation with the paragraph number ("Article 14 (5)", "Article 14 (5),
+    Equality of treatment" under a heading); the clause's own citation without a numbered
+    paragraph."""
+    if paragraph is None or not paragraph.label:
+        return clause.citation
+    cited = f"{clause.label} ({paragraph.label})"
+    return f"{cited}, {clause.heading}" if clause.heading else cited
+
+
 @dataclass(frozen=True, slots=True)
 class Evidence:
     """A clause supporting an item's status.
@@ -133,11 +144,7 @@ class Evidence:
         """The clause's citation with the paragraph number: "Article 14 (5)", or "Article 14
         (5), Equality of treatment" when the clause has a heading; the clause's own citation
         when the evidence is the whole clause or an unnumbered sentence group."""
-        c = self.clause
-        if self.paragraph is None or not self.paragraph.label:
-            return c.citation
-        cited = f"{c.label} ({self.paragraph.label})"
-        return f"{cited}, {c.heading}" if c.heading else cited
+        return cite(self.clause, self.paragraph)
 
     @property
     def quote(self) -> str:

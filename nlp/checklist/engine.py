@@ -72,6 +72,7 @@ from migralex.corpus.checklist_models import (
     ItemResult,
     PartialRule,
     Status,
+    cite,
 )
 from migralex.corpus.errors import ValidationError
 from migralex.corpus.models import Clause, Hit, Paragraph, Tag
@@ -452,7 +453,7 @@ def _with_paragraphs(whole: _Scored, parts: Sequence[_Scored]) -> _Scored:
 
 def _cite(s: _Scored, clauses: Sequence[Clause]) -> str:
     """The citation of a scored clause or paragraph ("Article 14 (5)")."""
-    return Evidence(clauses[s.index], s.score, (), "", (), s.paragraph).citation
+    return cite(clauses[s.index], s.paragraph)
 
 
 def _owners(checklist: Checklist, clause: Clause) -> frozenset[str]:
