@@ -48,7 +48,7 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -65,6 +65,7 @@ from migralex.nlp.checklist import (
     run_checklist,
     thresholds_for,
 )
+from migralex.nlp.checklist.topics import TopicModel
 
 DATA = Path(__file__).resolve().parent / "data"
 TOPICS_FILE = DATA / "checklist_topics.json"
@@ -597,8 +598,14 @@ def score_draft(draft: Draft, result: ChecklistResult, tally: Tally, keep_errors
             )
 
 
-def check_draft(d: Draft, emb: CachedEmbedder, thresholds: Thresholds | None) -> ChecklistResult:
-    """Run the draft's checklist on it, paragraphs embedded through ``emb``."""
+def check_draft(
+    d: Draft,
+    emb: CachedEmbedder,
+    thresholds: Thresholds | None,
+    topics: Mapping[str, TopicModel] | None = None,
+) -> ChecklistResult:
+    """Run the draft's checklist on it, paragraphs embedded through ``emb``, with the topic
+    model of its checklist from ``topics`` (none when missing)."""
     return run_checklist(
         load_checklist(d.checklist),  # cached by the loader
         d.clauses,
@@ -607,7 +614,33 @@ def check_draft(d: Draft, emb: CachedEmbedder, thresholds: Thresholds | None) ->
         emb.queries,
         thresholds=thresholds,
         embed_passages=emb.passages,
+        topic_model=(topics or {}).get(d.checklist),
     )
+
+
+def train_topic_models(
+    drafts: Sequence[Draft], emb: CachedEmbedder, model: str, split: str = "dev"
+) -> dict[str, TopicModel]:
+    """One topic model per checklist (:mod:`migralex.nlp.checklist.topics`), trained on the
+    headed articles of the ``split`` documents' original files only, their bodies embedded
+    through ``emb``: the test split's articles are never seen."""
+    from migralex.index.embedders import passage_text
+    from migralex.nlp.checklist.topics import body_text, train, training_data
+
+    out: dict[str, TopicModel] = {}
+    for name in sorted({d.checklist for d in drafts}):
+        checklist = load_checklist(name)
+        chosen: list[Clause] = []
+        labels: list[str] = []
+        for d in drafts:
+            if d.checklist == name and d.split == split and d.fmt == "orig" and not d.removed:
+                c, lab = training_data(checklist, d.clauses)
+                chosen += c
+                labels += lab
+        if len(set(labels)) >= 2:
+            vectors = emb.passages([passage_text("", body_text(c)) for c in chosen])
+            out[name] = train(name, model, vectors, labels)
+    return out
 
 
 def tally_keys(d: Draft) -> list[tuple[str, str, str, str]]:
@@ -628,6 +661,7 @@ def evaluate(
     thresholds: Thresholds | None = None,
     split: str | None = None,
     keep_errors: bool = False,
+    topics: Mapping[str, TopicModel] | None = None,
 ) -> dict[tuple[str, str, str, str], Tally]:
     """Run the engine on every draft; tallies by (checklist, language, condition, split).
 
@@ -638,7 +672,7 @@ def evaluate(
     for d in drafts:
         if split and d.split != split:
             continue
-        result = check_draft(d, emb, thresholds)
+        result = check_draft(d, emb, thresholds, topics)
         for key in tally_keys(d):
             keep = keep_errors and key[3] == "all" and key[1] != "*" and key[2] != "*"
             score_draft(d, result, tallies[key], keep)
@@ -670,7 +704,11 @@ CALIBRATION_GRID: dict[str, tuple[float, ...]] = {
 }
 
 
-def calibrate(drafts: Sequence[Draft], emb: CachedEmbedder) -> tuple[Thresholds, float]:
+def calibrate(
+    drafts: Sequence[Draft],
+    emb: CachedEmbedder,
+    topics: Mapping[str, TopicModel] | None = None,
+) -> tuple[Thresholds, float]:
     """Grid search (:data:`CALIBRATION_GRID`) of the engine thresholds on the dev split.
 
     Returns:
@@ -688,7 +726,7 @@ def calibrate(drafts: Sequence[Draft], emb: CachedEmbedder) -> tuple[Thresholds,
             continue
         floor = min(TAG_FLOOR, support)
         th = Thresholds(present, present - band, support, floor, margin, int(lead), untagged)
-        value = _objective(evaluate(drafts, emb, th, split="dev"))
+        value = _objective(evaluate(drafts, emb, th, split="dev", topics=topics))
         if best is None or value > best[0] + 1e-9:
             best = (value, th)
     assert best is not None
@@ -733,6 +771,7 @@ def score_judgments(
     emb: CachedEmbedder,
     judgments: Sequence[Judgment],
     thresholds: Thresholds | None = None,
+    topics: Mapping[str, TopicModel] | None = None,
 ) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]]]:
     """Score the engine against hand judgments on the full (nothing removed) drafts.
 
@@ -752,7 +791,7 @@ def score_judgments(
     for d in drafts:
         if d.doc_id not in by_doc or d.removed or (d.fmt != "orig" and d.condition == "headed"):
             continue
-        result = check_draft(d, emb, thresholds)
+        result = check_draft(d, emb, thresholds, topics)
         got = {r.item.id: r for r in result.items}
         for j in by_doc[d.doc_id]:
             r = got.get(j.item)
@@ -806,6 +845,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--model", default=None, help="embedding model (default: the store's)")
     parser.add_argument("--json", type=Path, default=None, help="write the results here")
     parser.add_argument("--calibrate", action="store_true", help="grid-search thresholds on dev")
+    parser.add_argument(
+        "--no-topic-model",
+        action="store_true",
+        help="decide heading-less articles without the topic classifier (trained on dev)",
+    )
     parser.add_argument(
         "--limit", type=int, default=None, help="first N documents per kind and language"
     )
@@ -869,16 +913,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     log(f"{len(drafts)} drafts in {time.perf_counter() - t0:.0f} s")
     log(f"{regold(drafts, load_topics())} drafts with expectations from the current topic file")
 
+    topics = {} if args.no_topic_model else train_topic_models(drafts, emb, model)
+    for name, tm in topics.items():
+        log(f"topic model {name} trained on dev: {tm.examples}")
     calibration: dict[str, Any] | None = None
     if args.calibrate:
-        th, value = calibrate(drafts, emb)
+        th, value = calibrate(drafts, emb, topics)
         calibration = {"model": model, "best": th.__repr__(), "dev_objective": round(value, 4)}
         log(f"calibrated on dev: {th} (objective {value:.4f})")
     else:
         th = thresholds_for(model)
-    tallies = evaluate(drafts, emb, th, keep_errors=True)
+    tallies = evaluate(drafts, emb, th, keep_errors=True, topics=topics)
     rows = {"/".join(k): t.metrics() for k, t in tallies.items()}
-    judged_rows, judged_errors = score_judgments(drafts, emb, load_judgments(), th)
+    judged_rows, judged_errors = score_judgments(drafts, emb, load_judgments(), th, topics)
     rows.update(judged_rows)
     print(f"model {model}; {len(drafts)} drafts; thresholds {th}")
     print(_table(rows))

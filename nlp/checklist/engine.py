@@ -61,6 +61,7 @@ import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -92,6 +93,9 @@ from migralex.nlp.structure import (
 )
 from migralex.nlp.tagger import rule_name
 from migralex.nlp.text import fold
+
+if TYPE_CHECKING:
+    from migralex.nlp.checklist.topics import TopicModel
 
 __all__ = [
     "CONTEXT_WEIGHT",
@@ -153,6 +157,7 @@ class _Signals:
     foreign: bool  # its own heading names other items only
     term: bool = False  # one of the item's terms is in the body
     term_lead: bool = False  # ... in the opening of the body
+    virtual: bool = False  # the topic model reads the heading-less body as about the item
 
 
 @functools.cache
@@ -239,8 +244,10 @@ def _signals(
     other_similarity: float,
     owners: frozenset[str],
     th: Thresholds,
+    virtual: str | None = None,
 ) -> _Signals:
-    """The item's signals on one clause; ``own`` from :func:`_own_tags`."""
+    """The item's signals on one clause; ``own`` from :func:`_own_tags`; ``virtual``: the
+    item the topic model reads the heading-less clause as about (:mod:`.topics`)."""
     lead = 0.0
     body_at = body_start(clause)
     if th.lead_chars > 0:
@@ -255,6 +262,7 @@ def _signals(
         similarity=similarity,
         other_similarity=other_similarity,
         foreign=bool(owners) and item.id not in owners,
+        virtual=virtual == item.id,
         # a preamble's opening words state motives, not a subject: its terms are mentions
         **_term_signals(
             heading_regex(item.terms),
@@ -288,7 +296,7 @@ def _score_clause(
 ) -> _Scored:
     """The clause's evidence score and strength for one item (see the module docstring)."""
     heading = heading_of(clause)
-    h = bool(heading_rx and heading and heading_rx.search(heading))
+    h = bool(heading_rx and heading and heading_rx.search(heading)) or signals.virtual
     # Without a printed heading, an inline first line may be the opening sentence wrapped
     # ("Deze Overeenkomst zal vanaf de datum van ondertekening voorlopig worden" / "toegepast.");
     # under a generic heading ("Scope of Application") the opening words name the subject.
@@ -698,6 +706,7 @@ def _run_item(
     th: Thresholds,
     bundled_arrangement: bool = False,
     units: Sequence[Sequence[_Unit]] = (),
+    virtual: Sequence[str | None] = (),
 ) -> tuple[_Verdict, tuple[Evidence, ...]]:
     """Signals -> ranking -> status for one item; ``units``: per clause, its paragraphs
     (empty for a clause of one paragraph)."""
@@ -714,6 +723,7 @@ def _run_item(
             float(other_similarity[i]) if other_similarity.size else -1.0,
             owners[i],
             th,
+            virtual[i] if i < len(virtual) else None,
         )
         whole = _score_clause(i, clause, heading_rx, signals, th, item.nested, opening_rx)
         parts = [
@@ -736,6 +746,32 @@ def _run_item(
     if not candidates:
         return _weak_only(pool, clauses, item, th), evidence
     return _strong(candidates, clauses, tags, item, preamble_only, th), evidence
+
+
+def _virtual_headings(
+    topic_model: TopicModel | None,
+    clauses: Sequence[Clause],
+    clause_vectors: np.ndarray,
+    owners: Sequence[frozenset[str]],
+) -> list[str | None]:
+    """Per clause, the item the topic model reads its body as about, for articles that print
+    no heading naming an item (and are no preamble or annex); None elsewhere."""
+    out: list[str | None] = [None] * len(clauses)
+    if topic_model is None or not clauses:
+        return out
+    todo = [
+        i
+        for i, c in enumerate(clauses)
+        if not c.heading.strip() and not owners[i] and not is_preamble(c) and not in_annex(c)
+    ]
+    if not todo:
+        return out
+    vectors = np.asarray(clause_vectors, dtype=np.float32)[todo]
+    if vectors.shape[1] != topic_model.coef.shape[1]:
+        return out  # another embedding space: the model cannot read these vectors
+    for i, label in zip(todo, topic_model.virtual_headings(vectors), strict=True):
+        out[i] = label or None
+    return out
 
 
 def _check_vectors(name: str, vectors: np.ndarray, rows: int, dim: int | None) -> None:
@@ -831,6 +867,7 @@ def run_checklist(
     n_evidence: int = 3,
     thresholds: Thresholds | None = None,
     embed_passages: Callable[[list[str]], np.ndarray] | None = None,
+    topic_model: TopicModel | None = None,
 ) -> ChecklistResult:
     """Answer every item of ``checklist`` for one document.
 
@@ -856,6 +893,10 @@ def run_checklist(
             be the evidence for several items and the evidence names the paragraph
             (:attr:`Evidence.paragraph`). Without it, paragraphs are still read for their tags,
             terms and openings, with their clause's similarity.
+        topic_model: the checklist's topic classifier for the model of ``clause_vectors``
+            (:mod:`migralex.nlp.checklist.topics`): an article without a printed heading whose
+            body it reads as about one item (:data:`~.topics.VIRTUAL_HEADING`) is treated as
+            headed by that item. None: bodies are read by their formulas, tags and wording only.
 
     Returns:
         One :class:`ItemResult` per item, in checklist order. Evidence is ranked by score
@@ -880,6 +921,8 @@ def run_checklist(
     """
     th = thresholds or Thresholds()
     owners = [_owners(checklist, clause) for clause in clauses]
+    virtual = _virtual_headings(topic_model, clauses, clause_vectors, owners)
+    owners = [frozenset({v}) if v else o for o, v in zip(owners, virtual, strict=True)]
     item_sims, cue_vectors = _item_similarities(checklist, clauses, clause_vectors, embed_queries)
     matrix = np.stack(item_sims) if clauses else np.zeros((len(checklist.items), 0), np.float32)
     paragraphs = [
@@ -918,6 +961,7 @@ def run_checklist(
             item_th,
             bundled_arrangement,
             _units_for(k, paragraphs, unit_matrix),
+            virtual,
         )
         confidence = min(1.0, max(0.0, verdict.confidence))
         if math.isnan(confidence):
