@@ -56,6 +56,8 @@ class Settings(BaseSettings):
             on the retrieval benchmark the ranker of ``migralex train-ranker`` did not beat the
             first stage (hybrid nDCG@10 test .712 -> .711) and cost about 2 s per English
             question on the busy 2-core machine (see ``migralex.index.ranker``).
+        adapted: answer English questions from the store's domain-adapted vector set when it
+            has one (``MIGRALEX_ADAPTED``; see ``migralex.index.encoder``).
 
     The limits' defaults leave wide room over the corpus (largest file 0.5 MB, longest text
     well under 1 million characters) and bound memory and time; see README "Limits".
@@ -74,6 +76,7 @@ class Settings(BaseSettings):
     max_document_chars: int = Field(default=5_000_000, gt=0)
     max_docx_mb: float = Field(default=100.0, gt=0)
     rerank_depth: int = Field(default=0, ge=0)
+    adapted: bool = True
 
     def __init__(self, **values: Any) -> None:
         """Read the settings from ``MIGRALEX_*`` variables, with ``values`` taking precedence.

@@ -315,6 +315,69 @@ class Store:
         name, dim = self.get_meta("multilingual_model"), self.get_meta("multilingual_dimension")
         return None if name is None or dim is None else (name, int(dim))
 
+    @property
+    def adapted_model(self) -> tuple[str, int] | None:
+        """The (vector set name, dimension) of the store's domain-adapted English vector set
+        (every clause embedded by the encoder trained on this store, see
+        :mod:`migralex.index.encoder`), or None."""
+        name, dim = self.get_meta("adapted_model"), self.get_meta("adapted_dimension")
+        return None if name is None or dim is None else (name, int(dim))
+
+    def set_adapted_vectors(
+        self,
+        model: tuple[str, int],
+        rowids: Sequence[int],
+        vectors: np.ndarray,
+        passage_shas: Sequence[str] = (),
+    ) -> None:
+        """Replace the adapted vector set (:attr:`adapted_model`) in one transaction; bumps
+        :attr:`generation`.
+
+        Args:
+            model: (vector set name, dim); not the name of the main or multilingual set.
+            rowids: the clauses.
+            vectors: float32 ``(len(rowids), dim)``, L2-normalised.
+            passage_shas: sha256 of each embedded text ("" each when not given).
+
+        Raises:
+            StoreError: wrong shape, or a name the store's other vector sets use.
+        """
+        if vectors.shape != (len(rowids), model[1]):
+            raise StoreError(
+                f"{self.root}: adapted vectors of shape {vectors.shape} for "
+                f"{len(rowids)} clauses of dim {model[1]}"
+            )
+        others = {m[0] for m in (self.model, self.multilingual_model) if m is not None}
+        if model[0] in others:
+            raise StoreError(f"{self.root}: vector set name {model[0]!r} is already in use")
+        vecs = np.ascontiguousarray(vectors, dtype=np.float32)
+        shas = list(passage_shas) or [""] * len(rowids)
+        with self._transaction() as conn:
+            old = self.get_meta("adapted_model")
+            if old is not None:
+                conn.execute("DELETE FROM extra_vectors WHERE model = ?", (old,))
+            conn.executemany(
+                "INSERT OR REPLACE INTO extra_vectors(model, rowid, vec, passage_sha)"
+                " VALUES (?, ?, ?, ?)",
+                [(model[0], rid, vecs[i].tobytes(), shas[i]) for i, rid in enumerate(rowids)],
+            )
+            conn.execute(
+                "INSERT OR REPLACE INTO meta(key, value) VALUES ('adapted_model', ?),"
+                " ('adapted_dimension', ?)",
+                (model[0], str(model[1])),
+            )
+            self._bump_generation(conn)
+
+    def drop_adapted_vectors(self) -> None:
+        """Remove the adapted vector set (if any); bumps :attr:`generation`."""
+        old = self.get_meta("adapted_model")
+        if old is None:
+            return
+        with self._transaction() as conn:
+            conn.execute("DELETE FROM extra_vectors WHERE model = ?", (old,))
+            conn.execute("DELETE FROM meta WHERE key IN ('adapted_model', 'adapted_dimension')")
+            self._bump_generation(conn)
+
     def check_multilingual_model(self, name: str, dimension: int) -> None:
         """Refuse a second vector set of another model than the one the store holds.
 
@@ -812,12 +875,15 @@ class Store:
 
     def vector_model(self, model: str | None = None) -> tuple[str, int] | None:
         """The (model name, dimension) of a vector set: the main one (``model`` None or the
-        main model's name) or the multilingual one; None when the store has no such set."""
+        main model's name), the multilingual or the adapted one; None when the store has no
+        such set."""
         main = self.model
         if model is None or (main is not None and main[0] == model):
             return main
-        extra = self.multilingual_model
-        return extra if extra is not None and extra[0] == model else None
+        for extra in (self.multilingual_model, self.adapted_model):
+            if extra is not None and extra[0] == model:
+                return extra
+        return None
 
     def _vector_source(self, model: str | None) -> tuple[str, tuple[str, ...]]:
         """The table holding the vectors of ``model`` (None: the main model) and the model

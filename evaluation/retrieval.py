@@ -589,6 +589,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--ranker", type=Path, help="ranker folder (default: STORE/ranker)")
     parser.add_argument("--no-ranker", action="store_true", help="measure the plain modes only")
+    parser.add_argument(
+        "--no-adapted",
+        action="store_true",
+        help="answer English questions from the main vectors even if the store has adapted ones",
+    )
     parser.add_argument("--rerank-depth", type=int, help="candidates the ranker re-scores")
     parser.add_argument(
         "--ranker-every-language",
@@ -654,7 +659,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.heldout_docs.write_text("".join(f"{d}\n" for d in docs), encoding="utf-8")
             print(f"{len(docs)} documents of the test qrels -> {args.heldout_docs}")
             return 0
-        searcher = service.searcher(store, use_ranker=False)
+        searcher = service.searcher(store, use_ranker=False, use_adapted=not args.no_adapted)
         if args.no_routing:
             searcher.multilingual = None
         ranked = None if args.no_ranker else _ranked_searcher(searcher, store, args)
@@ -688,6 +693,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "weight": ranked.rerank_weight,
             }
         result["model"] = store.model[0] if store.model else None
+        result["adapted"] = searcher.adapted_set()
         extra = store.multilingual_model if searcher.multilingual else None
         result["multilingual_model"] = extra[0] if extra else None
         result["clauses"] = store.stats()["clauses"]

@@ -79,6 +79,7 @@ CANDIDATES = 100
 #: vector feedback (:data:`PRF_BETA`) too: minilm .629 [.640], e5-small .607 [.690].
 FUSION: dict[str, tuple[str, tuple[float, float]]] = {
     "minilm": ("scores", (0.4, 0.6)),
+    "minilm-adapted": ("scores", (0.4, 0.6)),
     "e5-small": ("rrf", (1.0, 1.0)),
 }
 #: Fusion for any other model (and the hash test embedder).
@@ -167,6 +168,10 @@ class Searcher:
             (:class:`~migralex.index.ranker.Reranker`, loaded on first use); None: no ranker.
         rerank_depth: candidates the ranker re-scores.
         rerank_weight: the ranker's weight against the first-stage score, in [0, 1].
+        adapted: a function returning the query embedder of the store's domain-adapted vector
+            set (:attr:`~migralex.corpus.store.Store.adapted_model`,
+            :mod:`migralex.index.encoder`); the set then answers the questions the main set
+            would answer, when it covers every clause. None: the main set answers them.
     """
 
     store: Store
@@ -184,9 +189,12 @@ class Searcher:
     ranker: Callable[[], Reranker] | None = None
     rerank_depth: int = RERANK_DEPTH
     rerank_weight: float = RERANK_WEIGHT
+    adapted: Callable[[], Embedder] | None = None
     _vectors: VectorIndex | None = field(default=None, init=False, repr=False)
     _ml_vectors: VectorIndex | None = field(default=None, init=False, repr=False)
     _routable: tuple[int, str | None] = field(default=(-1, None), init=False, repr=False)
+    _adapted_ok: tuple[int, str | None] = field(default=(-1, None), init=False, repr=False)
+    _sets: dict[str, VectorIndex] = field(default_factory=dict, init=False, repr=False)
     _lexical_index: LexicalIndex | None = field(default=None, init=False, repr=False)
     _topics: dict[tuple[str, str, str], frozenset[str]] = field(
         default_factory=dict, init=False, repr=False
@@ -225,15 +233,22 @@ class Searcher:
             )
 
     def ranker_used(self, query: str, mode: str) -> str | None:
-        """The name of the trained ranker that reorders ``query``'s hits in ``mode``, None when
-        there is none (no ranker, lexical mode, or a question in a language it does not read).
-        Loads the ranker's card, not its model."""
-        if self.ranker is None or mode == "lexical":
+        """The names of the trained models that rank ``query``'s hits in ``mode``, joined by
+        "+": the adapted vector set (:meth:`adapted_set`) when it answers the question, the
+        cross-encoder when it reorders them; None when neither does (lexical mode, no trained
+        model, or a question in a language they do not read). Loads the ranker's card, not its
+        model."""
+        if mode == "lexical":
             return None
-        from migralex.nlp.language import detect_language
-
-        ranker = self.ranker()
-        return ranker.name if detect_language(query) in ranker.languages else None
+        names = []
+        adapted = self.adapted_set()
+        if adapted is not None and self.routed_model(query) == adapted:
+            names.append(adapted)
+        if self.ranker is not None:
+            ranker = self.ranker()
+            if detect_language(query) in ranker.languages:
+                names.append(ranker.name)
+        return "+".join(names) or None
 
     @property
     def vectors(self) -> VectorIndex:
@@ -243,29 +258,54 @@ class Searcher:
         return self._vectors
 
     def index_for(self, model: str | None) -> VectorIndex:
-        """The FAISS index of a vector set: the main one (None) or the multilingual one."""
+        """The FAISS index of a vector set: the main one (None), the multilingual or the
+        adapted one (by name)."""
         if model is None:
             return self.vectors
+        if model == self.adapted_set():
+            if model not in self._sets:
+                self._sets[model] = VectorIndex(self.store, self.threads, model)
+            return self._sets[model]
         if self._ml_vectors is None or self._ml_vectors.model != model:
             self._ml_vectors = VectorIndex(self.store, self.threads, model)
         return self._ml_vectors
+
+    def adapted_set(self) -> str | None:
+        """The name of the adapted vector set when it answers in place of the main one: there
+        is an ``adapted`` embedder and the set covers every clause with a main vector (checked
+        once per store generation), else None."""
+        if self.adapted is None:
+            return None
+        gen = self.store.generation
+        if self._adapted_ok[0] != gen:
+            extra = self.store.adapted_model
+            complete = (
+                extra is not None
+                and self.store.count_vectors(extra[0]) >= self.store.count_vectors() > 0
+            )
+            self._adapted_ok = (gen, extra[0] if complete and extra else None)
+            self._sets.clear()
+        return self._adapted_ok[1]
 
     def routed_model(self, query: str) -> str | None:
         """The vector set that answers ``query``: the name of the store's multilingual model
         when the query's language (:func:`~migralex.nlp.language.detect_language`; "en" for
         fewer than 20 letters) is not one the main model reads (:data:`MODEL_LANGUAGES`), else
-        None (the main model). None too when routing is off or the multilingual set does not
-        cover every clause that has a main vector."""
+        None (the main model) or, when the store has a complete adapted set
+        (:meth:`adapted_set`), that set's name. The main model's answer too when routing is
+        off or the multilingual set does not cover every clause that has a main vector."""
         routing = self._routing()
         if routing is None or detect_language(query) in routing[1]:
-            return None
+            return self.adapted_set()
         return routing[0]
 
     def model_for_language(self, language: str) -> str | None:
         """The vector set for text in ``language`` (ISO 639-1): as :meth:`routed_model`, for a
         known language."""
         routing = self._routing()
-        return None if routing is None or language in routing[1] else routing[0]
+        if routing is None or language in routing[1]:
+            return self.adapted_set()
+        return routing[0]
 
     def _routing(self) -> tuple[str, frozenset[str]] | None:
         """``(multilingual model, languages the main model reads)`` when questions can be
@@ -286,8 +326,10 @@ class Searcher:
         return None if target is None else (target, reads)
 
     def embed_query(self, query: str, model: str | None = None) -> np.ndarray:
-        """The query's embedding by the main model (None) or the multilingual one, float32
-        ``(dim,)``."""
+        """The query's embedding by the main model (None), the multilingual or the adapted one,
+        float32 ``(dim,)``."""
+        if model is not None and self.adapted is not None and model == self.adapted_set():
+            return self.adapted().embed_queries([query])[0]
         if model is None or self.multilingual is None:
             return self.embedder().embed_queries([query])[0]
         return self.multilingual().embed_queries([query])[0]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -101,3 +102,27 @@ def small_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     mp.undo()
     assert [r.status for r in results] == ["added"] * len(files)
     yield root
+
+
+@pytest.fixture(scope="session")
+def tiny_base(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 2-layer BERT with random weights (seeded) and MiniLM's tokenizer: trains in seconds."""
+    import torch
+    from transformers import BertConfig, BertModel
+
+    from migralex.index.embedders import minilm_path
+
+    folder = tmp_path_factory.mktemp("tiny-bert")
+    torch.manual_seed(0)
+    config = BertConfig(
+        vocab_size=30522,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=128,
+    )
+    BertModel(config).save_pretrained(folder)
+    for name in ("vocab.txt", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"):
+        shutil.copy(minilm_path() / name, folder / name)
+    return folder

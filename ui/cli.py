@@ -313,10 +313,10 @@ def search(
         # "ranker": the trained ranker that reordered these hits, null when none did
         _print_json(_hits_json(query, mode, hits, routed or main, ranker=ranker))
     else:
-        if routed:
+        if routed and routed != searcher.adapted_set():
             typer.echo(f"(question not in English: answered with the {routed} vectors)")
         if ranker:
-            typer.echo(f"(reordered by the trained ranker {ranker})")
+            typer.echo(f"(ranked by the models trained on this store: {ranker})")
         _print_hits(hits)
 
 
@@ -344,15 +344,28 @@ def train_ranker(
             "--base", help="Starting weights: a BERT model folder (default: all-MiniLM-L6-v2)."
         ),
     ] = None,
+    kind: Annotated[
+        str,
+        typer.Option(
+            "--kind",
+            help="encoder: the domain-adapted bi-encoder and the store's adapted vectors "
+            "(used by search); cross-encoder: the reranker (off unless MIGRALEX_RERANK_DEPTH).",
+        ),
+    ] = "encoder",
     as_json: JsonOpt = False,
 ) -> None:
     """Train the search ranker from the store's own structure and save it in the store."""
+    if kind not in ("encoder", "cross-encoder"):
+        _error("--kind", f"unknown kind {kind!r}; valid: encoder, cross-encoder")
+        raise typer.Exit(2)
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from migralex.index.ranker import DEFAULT_STEPS
-    from migralex.index.ranker import train_ranker as train
+    from migralex.index import encoder, ranker
     from migralex.ui import service
+
+    train = encoder.train_encoder if kind == "encoder" else ranker.train_ranker
+    default_steps = encoder.DEFAULT_STEPS if kind == "encoder" else ranker.DEFAULT_STEPS
 
     excluded: list[str] = []
     if exclude_docs is not None:
@@ -379,7 +392,7 @@ def train_ranker(
             TextColumn("{task.description}"),
         )
         with Progress(*columns, console=console, transient=True) as progress:
-            task = progress.add_task("mining pairs", total=steps or DEFAULT_STEPS)
+            task = progress.add_task("mining pairs", total=steps or default_steps)
 
             def on_step(step: int, total: int, loss: float) -> None:
                 progress.update(task, completed=step, total=total, description=f"loss {loss:.3f}")
@@ -389,7 +402,7 @@ def train_ranker(
 
             card = train(
                 st,
-                steps=steps or DEFAULT_STEPS,
+                steps=steps or default_steps,
                 seed=seed,
                 exclude_docs=excluded,
                 out=out,
@@ -397,16 +410,29 @@ def train_ranker(
                 threads=service.settings().ingest_threads,
                 on_step=on_step,
             )
+            embedded = 0
+            if kind == "encoder" and out is None:
+                task = progress.add_task("embedding", total=st.count_vectors())
+
+                def on_batch(done: int, total: int) -> None:
+                    progress.update(task, completed=done, total=total, description="adapted set")
+
+                embedded = encoder.embed_store(
+                    st, threads=service.settings().ingest_threads, on_batch=on_batch
+                )
     except MigralexError as exc:
         raise _fail(exc, str(store or "store")) from exc
-    folder = out or (st.root / "ranker")
+    folder = out or (st.root / (encoder.ENCODER_DIR if kind == "encoder" else ranker.RANKER_DIR))
     if as_json:
-        _print_json({"ranker": str(folder), "card": card.to_json()})
+        _print_json(
+            {"ranker": str(folder), "kind": kind, "card": card.to_json(), "embedded": embedded}
+        )
     else:
         typer.echo(
             f"ranker {card.name}: {card.steps} steps on {sum(card.groups.values())} groups "
             f"({card.groups_mined} mined), final loss {card.final_loss:.3f}, "
             f"{card.seconds:.0f} s -> {folder}"
+            + (f"; {embedded} clauses embedded into the adapted vector set" if embedded else "")
         )
 
 

@@ -221,7 +221,21 @@ def _reranker(folder: Path, threads: int) -> Reranker:
     return Reranker(folder, threads)
 
 
-def searcher(store: Store, model: str | None = None, use_ranker: bool = True) -> Searcher:
+def adapted_factory(store: Store, threads: int | None = None) -> Callable[[], Embedder] | None:
+    """Return a function that loads (once) the query embedder of the store's adapted vector
+    set (:mod:`migralex.index.encoder`), None when the store has no such set or no encoder
+    folder, or when ``MIGRALEX_ADAPTED`` is off."""
+    from migralex.index.encoder import MODEL_DIR, encoder_dir
+
+    folder = encoder_dir(store.root) / MODEL_DIR
+    if not settings().adapted or store.adapted_model is None or not folder.is_dir():
+        return None
+    return embedder_factory(str(folder), threads)
+
+
+def searcher(
+    store: Store, model: str | None = None, use_ranker: bool = True, use_adapted: bool = True
+) -> Searcher:
     """Return a searcher over ``store`` using the store's model for queries, its
     multilingual model for questions the main model does not read (query-language routing,
     :meth:`migralex.index.search.Searcher.routed_model`) and its trained ranker when it has one
@@ -236,6 +250,7 @@ def searcher(store: Store, model: str | None = None, use_ranker: bool = True) ->
         multilingual=embedder_factory(extra[0]) if extra else None,
         ranker=ranker_factory(store) if use_ranker and cfg.rerank_depth else None,
         rerank_depth=max(1, cfg.rerank_depth),
+        adapted=adapted_factory(store) if use_adapted else None,
     )
 
 
@@ -317,7 +332,9 @@ def run_checklist(
     model: str | None = None,
     n_examples: int = 3,
 ) -> tuple[TaggedDocument, Any]:
-    """Run a checklist on a draft file, with good-practice examples from the store.
+    """Run a checklist on a draft file, with good-practice examples from the store. Articles
+    without a heading are read with the checklist's shipped topic model for the embedding
+    model, when there is one (:mod:`migralex.nlp.checklist.topics`).
 
     Args:
         path: the draft (any readable format).
@@ -340,6 +357,7 @@ def run_checklist(
     from migralex.nlp.checklist.examples import rank_examples
     from migralex.nlp.checklist.loader import load_checklist
     from migralex.nlp.checklist.thresholds import thresholds_for
+    from migralex.nlp.checklist.topics import shipped_model
 
     checklist = load_checklist(checklist_name)
     tagged = tag_file(path, kind or "draft", language)
@@ -352,7 +370,7 @@ def run_checklist(
     vectors = emb.embed_passages([clause_passage(c) for c in tagged.clauses])
     find_examples = None
     if store is not None and store.count_vectors():
-        search = searcher(store, name, use_ranker=False)  # the calibrated engine, unchanged
+        search = searcher(store, name, use_ranker=False, use_adapted=False)  # calibrated, unchanged
         draft_id = tagged.document.doc_id
         kinds = EXAMPLE_KINDS.get(checklist_name, ())
 
@@ -380,6 +398,7 @@ def run_checklist(
         n_examples=n_examples,
         thresholds=thresholds_for(name),
         embed_passages=emb.embed_passages,
+        topic_model=shipped_model(checklist_name, name),
     )
     return tagged, result
 

@@ -53,30 +53,6 @@ def groups(store: Store) -> list[ranker_data.TrainingGroup]:
     return mine_groups(store, seed=0)
 
 
-@pytest.fixture(scope="session")
-def tiny_base(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A 2-layer BERT with random weights (seeded) and MiniLM's tokenizer: trains in seconds."""
-    import torch
-    from transformers import BertConfig, BertModel
-
-    from migralex.index.embedders import minilm_path
-
-    folder = tmp_path_factory.mktemp("tiny-bert")
-    torch.manual_seed(0)
-    config = BertConfig(
-        vocab_size=30522,
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=64,
-        max_position_embeddings=128,
-    )
-    BertModel(config).save_pretrained(folder)
-    for name in ("vocab.txt", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"):
-        shutil.copy(minilm_path() / name, folder / name)
-    return folder
-
-
 @pytest.fixture()
 def ranked_store(
     small_store: Path, tmp_path: Path, tiny_base: Path, monkeypatch: pytest.MonkeyPatch
