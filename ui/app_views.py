@@ -103,6 +103,49 @@ def md_escape(text: str) -> str:
     return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
 
 
+#: Human names of the DESIGN.md tag names, shown instead of the ids ("Old-age benefits" for
+#: ``branch_old_age``); C102 branch names follow C102 Parts II-X.
+TAG_LABELS: dict[str, str] = {
+    "equality_of_treatment": "Equality of treatment",
+    "export_of_benefits": "Export of benefits",
+    "totalisation": "Totalisation of periods",
+    "applicable_legislation": "Applicable legislation",
+    "administrative_assistance": "Administrative assistance",
+    "data_protection": "Data protection",
+    "dispute_settlement": "Dispute settlement",
+    "claims_and_appeals": "Claims and appeals",
+    "nationality_requirement": "Nationality condition",
+    "residence_requirement": "Residence condition",
+    "irregular_status": "Irregular status",
+    "recruitment": "Recruitment",
+    "recruitment_costs": "Recruitment costs",
+    "employment_contract": "Employment contract",
+    "wages_and_conditions": "Wages and conditions",
+    "remittances": "Remittances",
+    "family_reunification": "Family reunification",
+    "return_and_reintegration": "Return and reintegration",
+    "complaint_mechanism": "Complaint mechanism",
+    "joint_committee": "Joint committee",
+    "information_exchange": "Information exchange",
+    "gender": "Gender",
+    "branch_medical_care": "Medical care",
+    "branch_sickness": "Sickness benefits",
+    "branch_unemployment": "Unemployment benefits",
+    "branch_old_age": "Old-age benefits",
+    "branch_employment_injury": "Employment injury benefits",
+    "branch_family": "Family benefits",
+    "branch_maternity": "Maternity benefits",
+    "branch_invalidity": "Invalidity benefits",
+    "branch_survivors": "Survivors' benefits",
+}
+
+
+def tag_label(name: str) -> str:
+    """Return the human name of a tag ("Old-age benefits" for ``branch_old_age``); an unknown
+    name with its underscores as spaces, first letter upper case."""
+    return TAG_LABELS.get(name) or name.replace("_", " ").capitalize()
+
+
 def tag_color(name: str) -> str:
     """Return the highlight colour of a tag name (same name, same colour, in every process)."""
     digest = hashlib.sha256(name.encode("utf-8")).digest()

@@ -393,3 +393,23 @@ def stats(store: Store) -> dict[str, Any]:
         lang for lang in out["languages"] if lang not in SUPPORTED_LANGUAGES
     )
     return out
+
+
+def view_queries(store: Store, model: str | None = None) -> tuple[Callable[[list[str]], Any], str]:
+    """The query encoder and model name the checklist-based views (matrix, gallery) use on
+    ``store``: its main model (:func:`model_for`), loaded on the first call only, so a view
+    whose results are all cached loads no model.
+
+    Returns:
+        ``(embed_queries, model_name)``; ``embed_queries`` returns float32 ``(n, dim)``.
+
+    Raises:
+        StoreError: ``model`` differs from the store's.
+    """
+    name = model_for(store, model)
+    load = embedder_factory(name)
+
+    def embed_queries(texts: list[str]) -> Any:
+        return load().embed_queries(texts)
+
+    return embed_queries, name
