@@ -143,8 +143,9 @@ def country_code(name: str) -> str | None:
     and common names, alpha-2/alpha-3 codes); "Republic of X" as ISO's "X, Republic of"; the
     :data:`ALIASES` table (French, Spanish, Dutch and older names); the same without a
     French/Spanish/Dutch official form ("Royaume des", "República de"); last pycountry's fuzzy
-    search, accepted only when the folded name is part of a name of the country it finds (so
-    a province such as "Quebec", which the fuzzy search maps to Canada, stays no country).
+    search, accepted only when the folded name is a whole name of the country it finds
+    ("Cote d'Ivoire"), so a province such as "Quebec" or "Northern Ireland", which the fuzzy
+    search maps to the country it lies in, stays a party of its own (whole names only).
 
     Args:
         name: a party as written ("Canadá", "Government of Canada", "Kingdom of the
@@ -189,7 +190,7 @@ def country_code(name: str) -> str | None:
             _fold(str(getattr(country, attr, "")))
             for attr in ("name", "official_name", "common_name")
         ]
-        if any(re.search(rf"\b{re.escape(candidate)}\b", n) for n in names if n):
+        if candidate in names:
             return str(country.alpha_2)
     return None
 
