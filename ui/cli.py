@@ -804,7 +804,8 @@ def serve_command(root: Path, port: int, address: str, upload_mb: float) -> list
     return [
         sys.executable, "-m", "streamlit", "run", str(Path(__file__).with_name("app.py")),
         "--server.port", str(port), "--server.address", address,
-        "--server.headless", "true", "--server.maxUploadSize", str(upload_limit_mb(upload_mb)),
+        "--server.headless", "true", "--client.toolbarMode", "minimal",
+        "--server.maxUploadSize", str(upload_limit_mb(upload_mb)),
         "--browser.gatherUsageStats", "false",
     ]  # fmt: skip
 
@@ -828,8 +829,39 @@ def serve(
     cfg = service.settings()
     root = store or cfg.store
     env = {**os.environ, "MIGRALEX_STORE": str(root)}
-    raise typer.Exit(subprocess.call(serve_command(root, port, address, cfg.max_file_mb), env=env))
+    raise typer.Exit(run_child(serve_command(root, port, address, cfg.max_file_mb), env))
 
+
+def run_child(cmd: list[str], env: dict[str, str], grace: float = 10.0) -> int:
+    """Run ``cmd`` and return its exit code; Ctrl-C, SIGTERM or SIGHUP to this process (a
+    service manager stopping ``migralex serve``, a closed terminal) stop the child too,
+    instead of leaving Streamlit running: it gets SIGTERM, then SIGKILL after ``grace``
+    seconds, and is waited for. The previous signal handlers come back afterwards.
+
+    Returns:
+        The child's exit code; 130 when this process was told to stop.
+    """
+    import signal
+
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    child = subprocess.Popen(cmd, env=env)
+    try:
+        return child.wait()
+    except KeyboardInterrupt:
+        if child.poll() is None:
+            child.terminate()
+            try:
+                child.wait(timeout=grace)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
+        return 130
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 def main() -> None:
     """Console-script entry point."""
