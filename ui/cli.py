@@ -863,6 +863,7 @@ def run_child(cmd: list[str], env: dict[str, str], grace: float = 10.0) -> int:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
 
+
 def main() -> None:
     """Console-script entry point."""
     app()
