@@ -230,7 +230,13 @@ def page_matrix(root: str, store: Store) -> None:
         key="matrix_table",
         on_select="rerun",
         selection_mode="single-cell",
-        column_config={"agreement": st.column_config.TextColumn(width="large")},
+        column_config={
+            "agreement": st.column_config.TextColumn(width="large", pinned=True),
+            **{
+                c: st.column_config.TextColumn(c.replace("_", " "), width="small")
+                for c in item_cols
+            },
+        },
     )
     st.caption(
         "✅ present · 🟡 partial · ❌ absent. Click a cell, or choose below, to see its evidence."

@@ -910,22 +910,22 @@ def status_style(value: Any) -> str:
 
 def matrix_rows(data: Mapping[str, Any], checklist_id: str) -> list[dict[str, Any]]:
     """One row per agreement of a :func:`~migralex.ui.views.matrix` result read with
-    ``checklist_id``: title, parties, language, year, then one status icon per item (column
-    named by the item id without its checklist prefix)."""
+    ``checklist_id``: title, one status icon per item (:data:`STATUS_MARK`; column named by
+    the item id without its checklist prefix), then parties, language and year ("" when
+    unknown), so the heatmap fits beside the titles."""
     items = [i["id"] for i in data["checklists"].get(checklist_id, {}).get("items", [])]
     rows = []
     for doc in data["documents"]:
         if doc["checklist"] != checklist_id:
             continue
-        row: dict[str, Any] = {
-            "agreement": doc["title"],
-            "parties": "; ".join(doc["parties"]),
-            "language": doc["language"],
-            "year": doc["year"],
-        }
+        row: dict[str, Any] = {"agreement": doc["title"]}
         for item in items:
-            status = doc["cells"][item]["status"]
-            row[item.split(".", 1)[-1]] = f"{STATUS_MARK[status]} {status}"
+            row[item.split(".", 1)[-1]] = STATUS_MARK[doc["cells"][item]["status"]]
+        row.update(
+            parties="; ".join(doc["parties"]),
+            language=doc["language"],
+            year=str(doc["year"] or ""),
+        )
         rows.append(row)
     return rows
 

@@ -79,7 +79,7 @@ def test_matrix_page_shows_a_cell_and_its_evidence(app: AppTest) -> None:
     at = _page(app, "Matrix")
     table = at.dataframe(key="matrix_table").value
     assert len(table) == 2 and "export_of_benefits" in table.columns
-    assert set(table["export_of_benefits"]) == {"✅ present", "🟡 partial"}
+    assert set(table["export_of_benefits"]) == {"✅", "🟡"}
     at.selectbox(key="matrix_doc").set_value("ssa-ca-pt")
     at.selectbox(key="matrix_item").set_value("ssa.export_of_benefits").run()
     assert "Article 4 \\(Export of benefits\\)" in _texts(at)
