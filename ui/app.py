@@ -278,7 +278,7 @@ def render_checklist(view: views.ChecklistView) -> None:
         column_config={
             "status": st.column_config.TextColumn(width="small"),
             "item": st.column_config.TextColumn(width="medium"),
-            "question": st.column_config.TextColumn(width="large"),
+            "question": st.column_config.TextColumn(width="medium"),
             "confidence": st.column_config.NumberColumn(
                 "confidence", format="%.2f", width="small",
                 help="How sure the checklist is of the status (not of the item being present).",

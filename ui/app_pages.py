@@ -327,7 +327,10 @@ def page_compare(store: Store) -> None:
             st.html(view_exports.segments_html(c["text"], c["segments"]))
             if c["exceptions"]:
                 st.caption(
-                    views.md_escape("Exceptions: " + "; ".join(x["text"] for x in c["exceptions"]))
+                    views.md_escape(
+                        "Exceptions: "
+                        + "; ".join(dict.fromkeys(x["text"] for x in c["exceptions"]))
+                    )
                 )
             if c["restrictions"]:
                 st.caption(

@@ -597,7 +597,7 @@ class EvidenceView:
         clause_id: the draft clause.
         citation: "Article 5 — Export of Benefits", with the paragraph when one holds the
             provision ("Article 14 (5) — Equality of Treatment").
-        pages: "p. 3" when known, else "".
+        pages: "p. 3" in a paged draft (PDF), else its section (:func:`location_label`).
         score: evidence score in [0, 1].
         tags: tag names on the clause.
         text: the text quoted: the paragraph that holds the provision, else the whole clause.
@@ -721,6 +721,7 @@ def checklist_view(tagged: Any, result: Any, path: str) -> ChecklistView:
     """
     doc = tagged.document
     clauses = {c.clause_id: c for c in tagged.clauses}
+    paged = doc.pages > 1 or str(doc.source_path).lower().endswith(".pdf")
     tags: Mapping[str, Sequence[Tag]] = tagged.tags
     data = _with_evidence_pages(
         result.to_json(
@@ -738,7 +739,11 @@ def checklist_view(tagged: Any, result: Any, path: str) -> ChecklistView:
                 EvidenceView(
                     clause_id=ev["clause_id"],
                     citation=citation(label, ev["heading"]),
-                    pages=pages_label(ev.get("page_start"), ev.get("page_end")),
+                    pages=(
+                        location_label(clauses[ev["clause_id"]], paged)
+                        if ev["clause_id"] in clauses
+                        else pages_label(ev.get("page_start"), ev.get("page_end"))
+                    ),
                     score=float(ev["score"]),
                     tags=tuple(ev["tags"]),
                     text=ev["text"][lo:hi],

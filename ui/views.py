@@ -522,7 +522,11 @@ def compare(store: Store, clause_ids: Sequence[str]) -> dict[str, Any]:
                 "similarity": round(ratio, 4),
                 "segments": _segments(clause.text, flags, ws),
                 "tags": sorted({t.name for t in own}),
-                "exceptions": [{"tag": t.name, "text": t.exception} for t in own if t.exception],
+                "exceptions": [
+                    {"tag": name, "text": text}
+                    for name, text in dict.fromkeys((t.name, t.exception) for t in own)
+                    if text
+                ],
                 "restrictions": sorted(
                     {
                         t.name
