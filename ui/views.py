@@ -709,6 +709,7 @@ CRITERIA: dict[str, str] = {
     "no_residence_restriction": "no residence condition on the evidence clause",
     "no_exception": "no exception qualifies the item's wording",
     "in_force": "not repealed, lapsed or terminated (title and heading)",
+    "own_article": "an article of its own: its heading names the item",
 }
 
 
@@ -757,11 +758,15 @@ def gallery_items(
     return out
 
 
-def _criteria(cell: Mapping[str, Any], title: str, heading: str) -> dict[str, bool]:
+def _criteria(
+    cell: Mapping[str, Any], title: str, heading: str, item: ChecklistItem
+) -> dict[str, bool]:
+    from migralex.nlp.structure import heading_regex
     from migralex.nlp.text import fold
     from migralex.nlp.vocabulary import regex
 
     lapsed = regex("lapsed")
+    own = heading_regex(item.headings)
     restrictions = set(cell.get("restrictions") or ())
     return {
         "present": cell["status"] == "present",
@@ -769,6 +774,7 @@ def _criteria(cell: Mapping[str, Any], title: str, heading: str) -> dict[str, bo
         "no_residence_restriction": "residence_requirement" not in restrictions,
         "no_exception": not cell.get("exceptions"),
         "in_force": not (lapsed.search(fold(title)) or lapsed.search(fold(heading or ""))),
+        "own_article": bool(own and heading and own.search(fold(heading))),
     }
 
 
@@ -824,7 +830,7 @@ def gallery(
                 continue
             if not cell.get("clause_id"):
                 continue
-            crit = _criteria(cell, row["title"], cell.get("heading") or "")
+            crit = _criteria(cell, row["title"], cell.get("heading") or "", item)
             candidates.append(
                 {
                     "doc_id": row["doc_id"],
