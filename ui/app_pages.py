@@ -74,6 +74,7 @@ def _go_compare(ids: list[str]) -> None:
 
 
 def _file_bytes(write: Callable[[Path], None], suffix: str) -> bytes:
+    """The bytes ``write`` puts in a temporary file (downloads are made on click only)."""
     with tempfile.TemporaryDirectory(prefix="migralex-view-") as tmp:
         target = Path(tmp) / f"out{suffix}"
         write(target)
@@ -98,7 +99,7 @@ def page_gallery(root: str, store: Store) -> None:
     labels = {i.id: f"{i.id.split('.', 1)[1].replace('_', ' ')} ({cid})" for cid, i in items}
     chosen = c1.selectbox(
         "Principle or building block",
-        ["", *labels],
+        [*labels, ""],
         format_func=lambda i: labels.get(i, "All items"),
         key="gallery_item",
     )
@@ -118,7 +119,7 @@ def page_gallery(root: str, store: Store) -> None:
     d1, d2 = st.columns(2)
     d1.download_button(
         "Download slides (PPTX)",
-        _file_bytes(lambda p: view_exports.write_gallery_pptx(data, p), ".pptx"),
+        lambda: _file_bytes(lambda p: view_exports.write_gallery_pptx(data, p), ".pptx"),
         file_name="migralex-gallery.pptx",
         mime="application/vnd.openxmlformats-officedocument.presentationml.presentation",
         key="gallery_pptx",
@@ -126,7 +127,7 @@ def page_gallery(root: str, store: Store) -> None:
     )
     d2.download_button(
         "Download handout (HTML)",
-        view_exports.gallery_html(data).encode("utf-8"),
+        lambda: view_exports.gallery_html(data).encode("utf-8"),
         file_name="migralex-gallery.html",
         mime="text/html",
         key="gallery_html",
@@ -276,7 +277,7 @@ def page_matrix(root: str, store: Store) -> None:
         st.dataframe(views.branch_rows({**data, "documents": docs}), hide_index=True)
     st.download_button(
         "Download the matrix (XLSX)",
-        _file_bytes(lambda p: view_exports.write_matrix_xlsx(data, p), ".xlsx"),
+        lambda: _file_bytes(lambda p: view_exports.write_matrix_xlsx(data, p), ".xlsx"),
         file_name=f"migralex-matrix-{kind}.xlsx",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         key="matrix_xlsx",
