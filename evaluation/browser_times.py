@@ -18,6 +18,7 @@ Prints a JSON object ``{"store", "pages": {page: {"first", "median_rest"}}, "ans
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import socket
@@ -90,21 +91,15 @@ def measure(store: Path, repeat: int, draft: Path | None, chromium: Path) -> dic
             browser = p.chromium.launch(executable_path=str(chromium), args=["--no-sandbox"])
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.set_default_timeout(180_000)
+
+            def visit(name: str, ready: str) -> None:
+                page.goto(f"{url}/?page={name}")
+                page.get_by_text(ready).first.wait_for()
+
             for _ in range(repeat):
                 for name, ready in READY.items():
-                    pages.setdefault(name, []).append(
-                        _timed(
-                            lambda n=name, r=ready: (
-                                (
-                                    page.goto(f"{url}/?page={n}"),
-                                    page.get_by_text(r).first.wait_for(),
-                                )
-                                and None
-                            )
-                        )
-                    )
-            page.goto(f"{url}/?page=Search")
-            page.get_by_text(READY["Search"]).wait_for()
+                    pages.setdefault(name, []).append(_timed(functools.partial(visit, name, ready)))
+            visit("Search", READY["Search"])
 
             def search() -> None:
                 box = page.get_by_label("Query")
@@ -117,33 +112,25 @@ def measure(store: Path, repeat: int, draft: Path | None, chromium: Path) -> dic
             page.get_by_label("Query").press("Enter")
             page.get_by_text(READY["Search"]).wait_for()
             answers["search (second query)"] = _timed(search)
-            page.goto(f"{url}/?page=Matrix")
-            page.get_by_text(READY["Matrix"]).wait_for()
-            answers["matrix: evidence of another item"] = _timed(
-                lambda: (
-                    (
-                        page.get_by_label("Item").click(),
-                        page.get_by_role("option").nth(3).click(),
-                        page.wait_for_load_state("networkidle"),
-                        page.get_by_role("button", name="Open clause").first.wait_for(),
-                    )
-                    and None
-                )
-            )
+            visit("Matrix", READY["Matrix"])
+
+            def other_item() -> None:
+                page.get_by_label("Item").click()
+                page.get_by_role("option").nth(3).click()
+                page.wait_for_load_state("networkidle")
+                page.get_by_role("button", name="Open clause").first.wait_for()
+
+            answers["matrix: evidence of another item"] = _timed(other_item)
             if draft is not None:
-                page.goto(f"{url}/?page=Checklist")
-                page.get_by_text(READY["Checklist"]).wait_for()
+                visit("Checklist", READY["Checklist"])
                 page.locator("input[type='file']").set_input_files(str(draft))
                 page.get_by_text(draft.name).first.wait_for()
-                answers["checklist (upload -> items)"] = _timed(
-                    lambda: (
-                        (
-                            page.get_by_role("button", name="Run checklist").click(),
-                            page.get_by_text(f"on {draft.name}").first.wait_for(),
-                        )
-                        and None
-                    )
-                )
+
+                def run() -> None:
+                    page.get_by_role("button", name="Run checklist").click()
+                    page.get_by_text(f"on {draft.name}").first.wait_for()
+
+                answers["checklist (upload -> items)"] = _timed(run)
             browser.close()
     finally:
         proc.terminate()
