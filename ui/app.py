@@ -41,6 +41,31 @@ def get_searcher(root: str) -> Searcher:
     return service.searcher(get_store(root))
 
 
+@st.cache_resource(show_spinner=False)
+def preload_models(root: str) -> dict[str, Any]:
+    """Load the store's embedding models in a background thread, once per process, so the
+    first question does not wait for them (the import alone takes seconds); returns a dict
+    whose ``"state"`` is "loading", "ready" or "failed: <reason>"."""
+    import threading
+
+    status: dict[str, Any] = {"state": "loading"}
+
+    def load() -> None:
+        try:
+            store = get_store(root)
+            names = [service.model_for(store, None)]
+            if store.multilingual_model:
+                names.append(store.multilingual_model[0])
+            for name in names:
+                service.embedder_factory(name)().embed_queries(["warm-up"])
+            status["state"] = "ready"
+        except Exception as exc:  # noqa: BLE001 - shown in the sidebar; search reports it too
+            status["state"] = f"failed: {exc}"
+
+    threading.Thread(target=load, name="migralex-preload", daemon=True).start()
+    return status
+
+
 def open_clause(clause_id: str) -> None:
     """Button callback: show one clause on the detail page."""
     st.session_state[CLAUSE_KEY] = clause_id
@@ -496,6 +521,11 @@ def main() -> None:
                 )
             )
         st.caption(views.md_escape(f"Store: {root}"))
+        if stats is not None and stats["documents"]:
+            state = preload_models(root)["state"]
+            words = {"loading": "⏳ Loading the search model in the background…",
+                     "ready": "✅ Search model ready"}  # fmt: skip
+            st.caption(views.md_escape(words.get(state, f"⚠️ Search model {state}")))
         st.button("Reload store", key="reload_store", on_click=reload_store)
     if store is None or stats is None or not stats["documents"]:
         if page == "Checklist":

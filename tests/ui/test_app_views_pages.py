@@ -227,3 +227,17 @@ def test_corridors_dot_quotes_names_and_colours_edges() -> None:
     }
     dot = views.corridors_dot(data)
     assert 'label="Can\\"ada"' in dot and views.CORRIDOR_COLORS["ssa_only"] in dot
+
+
+def test_models_are_preloaded_with_a_visible_status(app: AppTest) -> None:
+    import time
+
+    deadline = time.monotonic() + 30
+    while True:
+        captions = [c.value for c in app.sidebar.caption]
+        if any("Search model ready" in c for c in captions):
+            break
+        assert any("Loading the search model" in c for c in captions), captions
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+        app.run()
