@@ -38,6 +38,34 @@ EXAMPLE_KINDS: dict[str, tuple[str, ...]] = {
 }
 
 
+#: The kinds of document "like the draft" for each checklist: their examples come first.
+OWN_KINDS: dict[str, tuple[str, ...]] = {
+    "ssa": ("ssa",),
+    "bla": ("bla",),
+    "national-law": ("law", "regulation"),
+}
+
+
+def examples_in_order(item: Any, near: Sequence[Hit], others: Sequence[Hit], n: int) -> list[Hit]:
+    """The ``n`` good-practice examples of a checklist item: the best of ``near`` (clauses
+    of the draft's kind and language) first, then the best of ``others``; one per document,
+    preambles left out, each group ranked by
+    :func:`~migralex.nlp.checklist.examples.rank_examples`."""
+    from migralex.nlp.checklist.examples import rank_examples
+    from migralex.nlp.structure import is_preamble
+
+    out: list[Hit] = []
+    if n <= 0:
+        return out
+    for group in (near, others):
+        seen = {h.clause.doc_id for h in out}
+        pool = [h for h in group if h.clause.doc_id not in seen and not is_preamble(h.clause)]
+        out += rank_examples(item, pool, n - len(out))
+        if len(out) >= n:
+            break
+    return out[:n]
+
+
 def settings(**overrides: Any) -> Settings:
     """Return settings from the environment with the given non-None overrides."""
     return Settings(**{k: v for k, v in overrides.items() if v is not None})
@@ -337,7 +365,6 @@ def run_checklist(
         ReadError: the draft cannot be read.
     """
     from migralex.nlp.checklist.engine import run_checklist as run
-    from migralex.nlp.checklist.examples import rank_examples
     from migralex.nlp.checklist.loader import load_checklist
     from migralex.nlp.checklist.thresholds import thresholds_for
 
@@ -354,6 +381,7 @@ def run_checklist(
     if store is not None and store.count_vectors():
         search = searcher(store, name, use_ranker=False)  # the calibrated engine, unchanged
         draft_id = tagged.document.doc_id
+        draft_language = tagged.document.language
         kinds = EXAMPLE_KINDS.get(checklist_name, ())
 
         def find_examples(item: Any, n: int) -> list[Hit]:
@@ -368,7 +396,15 @@ def run_checklist(
                 hits = search.search(query, k=n * 8, mode="semantic", filters=tagged_filters)
             filters = Filters(kinds=kinds, exclude_doc_ids=(draft_id,))
             hits += search.search(query, k=n * 8, mode="semantic", filters=filters)
-            return rank_examples(item, hits, n)
+            # Same kind and language as the draft first (a French BLA gets French BLA
+            # clauses before English SSA ones), then the rest; never a preamble.
+            own = Filters(
+                kinds=OWN_KINDS.get(checklist_name, ()),
+                languages=(draft_language,),
+                exclude_doc_ids=(draft_id,),
+            )
+            near = search.search(query, k=n * 8, mode="semantic", filters=own)
+            return examples_in_order(item, near, hits, n)
 
     result = run(
         checklist,
