@@ -276,7 +276,7 @@ def page_clause(root: str, store: Store) -> None:
         render_hit(hit, "similar")
 
 
-def render_checklist(view: views.ChecklistView) -> None:
+def render_checklist(view: views.ChecklistView, store: Store | None = None) -> None:
     """Checklist results: summary, item table, items with evidence and examples, downloads."""
     data = view.data
     st.subheader(views.md_escape(view.label))
@@ -344,6 +344,9 @@ def render_checklist(view: views.ChecklistView) -> None:
                     st.html(ev.html)
                     if ev.tags:
                         st.html(views.tag_chips_html(ev.tags))
+            if item.examples and item.evidence and store is not None:
+                if st.toggle("Compare with the best examples", key=f"cmp_{item.id}"):
+                    app_pages.render_comparison(views.draft_comparison(view, item, store))
             if item.examples:
                 st.markdown("**Good-practice examples from the store**")
             for ex in item.examples:
@@ -419,7 +422,7 @@ def page_checklist(store: Store | None) -> None:
         st.session_state[REPORTS_KEY] = views.report_files(view.data)
     view = st.session_state.get(CHECKLIST_RESULT_KEY)
     if isinstance(view, views.ChecklistView):
-        render_checklist(view)
+        render_checklist(view, store)
 
 
 def page_documents(root: str, store: Store) -> None:

@@ -316,6 +316,14 @@ def page_compare(store: Store) -> None:
         "Highlighted: wording a clause does not share with the first one (for the first: "
         "with every other one)."
     )
+    render_comparison(data)
+
+
+def render_comparison(data: dict[str, Any] | None) -> None:
+    """Clauses of a :func:`migralex.ui.views.compare_clauses` result side by side, with the
+    aligned tags and the shared wording; nothing for None."""
+    if data is None:
+        return
     cols = st.columns(len(data["clauses"]))
     for col, c in zip(cols, data["clauses"], strict=True):
         with col, st.container(border=True):
@@ -348,7 +356,6 @@ def page_compare(store: Store) -> None:
                 for r in data["tags"]
             ],
             hide_index=True,
-            key="compare_tags",
         )
     if data["shared"]:
         with st.expander(f"Shared wording ({len(data['shared'])} passages)"):

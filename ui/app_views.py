@@ -15,7 +15,7 @@ import math
 import re
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -650,6 +650,8 @@ class ChecklistView:
         clauses: number of clauses found in the draft.
         language: the draft's language.
         tagged: whether the draft has any tag (False also when its language has no tagger).
+        draft_clauses: the draft's clauses by id (for comparing its evidence with examples).
+        draft_tags: the draft's tags by clause id.
     """
 
     data: dict[str, Any]
@@ -657,6 +659,8 @@ class ChecklistView:
     clauses: int
     language: str
     tagged: bool
+    draft_clauses: Mapping[str, Clause] = field(default_factory=dict)
+    draft_tags: Mapping[str, Sequence[Tag]] = field(default_factory=dict)
 
     @property
     def summary(self) -> dict[str, int]:
@@ -775,6 +779,8 @@ def checklist_view(tagged: Any, result: Any, path: str) -> ChecklistView:
         clauses=len(tagged.clauses),
         language=doc.language,
         tagged=any(tags.get(c.clause_id) for c in tagged.clauses),
+        draft_clauses=clauses,
+        draft_tags={cid: tuple(ts) for cid, ts in tags.items()},
     )
 
 
@@ -988,3 +994,20 @@ def corridors_dot(data: Mapping[str, Any]) -> str:
         )
     lines.append("}")
     return "\n".join(lines)
+
+
+def draft_comparison(view: ChecklistView, item: ItemView, store: Store) -> dict[str, Any] | None:
+    """The draft's first evidence clause of ``item`` beside its good-practice examples (at
+    most 3), as :func:`migralex.ui.views.compare_clauses`; None when the item has no
+    evidence or no example."""
+    from migralex.ui.views import compare_clauses
+
+    if not item.evidence or not item.examples:
+        return None
+    draft = view.draft_clauses.get(item.evidence[0].clause_id)
+    if draft is None:
+        return None
+    examples = [store.get_clause(e.clause_id) for e in item.examples[:3]]
+    facts = {draft.doc_id: ("This draft", "draft"), **store.doc_facts(c.doc_id for c in examples)}
+    tags = {**store.tags_for(c.clause_id for c in examples), **view.draft_tags}
+    return compare_clauses([draft, *examples], facts, tags)

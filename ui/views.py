@@ -26,7 +26,7 @@ import numpy as np
 
 from migralex.corpus.checklist_models import Checklist, ChecklistItem, ChecklistResult
 from migralex.corpus.errors import NotFoundError, ValidationError
-from migralex.corpus.models import Tag
+from migralex.corpus.models import Clause, Tag
 from migralex.corpus.store import Store
 
 #: Document kind -> the checklist that reads it (DESIGN.md checklist ids).
@@ -472,7 +472,6 @@ def compare(store: Store, clause_ids: Sequence[str]) -> dict[str, Any]:
         ValidationError: fewer than 2 or more than 4 ids, or an id given twice.
         NotFoundError: an id is not in the store.
     """
-    from migralex.ui.app_views import tag_label
 
     ids = list(clause_ids)
     if not 2 <= len(ids) <= 4:
@@ -480,8 +479,24 @@ def compare(store: Store, clause_ids: Sequence[str]) -> dict[str, Any]:
     if len(set(ids)) != len(ids):
         raise ValidationError("compare: a clause id is given twice")
     clauses = [store.get_clause(cid) for cid in ids]
-    facts = store.doc_facts(c.doc_id for c in clauses)
-    tags = store.tags_for(ids)
+    return compare_clauses(clauses, store.doc_facts(c.doc_id for c in clauses), store.tags_for(ids))
+
+
+def compare_clauses(
+    clauses: Sequence[Clause],
+    facts: Mapping[str, tuple[str, str]],
+    tags: Mapping[str, Sequence[Tag]],
+) -> dict[str, Any]:
+    """:func:`compare` of clauses that need not be stored (a draft's evidence beside stored
+    examples).
+
+    Args:
+        clauses: 2-4 clauses with distinct ids, the base first.
+        facts: ``{doc_id: (title, kind)}`` (a missing document shows its id).
+        tags: the clauses' tags by clause id (missing: none).
+    """
+    from migralex.ui.app_views import tag_label
+
     words = [_words(c.text) for c in clauses]
     base = [w[2] for w in words[0]]
     base_shared = [True] * len(base)

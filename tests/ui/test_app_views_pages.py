@@ -241,3 +241,19 @@ def test_models_are_preloaded_with_a_visible_status(app: AppTest) -> None:
         assert time.monotonic() < deadline
         time.sleep(0.2)
         app.run()
+
+
+def test_checklist_item_compares_the_draft_with_the_best_examples(app: AppTest) -> None:
+    at = _page(app, "Checklist")
+    draft = DOCS["ssa-nl-ma"][3].replace("Morocco", "Ruritania")
+    at.file_uploader(key="draft_upload").set_value(("draft.md", draft.encode(), "text/markdown"))
+    at.run()
+    at.button(key="run_checklist").click().run()
+    toggle = at.toggle(key="cmp_ssa.export_of_benefits")
+    toggle.set_value(True).run()
+    assert not at.exception, at.exception
+    text = _texts(at)
+    assert "This draft" in text
+    assert "Agreement on Social Security between Canada and Portugal" in text
+    html = " ".join(h.proto.body for h in at.get("html"))
+    assert 'class="mlx-compare"' in html
