@@ -1,8 +1,10 @@
 """Render and answer times of each app page, measured in a real browser.
 
 Serves the app over a store (``migralex serve``'s Streamlit command on a free port) and drives
-Debian's chromium with Playwright: for each page, the seconds from navigation to its content
-(first render), and for search, the matrix cell and the checklist, the seconds to an answer.
+Debian's chromium with Playwright: for each page, the seconds from loading its URL to its
+content (a full page load: Streamlit's front end boots each time) and from a click on it in the
+sidebar (what a user does inside the app), and for search, the matrix cell and the checklist,
+the seconds to an answer.
 Each page is opened ``--repeat`` times; the first opening of a page pays its caches (the
 matrix and gallery read every agreement once, then ``STORE/views-cache``), so the first and
 the median of the rest are reported.
@@ -11,8 +13,8 @@ Usage::
 
     python -m migralex.evaluation.browser_times --store store [--repeat 3] [--draft FILE]
 
-Prints a JSON object ``{"store", "pages": {page: {"first", "median_rest"}}, "answers":
-{what: seconds}}`` (seconds, 2 decimals).
+Prints a JSON object ``{"store", "pages": {page: {"first", "median_rest"}}, "switch_median":
+{page: seconds}, "answers": {what: seconds}}`` (seconds, 2 decimals).
 """
 
 from __future__ import annotations
@@ -85,6 +87,7 @@ def measure(store: Path, repeat: int, draft: Path | None, chromium: Path) -> dic
 
     proc, url = _serve(store)
     pages: dict[str, list[float]] = {}
+    switches: dict[str, list[float]] = {}
     answers: dict[str, float] = {}
     try:
         with sync_playwright() as p:
@@ -96,9 +99,18 @@ def measure(store: Path, repeat: int, draft: Path | None, chromium: Path) -> dic
                 page.goto(f"{url}/?page={name}")
                 page.get_by_text(ready).first.wait_for()
 
+            def switch(name: str, ready: str) -> None:
+                page.locator("[data-testid='stSidebar']").get_by_text(name, exact=True).click()
+                page.get_by_text(ready).first.wait_for()
+
             for _ in range(repeat):
                 for name, ready in READY.items():
                     pages.setdefault(name, []).append(_timed(functools.partial(visit, name, ready)))
+            for _ in range(repeat):
+                for name, ready in READY.items():
+                    switches.setdefault(name, []).append(
+                        _timed(functools.partial(switch, name, ready))
+                    )
             visit("Search", READY["Search"])
 
             def search() -> None:
@@ -116,9 +128,10 @@ def measure(store: Path, repeat: int, draft: Path | None, chromium: Path) -> dic
 
             def other_item() -> None:
                 page.get_by_label("Item").click()
-                page.get_by_role("option").nth(3).click()
-                page.wait_for_load_state("networkidle")
-                page.get_by_role("button", name="Open clause").first.wait_for()
+                option = page.get_by_role("option").nth(3)
+                item_id = option.inner_text().strip()
+                option.click()
+                page.locator("p", has_text=f"— {item_id}").first.wait_for()
 
             answers["matrix: evidence of another item"] = _timed(other_item)
             if draft is not None:
@@ -144,6 +157,7 @@ def measure(store: Path, repeat: int, draft: Path | None, chromium: Path) -> dic
             }
             for name, times in pages.items()
         },
+        "switch_median": {name: round(statistics.median(t), 2) for name, t in switches.items()},
         "answers": answers,
     }
 
