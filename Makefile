@@ -8,7 +8,7 @@ STORE ?= store
 PORT ?= 8501
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo ingest serve test lint bench clean
+.PHONY: setup demo ingest serve test lint bench clean screenshots
 
 setup: $(STAMP)
 
@@ -17,6 +17,11 @@ $(STAMP): pyproject.toml
 	command -v tesseract >/dev/null || { command -v apt-get >/dev/null && \
 	  (apt-get update -qq && apt-get install -y -qq tesseract-ocr tesseract-ocr-fra tesseract-ocr-spa) \
 	  || echo "warning: tesseract not installed; scanned PDFs cannot be OCR'd"; }
+	# Chromium (the browser journeys of tests/ui/test_browser.py; Playwright drives Debian's
+	# chromium, no browser download); installed where missing, the journeys skip without it
+	command -v chromium >/dev/null || { command -v apt-get >/dev/null && \
+	  (apt-get update -qq && apt-get install -y -qq chromium fonts-noto-color-emoji) \
+	  || echo "warning: chromium not installed; the browser journeys will be skipped"; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	# exactly this torch: the local CPU wheel (any other version pulls GBs of CUDA)
@@ -40,6 +45,10 @@ lint: setup
 
 test: setup lint
 	$(BIN)/python -m pytest
+
+# Screenshots of each page for the README, taken by the browser journeys (small test store)
+screenshots: setup
+	SCREENSHOTS_DIR=docs/screenshots $(BIN)/python -m pytest -q tests/ui/test_browser.py
 
 bench: setup
 	test -f $(STORE)/migralex.sqlite || $(BIN)/migralex ingest $(CORPUS) --store $(STORE)

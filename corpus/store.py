@@ -787,6 +787,36 @@ class Store:
                 out[r[0]] = (r[1], r[2])
         return out
 
+    def document_pipeline(self, doc_id: str) -> str:
+        """Return the version of the segmenter and tagger that made a document's clauses
+        ("" when unrecorded).
+
+        Raises:
+            NotFoundError: no such document.
+        """
+        row = self._conn.execute(
+            "SELECT pipeline FROM documents WHERE doc_id=?", (doc_id,)
+        ).fetchone()
+        if row is None:
+            raise NotFoundError(f"no document {doc_id!r} in {self.root}")
+        return str(row[0])
+
+    def clause_vectors(self, doc_id: str) -> np.ndarray | None:
+        """Return the main-model vectors of one document's clauses in document order, float32
+        ``(n_clauses, dim)``, or None when any of its clauses has no stored vector."""
+        model = self.model
+        rows = self._conn.execute(
+            "SELECT v.vec FROM clauses c LEFT JOIN vectors v ON v.rowid = c.rowid"
+            " WHERE c.doc_id=? ORDER BY c.ordinal",
+            (doc_id,),
+        ).fetchall()
+        if model is None or any(r[0] is None for r in rows):
+            return None
+        mat = np.empty((len(rows), model[1]), dtype=np.float32)
+        for i, r in enumerate(rows):
+            mat[i] = np.frombuffer(r[0], dtype=np.float32)
+        return mat
+
     def filter_rowids(self, filters: Filters) -> np.ndarray | None:
         """Return the sorted int64 rowids of clauses passing ``filters``; None if no filter."""
         if filters.is_empty():

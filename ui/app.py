@@ -17,13 +17,15 @@ import streamlit as st
 from migralex.corpus.errors import MigralexError
 from migralex.corpus.store import Store
 from migralex.index.search import DEFAULT_MODE, MODES, Searcher
+from migralex.ui import app_pages, service
 from migralex.ui import app_views as views
-from migralex.ui import service
 
 PAGE_KEY = "page"
 CLAUSE_KEY = "clause_id"
 CHECKLIST_RESULT_KEY = "checklist_view"
 REPORTS_KEY = "checklist_reports"
+#: Session keys of the search filters (cleared together by "Clear filters").
+FILTER_KEYS = ("filter_kinds", "filter_languages", "filter_parties", "filter_tags", "filter_docs")
 
 
 @st.cache_resource(show_spinner=False)
@@ -39,6 +41,31 @@ def get_searcher(root: str) -> Searcher:
     return service.searcher(get_store(root))
 
 
+@st.cache_resource(show_spinner=False)
+def preload_models(root: str) -> dict[str, Any]:
+    """Load the store's embedding models in a background thread, once per process, so the
+    first question does not wait for them (the import alone takes seconds); returns a dict
+    whose ``"state"`` is "loading", "ready" or "failed: <reason>"."""
+    import threading
+
+    status: dict[str, Any] = {"state": "loading"}
+
+    def load() -> None:
+        try:
+            store = get_store(root)
+            names = [service.model_for(store, None)]
+            if store.multilingual_model:
+                names.append(store.multilingual_model[0])
+            for name in names:
+                service.embedder_factory(name)().embed_queries(["warm-up"])
+            status["state"] = "ready"
+        except Exception as exc:  # noqa: BLE001 - shown in the sidebar; search reports it too
+            status["state"] = f"failed: {exc}"
+
+    threading.Thread(target=load, name="migralex-preload", daemon=True).start()
+    return status
+
+
 def open_clause(clause_id: str) -> None:
     """Button callback: show one clause on the detail page."""
     st.session_state[CLAUSE_KEY] = clause_id
@@ -48,6 +75,12 @@ def open_clause(clause_id: str) -> None:
 def go_to(page: str) -> None:
     """Button callback: switch page."""
     st.session_state[PAGE_KEY] = page
+
+
+def clear_filters() -> None:
+    """Button callback: remove every search filter."""
+    for key in FILTER_KEYS:
+        st.session_state[key] = []
 
 
 def reload_store() -> None:
@@ -63,16 +96,25 @@ def render_hit(hit: views.HitView, key_prefix: str) -> None:
         facts = [hit.citation, hit.pages, f"{hit.kind} · {hit.language}", f"score {hit.score:.3f}"]
         if hit.similar_count:
             facts.append(f"+{hit.similar_count} near-identical in other documents")
+        if hit.paragraphs:
+            facts.append(f"+{hit.paragraphs} more paragraphs of this article")
         st.caption(views.md_escape(" · ".join(f for f in facts if f)))
         st.html(hit.html)
         if hit.tags:
             st.html(views.tag_chips_html(hit.tags))
-        st.button(
+        b1, b2 = st.columns(2)
+        b1.button(
             "Open clause",
             key=f"{key_prefix}_open_{hit.clause_id}",
             on_click=open_clause,
             args=(hit.clause_id,),
             help=hit.clause_id,
+        )
+        b2.button(
+            "Add to comparison",
+            key=f"{key_prefix}_cmp_{hit.clause_id}",
+            on_click=app_pages.add_to_compare,
+            args=(hit.clause_id,),
         )
 
 
@@ -100,6 +142,12 @@ def page_search(root: str, store: Store, stats: dict[str, Any]) -> None:
         )
     with col_k:
         k = st.number_input("Results", 1, 100, 10, step=1, key="search_k", persist_state="session")
+    group = st.checkbox(
+        "One hit per wording",
+        key="search_group",
+        persist_state="session",
+        help="Fold near-identical clauses of other agreements into one hit (--group).",
+    )
     with st.expander("Filters"):
         c1, c2, c3 = st.columns(3)
         kinds = c1.multiselect("Kind", options.kinds, key="filter_kinds", persist_state="session")
@@ -117,24 +165,41 @@ def page_search(root: str, store: Store, stats: dict[str, Any]) -> None:
             key="filter_docs",
             persist_state="session",
         )
+    chips = views.active_filters(kinds, languages, parties, tags, doc_ids, options.documents)
+    if chips:
+        f1, f2 = st.columns([5, 1])
+        f1.html(views.filter_chips_html(chips))
+        f2.button("Clear filters", key="clear_filters", on_click=clear_filters)
+    if query:
+        st.query_params["q"] = query
     if not query or not query.strip():
         st.caption("Type a query and press Enter.")
         return
     filters = views.build_filters(kinds, languages, parties, tags, doc_ids)
     try:
         with st.spinner("Searching…"):
-            hits = get_searcher(root).search(query, int(k), str(mode), filters)
+            hits = get_searcher(root).search(query, int(k), str(mode), filters, group=group)
     except MigralexError as exc:
         st.error(f"Search failed: {exc}")
         return
     if not hits:
         st.info("No clause matches this query and these filters.")
         return
-    tags_by_clause = store.tags_for(h.clause.clause_id for h in hits)
+    if mode != "lexical" and views.weak_match(query, hits):
+        st.warning(
+            "Nothing matches this query well: none of its words occurs in the closest "
+            "clauses below. Try other words, or fewer filters."
+        )
+    folded = views.fold_paragraphs(hits)
+    shown = [h for h, _n in folded]
+    tags_by_clause = store.tags_for(h.clause.clause_id for h in shown)
     routed = get_searcher(root).routed_model(query) if mode != "lexical" else None
     via = f", question not in English: answered with {routed}" if routed else ""
-    st.caption(f"{len(hits)} results ({mode}{via})")
-    for hit in views.hit_views(hits, tags_by_clause):
+    extra = ", paragraphs of one article folded" if len(shown) < len(hits) else ""
+    st.caption(f"{len(shown)} results ({mode}{via}{extra})")
+    paged = views.paged_documents(store.document_summaries())
+    counts = {h.clause.clause_id: n for h, n in folded}
+    for hit in views.hit_views(shown, tags_by_clause, paged=paged, folded=counts):
         render_hit(hit, "search")
 
 
@@ -165,7 +230,7 @@ def page_clause(root: str, store: Store) -> None:
     ]
     st.caption(views.md_escape(" · ".join(f for f in facts if f)))
     st.caption(views.md_escape(f"{c.clause_id} — {detail.source_path}"))
-    nav = st.columns(3)
+    nav = st.columns(4)
     nav[0].button(
         "◀ Previous clause",
         key="detail_prev",
@@ -181,6 +246,12 @@ def page_clause(root: str, store: Store) -> None:
         args=(detail.next_id,),
     )
     nav[2].button("Back to search", key="detail_back", on_click=go_to, args=("Search",))
+    nav[3].button(
+        "Add to comparison",
+        key="detail_compare",
+        on_click=app_pages.add_to_compare,
+        args=(clause_id,),
+    )
     with st.container(border=True):
         st.html(detail.html)
     if detail.tags:
@@ -205,10 +276,10 @@ def page_clause(root: str, store: Store) -> None:
         render_hit(hit, "similar")
 
 
-def render_checklist(view: views.ChecklistView) -> None:
+def render_checklist(view: views.ChecklistView, store: Store | None = None) -> None:
     """Checklist results: summary, item table, items with evidence and examples, downloads."""
     data = view.data
-    st.subheader(views.md_escape(f"{data['title']} — {data['document']['path']}"))
+    st.subheader(views.md_escape(view.label))
     st.caption(
         views.md_escape(f"{data['document']['title']} · {view.language} · {view.clauses} clauses")
     )
@@ -222,16 +293,25 @@ def render_checklist(view: views.ChecklistView) -> None:
     m1.metric(views.status_label("present"), s.get("present", 0))
     m2.metric(views.status_label("partial"), s.get("partial", 0))
     m3.metric(views.status_label("absent"), s.get("absent", 0))
+    import pandas as pd
+
+    table = pd.DataFrame(view.rows()).style.map(views.status_style, subset=["status"])
     st.dataframe(
-        view.rows(),
+        table,
         hide_index=True,
         key="checklist_table",
         column_config={
-            "confidence": st.column_config.ProgressColumn(
-                "confidence", min_value=0.0, max_value=1.0, format="%.2f"
+            "status": st.column_config.TextColumn(width="small"),
+            "item": st.column_config.TextColumn(width="medium"),
+            "question": st.column_config.TextColumn(width="medium"),
+            "confidence": st.column_config.NumberColumn(
+                "confidence", format="%.2f", width="small",
+                help="How sure the checklist is of the status (not of the item being present).",
             ),
+            "evidence": st.column_config.TextColumn(width="medium"),
+            "examples": st.column_config.NumberColumn(width="small"),
         },
-    )
+    )  # fmt: skip
     cols = st.columns(len(views.REPORT_FORMATS))
     reports = st.session_state.get(REPORTS_KEY) or views.report_files(data)
     for col, report in zip(cols, reports, strict=True):
@@ -259,14 +339,14 @@ def render_checklist(view: views.ChecklistView) -> None:
             for ev in item.evidence:
                 with st.container(border=True):
                     st.markdown(views.md_escape(ev.citation))
-                    st.caption(
-                        views.md_escape(
-                            " · ".join(x for x in (ev.pages, f"score {ev.score:.2f}") if x)
-                        )
-                    )
+                    if ev.pages:
+                        st.caption(views.md_escape(ev.pages))
                     st.html(ev.html)
                     if ev.tags:
                         st.html(views.tag_chips_html(ev.tags))
+            if item.examples and item.evidence and store is not None:
+                if st.toggle("Compare with the best examples", key=f"cmp_{item.id}"):
+                    app_pages.render_comparison(views.draft_comparison(view, item, store))
             if item.examples:
                 st.markdown("**Good-practice examples from the store**")
             for ex in item.examples:
@@ -316,6 +396,15 @@ def page_checklist(store: Store | None) -> None:
     )
     if store is None:
         st.caption("The store is empty: results will have no good-practice examples.")
+    shown = st.session_state.get(CHECKLIST_RESULT_KEY)
+    if isinstance(shown, views.ChecklistView) and (
+        upload is None
+        or shown.data["checklist"] != chosen.id
+        or shown.data["document"]["path"] != upload.name
+    ):
+        # another checklist or file: the previous result is not about them
+        st.session_state.pop(CHECKLIST_RESULT_KEY, None)
+        st.session_state.pop(REPORTS_KEY, None)
     run = st.button("Run checklist", key="run_checklist", type="primary", disabled=upload is None)
     if run and upload is not None:
         try:
@@ -333,7 +422,7 @@ def page_checklist(store: Store | None) -> None:
         st.session_state[REPORTS_KEY] = views.report_files(view.data)
     view = st.session_state.get(CHECKLIST_RESULT_KEY)
     if isinstance(view, views.ChecklistView):
-        render_checklist(view)
+        render_checklist(view, store)
 
 
 def page_documents(root: str, store: Store) -> None:
@@ -343,8 +432,8 @@ def page_documents(root: str, store: Store) -> None:
     m = st.columns(4)
     m[0].metric("Documents", stats["documents"])
     m[1].metric("Clauses", stats["clauses"])
-    m[2].metric("Vectors", stats.get("vectors", 0))
-    m[3].metric("Model", f"{stats['model'] or '—'} ({stats['dimension'] or '—'})")
+    m[2].metric("Languages", len(stats["languages"]))
+    m[3].metric("Tagged clauses", sum(stats.get("tagged_clauses_by_language", {}).values()))
     if stats.get("multilingual_model"):
         st.caption(
             f"Questions not in English are answered with the multilingual model "
@@ -357,9 +446,25 @@ def page_documents(root: str, store: Store) -> None:
             + ", ".join(missing)
             + ". These documents are stored and searchable, but their clauses carry no tags."
         )
-    st.dataframe(
-        views.document_rows(store.document_summaries()), hide_index=True, key="documents_table"
+    summaries = store.document_summaries()
+    st.dataframe(views.document_rows(summaries), hide_index=True, key="documents_table")
+    titles = {s["doc_id"]: s["title"] for s in summaries}
+    doc_id = st.selectbox(
+        "Browse a document",
+        ["", *titles],
+        format_func=lambda d: titles.get(d, "Choose a document…"),
+        key="documents_browse",
     )
+    if doc_id:
+        paged = views.paged_documents(summaries)
+        for c in store.clauses(doc_id):
+            where = views.location_label(c, doc_id in paged)
+            line = views.citation(c.label, c.heading) + (f" · {where}" if where else "")
+            col1, col2 = st.columns([5, 1])
+            col1.markdown(views.md_escape(line))
+            col2.button(
+                "Open", key=f"browse_open_{c.clause_id}", on_click=open_clause, args=(c.clause_id,)
+            )
     c1, c2, c3 = st.columns(3)
     with c1:
         st.markdown("**Languages**")
@@ -370,7 +475,13 @@ def page_documents(root: str, store: Store) -> None:
     with c3:
         st.markdown("**Tags**")
         st.dataframe(views.count_rows(stats["tags"], "tag"), hide_index=True)
-    st.caption(views.md_escape(f"Store: {root}"))
+    st.caption(
+        views.md_escape(
+            f"Store: {root} · search model {stats['model'] or '—'}"
+            + (f" (+ {stats['multilingual_model']} for other languages)"
+               if stats.get("multilingual_model") else "")
+        )
+    )  # fmt: skip
 
 
 def main() -> None:
@@ -386,6 +497,14 @@ def main() -> None:
     except (MigralexError, ValueError) as exc:
         st.error(f"Cannot open the migralex store: {exc}")
         st.stop()
+    if PAGE_KEY not in st.session_state:
+        wanted = st.query_params.get("page")
+        if wanted in views.PAGES:
+            st.session_state[PAGE_KEY] = wanted
+        if st.query_params.get("q"):
+            st.session_state["search_query"] = st.query_params["q"]
+        if st.query_params.get("clause"):
+            st.session_state[CLAUSE_KEY] = st.query_params["clause"]
     with st.sidebar:
         st.title("migralex")
         st.caption("Clauses of social security and labour migration agreements and laws")
@@ -405,6 +524,11 @@ def main() -> None:
                 )
             )
         st.caption(views.md_escape(f"Store: {root}"))
+        if stats is not None and stats["documents"]:
+            state = preload_models(root)["state"]
+            words = {"loading": "⏳ Loading the search model in the background…",
+                     "ready": "✅ Search model ready"}  # fmt: skip
+            st.caption(views.md_escape(words.get(state, f"⚠️ Search model {state}")))
         st.button("Reload store", key="reload_store", on_click=reload_store)
     if store is None or stats is None or not stats["documents"]:
         if page == "Checklist":
@@ -412,12 +536,23 @@ def main() -> None:
         else:
             st.info(views.empty_store_message(root))
         return
+    st.query_params["page"] = str(page)
+    if page == "Clause detail" and st.session_state.get(CLAUSE_KEY):
+        st.query_params["clause"] = st.session_state[CLAUSE_KEY]
     if page == "Checklist":
         page_checklist(store)
     elif page == "Search":
         page_search(root, store, stats)
     elif page == "Clause detail":
         page_clause(root, store)
+    elif page == "Gallery":
+        app_pages.page_gallery(root, store)
+    elif page == "Matrix":
+        app_pages.page_matrix(root, store)
+    elif page == "Compare":
+        app_pages.page_compare(store)
+    elif page == "Corridors":
+        app_pages.page_corridors(store)
     else:
         page_documents(root, store)
 

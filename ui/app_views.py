@@ -15,7 +15,7 @@ import math
 import re
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,16 @@ from migralex.corpus.models import Clause, Hit, Tag, slugify
 from migralex.corpus.store import Filters, Store
 
 #: The app's pages, in sidebar order.
-PAGES: tuple[str, ...] = ("Search", "Clause detail", "Checklist", "Documents")
+PAGES: tuple[str, ...] = (
+    "Search",
+    "Clause detail",
+    "Checklist",
+    "Documents",
+    "Gallery",
+    "Matrix",
+    "Compare",
+    "Corridors",
+)
 
 #: Draft formats the checklist page accepts (suffixes without the dot).
 UPLOAD_TYPES: tuple[str, ...] = ("pdf", "docx", "html", "htm", "md", "markdown", "txt")
@@ -103,8 +112,61 @@ def md_escape(text: str) -> str:
     return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
 
 
+#: Human names of the DESIGN.md tag names, shown instead of the ids ("Old-age benefits" for
+#: ``branch_old_age``); C102 branch names follow C102 Parts II-X.
+TAG_LABELS: dict[str, str] = {
+    "equality_of_treatment": "Equality of treatment",
+    "export_of_benefits": "Export of benefits",
+    "totalisation": "Totalisation of periods",
+    "applicable_legislation": "Applicable legislation",
+    "administrative_assistance": "Administrative assistance",
+    "data_protection": "Data protection",
+    "dispute_settlement": "Dispute settlement",
+    "claims_and_appeals": "Claims and appeals",
+    "nationality_requirement": "Nationality condition",
+    "residence_requirement": "Residence condition",
+    "irregular_status": "Irregular status",
+    "recruitment": "Recruitment",
+    "recruitment_costs": "Recruitment costs",
+    "employment_contract": "Employment contract",
+    "wages_and_conditions": "Wages and conditions",
+    "remittances": "Remittances",
+    "family_reunification": "Family reunification",
+    "return_and_reintegration": "Return and reintegration",
+    "complaint_mechanism": "Complaint mechanism",
+    "joint_committee": "Joint committee",
+    "information_exchange": "Information exchange",
+    "gender": "Gender",
+    "branch_medical_care": "Medical care",
+    "branch_sickness": "Sickness benefits",
+    "branch_unemployment": "Unemployment benefits",
+    "branch_old_age": "Old-age benefits",
+    "branch_employment_injury": "Employment injury benefits",
+    "branch_family": "Family benefits",
+    "branch_maternity": "Maternity benefits",
+    "branch_invalidity": "Invalidity benefits",
+    "branch_survivors": "Survivors' benefits",
+}
+
+
+def tag_label(name: str) -> str:
+    """Return the human name of a tag ("Old-age benefits" for ``branch_old_age``); an unknown
+    name with its underscores as spaces, first letter upper case."""
+    return TAG_LABELS.get(name) or name.replace("_", " ").capitalize()
+
+
 def tag_color(name: str) -> str:
-    """Return the highlight colour of a tag name (same name, same colour, in every process)."""
+    """Return the highlight colour of a tag name (same name, same colour, in every process).
+
+    The DESIGN.md tags get distinct light colours: hue ``137.5°`` (the golden angle) apart in
+    :data:`~migralex.corpus.models.TAG_NAMES` order, so no two of them share one; other
+    names a colour of :data:`_PALETTE` by sha256."""
+    from migralex.corpus.models import TAG_NAMES
+
+    if name in TAG_NAMES:
+        hue = (TAG_NAMES.index(name) * 137.508) % 360
+        light = 86 if TAG_NAMES.index(name) % 2 else 80
+        return f"hsl({hue:.0f}, 75%, {light}%)"
     digest = hashlib.sha256(name.encode("utf-8")).digest()
     return _PALETTE[digest[0] % len(_PALETTE)]
 
@@ -156,11 +218,13 @@ def highlight_html(text: str, tags: Sequence[Tag], max_height: str = "none") -> 
 
 
 def tag_chips_html(names: Iterable[str]) -> str:
-    """Return the tag names as coloured chips (one ``<span>`` each); "" when there are none."""
+    """Return the tags as coloured chips showing their human names (:func:`tag_label`; the
+    tag id in ``data-tag`` and the tooltip), one ``<span>`` each; "" when there are none."""
     chips = [
-        f'<span class="mlx-chip" style="background:{tag_color(name)};border-radius:0.8em;'
-        f'padding:0.05em 0.6em;margin-right:0.3em;font-size:0.8rem;white-space:nowrap">'
-        f"{html.escape(name)}</span>"
+        f'<span class="mlx-chip" data-tag="{html.escape(name, quote=True)}" '
+        f'title="{html.escape(name, quote=True)}" style="background:{tag_color(name)};'
+        f"border-radius:0.8em;padding:0.05em 0.6em;margin-right:0.3em;font-size:0.8rem;"
+        f'white-space:nowrap">{html.escape(tag_label(name))}</span>'
         for name in dict.fromkeys(names)
     ]
     return f'<div class="mlx-chips">{"".join(chips)}</div>' if chips else ""
@@ -173,6 +237,26 @@ def pages_label(page_start: int | None, page_end: int | None = None) -> str:
     if page_end and page_end != page_start:
         return f"pp. {page_start}–{page_end}"
     return f"p. {page_start}"
+
+
+def location_label(clause: Clause, paged: bool) -> str:
+    """Where a clause is: its pages ("p. 3") in a paged source (PDF), else its section (the
+    innermost enclosing heading, else its structural path): Markdown and HTML have no pages,
+    so "p. 1" would say nothing."""
+    if paged:
+        return pages_label(clause.page_start, clause.page_end)
+    if clause.context:
+        return clause.context[-1]
+    return " › ".join(clause.path[:-1])
+
+
+def paged_documents(summaries: Sequence[Mapping[str, Any]]) -> frozenset[str]:
+    """The ids of documents whose pages mean something: more than one page or a PDF."""
+    return frozenset(
+        s["doc_id"]
+        for s in summaries
+        if int(s.get("pages") or 1) > 1 or str(s.get("source_path", "")).lower().endswith(".pdf")
+    )
 
 
 def citation(label: str, heading: str) -> str:
@@ -259,6 +343,8 @@ class HitView:
         tags: tag names, sorted, unique.
         html: the clause text with highlighted tags (:func:`highlight_html`).
         similar_count: near-identical clauses of other documents folded into this hit.
+        paragraphs: other paragraphs of the same article among the results, folded into
+            this hit (:func:`fold_paragraphs`).
     """
 
     rank: int
@@ -274,12 +360,74 @@ class HitView:
     tags: tuple[str, ...]
     html: str
     similar_count: int
+    paragraphs: int = 0
+
+
+def article_key(clause: Clause) -> tuple[str, ...]:
+    """What the paragraphs of one split article share: document, path without the paragraph
+    number, label (DESIGN.md: a paragraph of a long article keeps the article's label and
+    path, with its number last)."""
+    path = clause.path[:-1] if len(clause.path) > 1 and clause.path[-1].isdigit() else clause.path
+    return (clause.doc_id, *path, clause.label)
+
+
+def fold_paragraphs(hits: Sequence[Hit]) -> list[tuple[Hit, int]]:
+    """Keep the best-ranked hit of each article (:func:`article_key`) and count the other
+    paragraphs of that article it stands for; rank order kept, ranks renumbered from 1."""
+    best: dict[tuple[str, ...], int] = {}
+    kept: list[list[Any]] = []
+    for h in hits:
+        key = article_key(h.clause)
+        if key in best:
+            kept[best[key]][1] += 1
+            continue
+        best[key] = len(kept)
+        kept.append([h, 0])
+    return [(replace(h, rank=i), n) for i, (h, n) in enumerate(kept, 1)]
+
+
+#: Words a query may share with any clause without saying anything about its subject.
+_STOP = frozenset(
+    "the and for with that this from are was were what which who how does can may shall "
+    "will when where into under other than there their have has not any all les des une "
+    "pour dans par sur est que qui los las del para por con una".split()
+)
+
+
+def weak_match(query: str, hits: Sequence[Hit]) -> bool:
+    """True when no content word of ``query`` (4+ letters, not a stop word; compared
+    accent- and case-folded, by its first 5 letters so "pensions" meets "pension") occurs in
+    any hit's heading or text: the hits are only the nearest of unrelated clauses, and the
+    app says that nothing matches well instead of showing them as answers. False for a
+    query without content words."""
+    from migralex.nlp.text import fold
+
+    words = {w[:5] for w in re.findall(r"\w{4,}", fold(query)) if w not in _STOP}
+    if not words or not hits:
+        return False
+    for h in hits:
+        text = fold(f"{h.clause.heading} {h.clause.text}")
+        stems = {w[:5] for w in re.findall(r"\w{4,}", text)}
+        if words & stems:
+            return False
+    return True
 
 
 def hit_views(
-    hits: Sequence[Hit], tags_by_clause: Mapping[str, Sequence[Tag]], max_height: str = "16em"
+    hits: Sequence[Hit],
+    tags_by_clause: Mapping[str, Sequence[Tag]],
+    max_height: str = "16em",
+    paged: frozenset[str] | None = None,
+    folded: Mapping[str, int] | None = None,
 ) -> list[HitView]:
-    """Return the display form of ``hits`` (tags from ``store.tags_for``), in rank order."""
+    """Return the display form of ``hits`` (tags from ``store.tags_for``), in rank order.
+
+    Args:
+        paged: ids of documents with meaningful pages (:func:`paged_documents`); a clause of
+            another document is located by its section (:func:`location_label`). None: pages
+            for every clause.
+        folded: ``{clause_id: n}`` paragraphs folded into a hit (:func:`fold_paragraphs`).
+    """
     out = []
     for h in hits:
         c = h.clause
@@ -294,10 +442,15 @@ def hit_views(
                 clause_id=c.clause_id,
                 citation=citation(c.label, c.heading),
                 path=" › ".join(c.path),
-                pages=pages_label(c.page_start, c.page_end),
+                pages=(
+                    pages_label(c.page_start, c.page_end)
+                    if paged is None
+                    else location_label(c, c.doc_id in paged)
+                ),
                 tags=h.tags,
                 html=highlight_html(c.text, tags_by_clause.get(c.clause_id, ()), max_height),
                 similar_count=h.similar_count,
+                paragraphs=(folded or {}).get(c.clause_id, 0),
             )
         )
     return out
@@ -444,7 +597,7 @@ class EvidenceView:
         clause_id: the draft clause.
         citation: "Article 5 — Export of Benefits", with the paragraph when one holds the
             provision ("Article 14 (5) — Equality of Treatment").
-        pages: "p. 3" when known, else "".
+        pages: "p. 3" in a paged draft (PDF), else its section (:func:`location_label`).
         score: evidence score in [0, 1].
         tags: tag names on the clause.
         text: the text quoted: the paragraph that holds the provision, else the whole clause.
@@ -497,6 +650,8 @@ class ChecklistView:
         clauses: number of clauses found in the draft.
         language: the draft's language.
         tagged: whether the draft has any tag (False also when its language has no tagger).
+        draft_clauses: the draft's clauses by id (for comparing its evidence with examples).
+        draft_tags: the draft's tags by clause id.
     """
 
     data: dict[str, Any]
@@ -504,6 +659,8 @@ class ChecklistView:
     clauses: int
     language: str
     tagged: bool
+    draft_clauses: Mapping[str, Clause] = field(default_factory=dict)
+    draft_tags: Mapping[str, Sequence[Tag]] = field(default_factory=dict)
 
     @property
     def summary(self) -> dict[str, int]:
@@ -511,18 +668,29 @@ class ChecklistView:
         return dict(self.data["summary"])
 
     def rows(self) -> list[dict[str, Any]]:
-        """Return one table row per item: status, item id, question, confidence, evidence."""
+        """Return one table row per item: status, item id, question, confidence (rounded to
+        2 decimals), evidence (citation and where it is: page or section), examples."""
         return [
             {
                 "status": i.status_label,
                 "item": i.id,
                 "question": i.question,
-                "confidence": i.confidence,
-                "evidence": i.evidence[0].citation if i.evidence else "",
+                "confidence": round(i.confidence, 2),
+                "evidence": (
+                    i.evidence[0].citation
+                    + (f" ({i.evidence[0].pages})" if i.evidence[0].pages else "")
+                    if i.evidence
+                    else ""
+                ),
                 "examples": len(i.examples),
             }
             for i in self.items
         ]
+
+    @property
+    def label(self) -> str:
+        """What this result is about: "<checklist title> on <file name>"."""
+        return f"{self.data['title']} on {self.data['document']['path']}"
 
 
 def _with_evidence_pages(data: dict[str, Any], clauses: Mapping[str, Clause]) -> dict[str, Any]:
@@ -557,6 +725,7 @@ def checklist_view(tagged: Any, result: Any, path: str) -> ChecklistView:
     """
     doc = tagged.document
     clauses = {c.clause_id: c for c in tagged.clauses}
+    paged = doc.pages > 1 or str(doc.source_path).lower().endswith(".pdf")
     tags: Mapping[str, Sequence[Tag]] = tagged.tags
     data = _with_evidence_pages(
         result.to_json(
@@ -574,7 +743,11 @@ def checklist_view(tagged: Any, result: Any, path: str) -> ChecklistView:
                 EvidenceView(
                     clause_id=ev["clause_id"],
                     citation=citation(label, ev["heading"]),
-                    pages=pages_label(ev.get("page_start"), ev.get("page_end")),
+                    pages=(
+                        location_label(clauses[ev["clause_id"]], paged)
+                        if ev["clause_id"] in clauses
+                        else pages_label(ev.get("page_start"), ev.get("page_end"))
+                    ),
                     score=float(ev["score"]),
                     tags=tuple(ev["tags"]),
                     text=ev["text"][lo:hi],
@@ -606,6 +779,8 @@ def checklist_view(tagged: Any, result: Any, path: str) -> ChecklistView:
         clauses=len(tagged.clauses),
         language=doc.language,
         tagged=any(tags.get(c.clause_id) for c in tagged.clauses),
+        draft_clauses=clauses,
+        draft_tags={cid: tuple(ts) for cid, ts in tags.items()},
     )
 
 
@@ -687,3 +862,152 @@ def report_files(data: dict[str, Any]) -> list[ReportFile]:
                 content = target.read_bytes()
         out.append(ReportFile(suffix, label, report_file_name(data, suffix), mime, content))
     return out
+
+
+# --------------------------------------------------------------------------------------------
+# Filters shown as chips; views of ui/views.py
+# --------------------------------------------------------------------------------------------
+
+
+def active_filters(
+    kinds: Iterable[str] = (),
+    languages: Iterable[str] = (),
+    parties: Iterable[str] = (),
+    tags: Iterable[str] = (),
+    doc_ids: Iterable[str] = (),
+    documents: Mapping[str, str] | None = None,
+) -> list[str]:
+    """The search filters in force as chip labels ("Language: fr", "Tag: Export of benefits",
+    "Document: <title>"), in filter order; empty when none is set."""
+    out = [f"Kind: {k}" for k in kinds]
+    out += [f"Language: {x}" for x in languages]
+    out += [f"Party: {x}" for x in parties]
+    out += [f"Tag: {tag_label(x)}" for x in tags]
+    out += [f"Document: {(documents or {}).get(d, d)}" for d in doc_ids]
+    return out
+
+
+def filter_chips_html(labels: Sequence[str]) -> str:
+    """The active filters as grey chips in one ``<div class="mlx-filters">``; "" for none."""
+    if not labels:
+        return ""
+    chips = "".join(
+        '<span class="mlx-filter" style="background:#e8eaf0;border-radius:0.8em;'
+        'padding:0.1em 0.7em;margin-right:0.3em;font-size:0.85rem;white-space:nowrap">'
+        f"{html.escape(label)}</span>"
+        for label in labels
+    )
+    return f'<div class="mlx-filters">Filters in force: {chips}</div>'
+
+
+#: Background of a status cell in the app's tables (present green, partial amber, absent red).
+STATUS_BACKGROUND: dict[str, str] = {
+    "present": "#c6efce",
+    "partial": "#ffeb9c",
+    "absent": "#ffc7ce",
+}
+#: One character per status for the matrix heatmap cells.
+STATUS_MARK: dict[str, str] = {"present": "✅", "partial": "🟡", "absent": "❌"}
+
+
+def status_style(value: Any) -> str:
+    """CSS for a table cell whose text starts with a status icon or word (pandas Styler)."""
+    text = str(value)
+    for status, (icon, _color, words) in STATUS_STYLE.items():
+        if text.startswith(icon) or text.startswith(words):
+            return f"background-color: {STATUS_BACKGROUND[status]}"
+    return ""
+
+
+def matrix_rows(data: Mapping[str, Any], checklist_id: str) -> list[dict[str, Any]]:
+    """One row per agreement of a :func:`~migralex.ui.views.matrix` result read with
+    ``checklist_id``: title, one status icon per item (:data:`STATUS_MARK`; column named by
+    the item id without its checklist prefix), then parties, language and year ("" when
+    unknown), so the heatmap fits beside the titles."""
+    items = [i["id"] for i in data["checklists"].get(checklist_id, {}).get("items", [])]
+    rows = []
+    for doc in data["documents"]:
+        if doc["checklist"] != checklist_id:
+            continue
+        row: dict[str, Any] = {"agreement": doc["title"]}
+        for item in items:
+            row[item.split(".", 1)[-1]] = STATUS_MARK[doc["cells"][item]["status"]]
+        row.update(
+            parties="; ".join(doc["parties"]),
+            language=doc["language"],
+            year=str(doc["year"] or ""),
+        )
+        rows.append(row)
+    return rows
+
+
+def branch_rows(data: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """One row per agreement: title, then ✅/empty per C102 branch (human names)."""
+    return [
+        {
+            "agreement": doc["title"],
+            **{tag_label(b): "✅" if doc["branches"].get(b) else "" for b in data["branches"]},
+        }
+        for doc in data["documents"]
+    ]
+
+
+#: Edge colours of the corridor picture per status.
+CORRIDOR_COLORS: dict[str, str] = {
+    "both": "#2e7d32",
+    "ssa_only": "#1565c0",
+    "bla_without_ssa": "#c62828",
+}
+#: Words of each corridor status.
+CORRIDOR_WORDS: dict[str, str] = {
+    "both": "SSA and BLA",
+    "ssa_only": "SSA only",
+    "bla_without_ssa": "BLA without SSA",
+}
+
+
+def corridors_dot(data: Mapping[str, Any]) -> str:
+    """The corridors of a :func:`~migralex.ui.views.corridors` result as a Graphviz DOT graph
+    (countries linked by agreements, edges coloured by :data:`CORRIDOR_COLORS`, the chosen
+    country bold); names are quoted and escaped."""
+
+    def q(text: str) -> str:
+        return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+    chosen = (data.get("country") or {}).get("key")
+    rows = data["corridors"]
+    if chosen:
+        rows = [r for r in rows if chosen in (r["a"], r["b"])]
+    lines = ["graph corridors {", "  layout=neato; overlap=false; splines=true;",
+             '  node [shape=box, style="rounded,filled", fillcolor="#f5f5f5", fontsize=10];']  # fmt: skip
+    keys = {k for r in rows for k in (r["a"], r["b"])}
+    names = {p["key"]: p["name"] for p in data["parties"]}
+    for key in sorted(keys):
+        extra = ', penwidth=2, fillcolor="#fff3b0"' if key == chosen else ""
+        lines.append(f"  {q(key)} [label={q(names.get(key, key))}{extra}];")
+    for r in rows:
+        color = CORRIDOR_COLORS[r["status"]]
+        n = len(r["ssa"]) + len(r["bla"])
+        lines.append(
+            f"  {q(r['a'])} -- {q(r['b'])} [color={q(color)}, penwidth={1 + min(n, 4) * 0.5},"
+            f" tooltip={q(CORRIDOR_WORDS[r['status']])}];"
+        )
+    lines.append("}")
+    return "\n".join(lines)
+
+
+def draft_comparison(view: ChecklistView, item: ItemView, store: Store) -> dict[str, Any] | None:
+    """The draft's first evidence clause of ``item`` beside its good-practice examples (at
+    most 3), as :func:`migralex.ui.views.compare_clauses`; None when the item has no
+    evidence or no example."""
+    from migralex.ui.views import compare_clauses
+
+    if not item.evidence or not item.examples:
+        return None
+    draft = view.draft_clauses.get(item.evidence[0].clause_id)
+    if draft is None:
+        return None
+    examples = [store.get_clause(e.clause_id) for e in item.examples[:3]]
+    facts = {draft.doc_id: ("This draft", "draft"), **store.doc_facts(c.doc_id for c in examples)}
+    tags = {**store.tags_for(c.clause_id for c in examples), **view.draft_tags}
+    return compare_clauses([draft, *examples], facts, tags)

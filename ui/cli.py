@@ -621,6 +621,199 @@ def stats(store: StoreOpt = None, as_json: JsonOpt = False) -> None:
     typer.echo("tags: " + ", ".join(f"{k} {v}" for k, v in data["tags"].items()))
 
 
+def _view_progress(label: str) -> tuple[Any, Any]:
+    """A transient progress bar on stderr for the checklist-based views; returns the Progress
+    context and its ``(done, total, doc_id)`` callback."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    progress = Progress(
+        TextColumn(label), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
+        console=Console(stderr=True), transient=True,
+    )  # fmt: skip
+    task = progress.add_task("", total=None)
+
+    def on_document(done: int, total: int, doc_id: str) -> None:
+        progress.update(task, completed=done, total=total, description=doc_id)
+
+    return progress, on_document
+
+
+@app.command()
+def matrix(
+    store: StoreOpt = None,
+    kind: Annotated[
+        str | None, typer.Option("--kind", help="ssa, bla or law (laws and regulations).")
+    ] = None,
+    party: Annotated[
+        str | None, typer.Option("--party", help="Only agreements naming this party.")
+    ] = None,
+    xlsx: Annotated[
+        Path | None, typer.Option("--xlsx", help="Also write the matrix as an XLSX file.")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Coverage matrix: agreements x checklist items, each present, partial or absent."""
+    from migralex.ui import service, view_exports, views
+
+    _check_choices([kind] if kind else [], tuple(views.MATRIX_KINDS), "kind", "--kind")
+    try:
+        st = service.open_existing_store(store)
+        embed_queries, name = service.view_queries(st)
+        progress, on_document = _view_progress("matrix")
+        with progress:
+            data = views.matrix(
+                st, embed_queries, name, kind=kind, party=party, on_document=on_document
+            )
+        if xlsx is not None:
+            view_exports.write_matrix_xlsx(data, xlsx)
+    except MigralexError as exc:
+        raise _fail(exc, str(store or "store")) from exc
+    except OSError as exc:
+        raise _fail(exc, str(xlsx)) from exc
+    if as_json:
+        _print_json(data)
+        return
+    for cid, checklist in data["checklists"].items():
+        typer.echo(f"{checklist['title']} ({cid})")
+        for doc in (d for d in data["documents"] if d["checklist"] == cid):
+            s = doc["summary"]
+            marks = "".join(
+                {"present": "+", "partial": "~", "absent": "."}[doc["cells"][i["id"]]["status"]]
+                for i in checklist["items"]
+            )
+            typer.echo(
+                f"  {marks}  {s['present']:>2}/{s['partial']:>2}/{s['absent']:>2}  {doc['title']}"
+            )
+    if not data["documents"]:
+        typer.echo("no agreement matches")
+    typer.echo("(+ present, ~ partial, . absent; counts present/partial/absent)")
+    if xlsx is not None:
+        typer.echo(f"matrix written to {xlsx}")
+
+
+@app.command()
+def compare(
+    clause_ids: Annotated[list[str], typer.Argument(help="Two to four clause ids.")],
+    store: StoreOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Two to four clauses side by side: word-level differences, shared wording, tags."""
+    from migralex.ui import service, views
+
+    if not 2 <= len(clause_ids) <= 4:
+        raise typer.BadParameter(
+            f"give 2 to 4 clause ids, got {len(clause_ids)}", param_hint="CLAUSE_IDS"
+        )
+    try:
+        data = views.compare(service.open_existing_store(store), clause_ids)
+    except MigralexError as exc:
+        raise _fail(exc) from exc  # the reason names the clause and the store
+    if as_json:
+        _print_json(data)
+        return
+    for c in data["clauses"]:
+        typer.echo(f"{c['doc_title']} — {c['citation']} (similarity {c['similarity']:.2f})")
+        typer.echo(f"    id: {c['clause_id']}")
+        own = [
+            " ".join(c["text"][s["start"] : s["end"]].split())
+            for s in c["segments"]
+            if not s["shared"] and c["text"][s["start"] : s["end"]].strip()
+        ]
+        if own:
+            typer.echo("    own wording: " + " | ".join(w[:80] for w in own[:8]))
+        if c["exceptions"]:
+            typer.echo("    exceptions: " + "; ".join(x["text"] for x in c["exceptions"]))
+    for phrase in data["shared"]:
+        typer.echo(f"shared: “{' '.join(phrase['text'].split())[:200]}”")
+    for row in data["tags"]:
+        marks = " ".join("x" if v else "-" for v in row["clauses"])
+        typer.echo(f"  {marks}  {row['label']}")
+
+
+@app.command()
+def corridors(
+    store: StoreOpt = None,
+    country: Annotated[
+        str | None, typer.Option("--country", help="A country, by any of its names.")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Countries linked by SSAs and BLAs; a country's partners and BLAs without an SSA."""
+    from migralex.ui import service, views
+
+    try:
+        data = views.corridors(service.open_existing_store(store), country)
+    except MigralexError as exc:
+        raise _fail(exc) from exc  # the reason names the country or the store
+    if as_json:
+        _print_json(data)
+        return
+    words = {"both": "SSA + BLA", "ssa_only": "SSA", "bla_without_ssa": "BLA without SSA"}
+    if data["country"] is not None:
+        typer.echo(f"{data['country']['name']}: {len(data['partners'])} partners")
+        for p in data["partners"]:
+            code = f" [{p['code']}]" if p["code"] else ""
+            typer.echo(f"  {words[p['status']]:<16} {p['name']}{code}")
+        return
+    for r in data["corridors"]:
+        typer.echo(f"  {words[r['status']]:<16} {r['a_name']} — {r['b_name']}")
+
+
+@app.command()
+def gallery(
+    store: StoreOpt = None,
+    principle: Annotated[
+        str | None,
+        typer.Option("--principle", help="Item or tag: export_of_benefits, totalisation, ..."),
+    ] = None,
+    standard: Annotated[
+        str | None, typer.Option("--standard", help="Standard cited: C118, C157, R167, C97, ...")
+    ] = None,
+    n: Annotated[int, typer.Option("-n", min=1, help="Provisions per item.")] = 3,
+    pptx: Annotated[Path | None, typer.Option("--pptx", help="Also write slides.")] = None,
+    html_out: Annotated[
+        Path | None, typer.Option("--html", help="Also write a printable handout.")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Good-practice gallery: per checklist item, the best provisions in the store."""
+    from migralex.ui import service, view_exports, views
+
+    try:
+        st = service.open_existing_store(store)
+        embed_queries, name = service.view_queries(st)
+        progress, on_document = _view_progress("gallery")
+        with progress:
+            data = views.gallery(
+                st, embed_queries, name, principle=principle, standard=standard, n=n,
+                on_document=on_document,
+            )  # fmt: skip
+    except MigralexError as exc:
+        raise _fail(exc, str(store or "store")) from exc
+    for target, write in (
+        (pptx, lambda p: view_exports.write_gallery_pptx(data, p)),
+        (html_out, lambda p: p.write_text(view_exports.gallery_html(data), encoding="utf-8")),
+    ):
+        if target is not None:
+            try:
+                write(target)
+            except OSError as exc:
+                raise _fail(exc, str(target)) from exc
+    if as_json:
+        _print_json(data)
+        return
+    for item in data["items"]:
+        typer.echo(f"{item['id']}: {item['question']} ({item['reference']})")
+        for p in item["provisions"]:
+            typer.echo(f"  [{p['met']}/{len(data['criteria'])}] {p['doc_title']} — {p['citation']}")
+        if not item["provisions"]:
+            typer.echo("  (no provision in the store)")
+    for target in (pptx, html_out):
+        if target is not None:
+            typer.echo(f"written to {target}")
+
+
 def serve_command(root: Path, port: int, address: str, upload_mb: float) -> list[str]:
     """The Streamlit command line ``migralex serve`` runs.
 
@@ -637,7 +830,8 @@ def serve_command(root: Path, port: int, address: str, upload_mb: float) -> list
     return [
         sys.executable, "-m", "streamlit", "run", str(Path(__file__).with_name("app.py")),
         "--server.port", str(port), "--server.address", address,
-        "--server.headless", "true", "--server.maxUploadSize", str(upload_limit_mb(upload_mb)),
+        "--server.headless", "true", "--client.toolbarMode", "minimal",
+        "--server.maxUploadSize", str(upload_limit_mb(upload_mb)),
         "--browser.gatherUsageStats", "false",
     ]  # fmt: skip
 
@@ -661,7 +855,39 @@ def serve(
     cfg = service.settings()
     root = store or cfg.store
     env = {**os.environ, "MIGRALEX_STORE": str(root)}
-    raise typer.Exit(subprocess.call(serve_command(root, port, address, cfg.max_file_mb), env=env))
+    raise typer.Exit(run_child(serve_command(root, port, address, cfg.max_file_mb), env))
+
+
+def run_child(cmd: list[str], env: dict[str, str], grace: float = 10.0) -> int:
+    """Run ``cmd`` and return its exit code; Ctrl-C, SIGTERM or SIGHUP to this process (a
+    service manager stopping ``migralex serve``, a closed terminal) stop the child too,
+    instead of leaving Streamlit running: it gets SIGTERM, then SIGKILL after ``grace``
+    seconds, and is waited for. The previous signal handlers come back afterwards.
+
+    Returns:
+        The child's exit code; 130 when this process was told to stop.
+    """
+    import signal
+
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    child = subprocess.Popen(cmd, env=env)
+    try:
+        return child.wait()
+    except KeyboardInterrupt:
+        if child.poll() is None:
+            child.terminate()
+            try:
+                child.wait(timeout=grace)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
+        return 130
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def main() -> None:

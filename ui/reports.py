@@ -1,7 +1,8 @@
 """Checklist reports in the formats reviewers send on: Markdown, HTML, DOCX and XLSX.
 
-Every format carries, per item: id, question, status, reason, the first evidence quote with its
-article and pages, the standard reference, and the good-practice examples.
+Every format carries the checked file's name and the date of the check, and per item: id,
+question, status, reason, the first evidence quote with its article and pages, the standard
+reference, the good-practice examples, the confidence and why the item matters.
 Input is the DESIGN.md checklist JSON object (``ChecklistResult.to_json``).
 """
 
@@ -14,7 +15,17 @@ from typing import Any
 
 FORMATS = (".md", ".html", ".docx", ".xlsx")
 QUOTE_CHARS = 400
-COLUMNS = ("Item", "Question", "Status", "Reason", "Evidence", "Reference", "Examples")
+COLUMNS = (
+    "Item",
+    "Question",
+    "Status",
+    "Reason",
+    "Evidence",
+    "Reference",
+    "Examples",
+    "Confidence",
+    "Why it matters",
+)
 
 
 def _quote(text: str, limit: int = QUOTE_CHARS) -> str:
@@ -52,6 +63,8 @@ def rows(data: dict[str, Any]) -> list[tuple[str, ...]]:
             _evidence(item),
             item["reference"],
             "\n".join(_examples(item)),
+            f"{float(item.get('confidence', 0.0)):.2f}",
+            item.get("why", ""),
         )
         for item in data["items"]
     ]
@@ -62,15 +75,25 @@ def _title(data: dict[str, Any]) -> str:
 
 
 def _summary(data: dict[str, Any]) -> str:
+    """Counts, the checked file's name and the date of the check (UTC)."""
+    import datetime
+
     s = data["summary"]
-    return f"present {s['present']} · partial {s['partial']} · absent {s['absent']}"
+    name = Path(str(data["document"].get("path") or "")).name or "draft"
+    day = datetime.datetime.now(datetime.UTC).date().isoformat()
+    return (
+        f"present {s['present']} · partial {s['partial']} · absent {s['absent']}"
+        f" · file {name} · checked {day}"
+    )
 
 
 def to_markdown(data: dict[str, Any]) -> str:
     """Return the report as Markdown."""
     out = [f"# {_title(data)}", "", _summary(data), ""]
     for r in rows(data):
-        out += [f"## {r[0]} — **{r[2]}**", "", f"*{r[1]}*", ""]
+        out += [f"## {r[0]} — **{r[2]}** (confidence {r[7]})", "", f"*{r[1]}*", ""]
+        if r[8]:
+            out += [f"Why it matters: {r[8]}", ""]
         if r[3]:
             out += [f"Reason: {r[3]}", ""]
         if r[4]:
@@ -143,7 +166,7 @@ def write_xlsx(data: dict[str, Any], path: Path) -> None:
                 cell.data_type = "s"
             if cell.row >= 4:
                 cell.alignment = Alignment(wrap_text=True, vertical="top")
-    for col, width in zip("ABCDEFG", (28, 50, 10, 40, 70, 30, 60), strict=True):
+    for col, width in zip("ABCDEFGHI", (28, 50, 10, 40, 70, 30, 60, 11, 50), strict=True):
         ws.column_dimensions[col].width = width
     wb.save(str(path))
 

@@ -38,6 +38,34 @@ EXAMPLE_KINDS: dict[str, tuple[str, ...]] = {
 }
 
 
+#: The kinds of document "like the draft" for each checklist: their examples come first.
+OWN_KINDS: dict[str, tuple[str, ...]] = {
+    "ssa": ("ssa",),
+    "bla": ("bla",),
+    "national-law": ("law", "regulation"),
+}
+
+
+def examples_in_order(item: Any, near: Sequence[Hit], others: Sequence[Hit], n: int) -> list[Hit]:
+    """The ``n`` good-practice examples of a checklist item: the best of ``near`` (clauses
+    of the draft's kind and language) first, then the best of ``others``; one per document,
+    preambles left out, each group ranked by
+    :func:`~migralex.nlp.checklist.examples.rank_examples`."""
+    from migralex.nlp.checklist.examples import rank_examples
+    from migralex.nlp.structure import is_preamble
+
+    out: list[Hit] = []
+    if n <= 0:
+        return out
+    for group in (near, others):
+        seen = {h.clause.doc_id for h in out}
+        pool = [h for h in group if h.clause.doc_id not in seen and not is_preamble(h.clause)]
+        out += rank_examples(item, pool, n - len(out))
+        if len(out) >= n:
+            break
+    return out[:n]
+
+
 def settings(**overrides: Any) -> Settings:
     """Return settings from the environment with the given non-None overrides."""
     return Settings(**{k: v for k, v in overrides.items() if v is not None})
@@ -354,7 +382,6 @@ def run_checklist(
         ReadError: the draft cannot be read.
     """
     from migralex.nlp.checklist.engine import run_checklist as run
-    from migralex.nlp.checklist.examples import rank_examples
     from migralex.nlp.checklist.loader import load_checklist
     from migralex.nlp.checklist.thresholds import thresholds_for
     from migralex.nlp.checklist.topics import shipped_model
@@ -372,6 +399,7 @@ def run_checklist(
     if store is not None and store.count_vectors():
         search = searcher(store, name, use_ranker=False, use_adapted=False)  # calibrated, unchanged
         draft_id = tagged.document.doc_id
+        draft_language = tagged.document.language
         kinds = EXAMPLE_KINDS.get(checklist_name, ())
 
         def find_examples(item: Any, n: int) -> list[Hit]:
@@ -386,7 +414,15 @@ def run_checklist(
                 hits = search.search(query, k=n * 8, mode="semantic", filters=tagged_filters)
             filters = Filters(kinds=kinds, exclude_doc_ids=(draft_id,))
             hits += search.search(query, k=n * 8, mode="semantic", filters=filters)
-            return rank_examples(item, hits, n)
+            # Same kind and language as the draft first (a French BLA gets French BLA
+            # clauses before English SSA ones), then the rest; never a preamble.
+            own = Filters(
+                kinds=OWN_KINDS.get(checklist_name, ()),
+                languages=(draft_language,),
+                exclude_doc_ids=(draft_id,),
+            )
+            near = search.search(query, k=n * 8, mode="semantic", filters=own)
+            return examples_in_order(item, near, hits, n)
 
     result = run(
         checklist,
@@ -412,3 +448,23 @@ def stats(store: Store) -> dict[str, Any]:
         lang for lang in out["languages"] if lang not in SUPPORTED_LANGUAGES
     )
     return out
+
+
+def view_queries(store: Store, model: str | None = None) -> tuple[Callable[[list[str]], Any], str]:
+    """The query encoder and model name the checklist-based views (matrix, gallery) use on
+    ``store``: its main model (:func:`model_for`), loaded on the first call only, so a view
+    whose results are all cached loads no model.
+
+    Returns:
+        ``(embed_queries, model_name)``; ``embed_queries`` returns float32 ``(n, dim)``.
+
+    Raises:
+        StoreError: ``model`` differs from the store's.
+    """
+    name = model_for(store, model)
+    load = embedder_factory(name)
+
+    def embed_queries(texts: list[str]) -> Any:
+        return load().embed_queries(texts)
+
+    return embed_queries, name

@@ -447,12 +447,11 @@ def test_manifest_duplicate_id_is_refused_not_overwritten(tmp_path: Path) -> Non
 def test_serve_binds_localhost_and_sets_the_upload_limit(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    import subprocess
-
+    from migralex.ui import cli
     from migralex.ui.cli import serve_command
 
     calls: list[list[str]] = []
-    monkeypatch.setattr(subprocess, "call", lambda cmd, env: calls.append(cmd) or 0)
+    monkeypatch.setattr(cli, "run_child", lambda cmd, env: calls.append(cmd) or 0)
     monkeypatch.setenv("MIGRALEX_MAX_FILE_MB", "12")
     assert runner.invoke(app, ["serve", "--store", str(tmp_path)]).exit_code == 0
     cmd = calls[0]
@@ -491,3 +490,40 @@ def test_checklist_without_a_store_checks_the_draft_without_examples(
     assert data["items"] and all(i["examples"] == [] for i in data["items"])
     assert "warning" in result.stderr and "without good-practice examples" in result.stderr
     assert not root.exists()
+
+
+def test_serve_hides_the_deploy_button() -> None:
+    from migralex.ui.cli import serve_command
+
+    cmd = serve_command(Path("s"), 80, "localhost", 1)
+    assert cmd[cmd.index("--client.toolbarMode") + 1] == "minimal"
+
+
+def test_stopping_serve_stops_its_child(tmp_path: Path) -> None:
+    """SIGTERM to the process running ``run_child`` (as ``migralex serve`` does) ends the
+    child process too."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    pid_file = tmp_path / "child.pid"
+    child = (
+        "import os, time, pathlib; "
+        f"pathlib.Path({str(pid_file)!r}).write_text(str(os.getpid())); time.sleep(60)"
+    )
+    parent = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sys; from migralex.ui.cli import run_child; "
+         f"sys.exit(run_child([sys.executable, '-c', {child!r}], dict(__import__('os').environ)))"]
+    )  # fmt: skip
+    deadline = time.monotonic() + 30
+    while not pid_file.is_file() or not pid_file.read_text():
+        assert time.monotonic() < deadline, "the child did not start"
+        time.sleep(0.05)
+    child_pid = int(pid_file.read_text())
+    parent.send_signal(signal.SIGTERM)
+    assert parent.wait(timeout=20) == 130
+    with pytest.raises(ProcessLookupError):
+        os.kill(child_pid, 0)

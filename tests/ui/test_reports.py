@@ -119,6 +119,20 @@ def test_table_formats_round_trip(tmp_path: Path, suffix: str) -> None:
     assert "via heading" in tot["Reason"]
     assert body["ssa.data_protection"]["Status"] == "absent"
     assert body["ssa.data_protection"]["Evidence"] == ""
+    conf = next(i["confidence"] for i in DATA["items"] if i["id"] == "ssa.totalisation")
+    assert tot["Confidence"] == f"{conf:.2f}"
+
+
+def test_reports_name_the_file_and_the_date(tmp_path: Path) -> None:
+    import datetime
+
+    day = datetime.datetime.now(datetime.UTC).date().isoformat()
+    for suffix in (".md", ".html"):
+        path = tmp_path / f"report{suffix}"
+        reports.write_report(DATA, path)
+        text = path.read_text(encoding="utf-8")
+        assert f"checked {day}" in text
+        assert f"file {Path(DATA['document']['path']).name}" in text
 
 
 def test_markdown_report(tmp_path: Path) -> None:

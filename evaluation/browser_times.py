@@ -1,0 +1,177 @@
+"""Render and answer times of each app page, measured in a real browser.
+
+Serves the app over a store (``migralex serve``'s Streamlit command on a free port) and drives
+Debian's chromium with Playwright: for each page, the seconds from loading its URL to its
+content (a full page load: Streamlit's front end boots each time) and from a click on it in the
+sidebar (what a user does inside the app), and for search, the matrix cell and the checklist,
+the seconds to an answer.
+Each page is opened ``--repeat`` times; the first opening of a page pays its caches (the
+matrix and gallery read every agreement once, then ``STORE/views-cache``), so the first and
+the median of the rest are reported.
+
+Usage::
+
+    python -m migralex.evaluation.browser_times --store store [--repeat 3] [--draft FILE]
+
+Prints a JSON object ``{"store", "pages": {page: {"first", "median_rest"}}, "switch_median":
+{page: seconds}, "answers": {what: seconds}}`` (seconds, 2 decimals).
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import json
+import os
+import socket
+import statistics
+import subprocess
+import time
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+#: Page -> a text that shows once its content is there.
+READY: dict[str, str] = {
+    "Search": "Type a query and press Enter.",
+    "Documents": "Browse a document",
+    "Checklist": "Run checklist",
+    "Gallery": "Download handout (HTML)",
+    "Matrix": "Click a cell",
+    "Compare": "Choose two to four clauses",
+    "Corridors": "BLA without SSA",
+}
+QUERY = "can a pensioner who moves abroad keep the pension?"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _serve(store: Path) -> tuple[subprocess.Popen[bytes], str]:
+    from migralex.ui.cli import serve_command
+
+    port = _free_port()
+    env = {**os.environ, "MIGRALEX_STORE": str(store)}
+    proc = subprocess.Popen(
+        serve_command(store, port, "127.0.0.1", 20),
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2):
+                return proc, url
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                raise SystemExit("streamlit did not start") from None
+            time.sleep(0.3)
+
+
+def _timed(action: Callable[[], None]) -> float:
+    t0 = time.perf_counter()
+    action()
+    return round(time.perf_counter() - t0, 2)
+
+
+def measure(store: Path, repeat: int, draft: Path | None, chromium: Path) -> dict[str, Any]:
+    """Open each page ``repeat`` times and time the answers; see the module docstring."""
+    from playwright.sync_api import sync_playwright
+
+    proc, url = _serve(store)
+    pages: dict[str, list[float]] = {}
+    switches: dict[str, list[float]] = {}
+    answers: dict[str, float] = {}
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=str(chromium), args=["--no-sandbox"])
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.set_default_timeout(180_000)
+
+            def visit(name: str, ready: str) -> None:
+                page.goto(f"{url}/?page={name}")
+                page.get_by_text(ready).first.wait_for()
+
+            def switch(name: str, ready: str) -> None:
+                page.locator("[data-testid='stSidebar']").get_by_text(name, exact=True).click()
+                page.get_by_text(ready).first.wait_for()
+
+            for _ in range(repeat):
+                for name, ready in READY.items():
+                    pages.setdefault(name, []).append(_timed(functools.partial(visit, name, ready)))
+            for _ in range(repeat):
+                for name, ready in READY.items():
+                    switches.setdefault(name, []).append(
+                        _timed(functools.partial(switch, name, ready))
+                    )
+            visit("Search", READY["Search"])
+
+            def search() -> None:
+                box = page.get_by_label("Query")
+                box.fill(QUERY)
+                box.press("Enter")
+                page.get_by_role("button", name="Add to comparison").first.wait_for()
+
+            answers["search (first query, model load)"] = _timed(search)
+            page.get_by_label("Query").fill("")
+            page.get_by_label("Query").press("Enter")
+            page.get_by_text(READY["Search"]).wait_for()
+            answers["search (second query)"] = _timed(search)
+            visit("Matrix", READY["Matrix"])
+
+            def other_item() -> None:
+                page.get_by_label("Item").click()
+                option = page.get_by_role("option").nth(3)
+                item_id = option.inner_text().strip()
+                option.click()
+                page.locator("p", has_text=f"— {item_id}").first.wait_for()
+
+            answers["matrix: evidence of another item"] = _timed(other_item)
+            if draft is not None:
+                visit("Checklist", READY["Checklist"])
+                page.locator("input[type='file']").set_input_files(str(draft))
+                page.get_by_text(draft.name).first.wait_for()
+
+                def run() -> None:
+                    page.get_by_role("button", name="Run checklist").click()
+                    page.get_by_text(f"on {draft.name}").first.wait_for()
+
+                answers["checklist (upload -> items)"] = _timed(run)
+            browser.close()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+    return {
+        "store": str(store),
+        "pages": {
+            name: {
+                "first": times[0],
+                "median_rest": round(statistics.median(times[1:]), 2) if len(times) > 1 else None,
+            }
+            for name, times in pages.items()
+        },
+        "switch_median": {name: round(statistics.median(t), 2) for name, t in switches.items()},
+        "answers": answers,
+    }
+
+
+def main() -> None:
+    """Command-line entry point."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--store", type=Path, required=True)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--draft", type=Path, default=None, help="a draft for the checklist")
+    parser.add_argument("--chromium", type=Path, default=Path("/usr/bin/chromium"))
+    args = parser.parse_args()
+    print(json.dumps(measure(args.store, args.repeat, args.draft, args.chromium), indent=2))
+
+
+if __name__ == "__main__":
+    main()
