@@ -56,8 +56,9 @@ BRANCHES: tuple[str, ...] = (
 )
 #: Folder in the store where checklist results of stored documents are cached.
 CACHE_DIR = "views-cache"
-#: Bumped when the cached cell shape or the way documents are checked changes.
-CACHE_VERSION = 1
+#: Bumped when the cached cell shape or the way documents are checked changes (2: heading-less
+#: articles read with the checklist's topic model).
+CACHE_VERSION = 2
 #: Characters of an evidence quote kept in a matrix cell (the clause id leads to the rest).
 QUOTE_CHARS = 600
 
@@ -197,6 +198,7 @@ def check_stored_document(
     """
     from migralex.nlp.checklist.engine import run_checklist
     from migralex.nlp.checklist.thresholds import thresholds_for
+    from migralex.nlp.checklist.topics import shipped_model
 
     store.get_document(doc_id)  # NotFoundError in words
     clauses = store.clauses(doc_id)
@@ -209,7 +211,13 @@ def check_stored_document(
 
         vectors = np.asarray(embed_passages([clause_passage(c) for c in clauses]), dtype=np.float32)
     result: ChecklistResult = run_checklist(
-        checklist, clauses, tags, vectors, embed_queries, thresholds=thresholds_for(model)
+        checklist,
+        clauses,
+        tags,
+        vectors,
+        embed_queries,
+        thresholds=thresholds_for(model),
+        topic_model=shipped_model(checklist.id, model),
     )
     branches: dict[str, str | None] = dict.fromkeys(BRANCHES)
     for c in clauses:
