@@ -196,7 +196,9 @@ def ingest(
     on_fill: Callable[[int, int], None] | None = None,
     strict: bool = False,
 ) -> list[IngestResult]:
-    """Ingest files and folders into ``store`` with the real tagger and embedder(s).
+    """Ingest files and folders into ``store`` with the real tagger and embedder(s); a store
+    with an adapted vector set has it re-embedded when new clauses came in
+    (:func:`refresh_adapted`).
 
     Args:
         model: the main embedding model (:func:`model_for`).
@@ -213,7 +215,7 @@ def ingest(
     name = model_for(store, model)
     extra = multilingual_for(store, name, multilingual_model)
     threads = settings().ingest_threads
-    return ingest_paths(
+    results = ingest_paths(
         paths,
         store,
         tagger=tagger(),
@@ -227,6 +229,27 @@ def ingest(
         on_fill=on_fill,
         strict=strict,
     )
+    refresh_adapted(store, threads)
+    return results
+
+
+def refresh_adapted(store: Store, threads: int | None = None) -> bool:
+    """Re-embed the store's adapted vector set (:mod:`migralex.index.encoder`) when it no
+    longer covers every clause (documents added or changed since it was made) and the encoder
+    that made it is still in the store; search falls back to the main set until then.
+
+    Returns:
+        Whether the set was re-embedded.
+    """
+    from migralex.index.encoder import MODEL_DIR, embed_store, encoder_dir
+
+    adapted = store.adapted_model
+    if adapted is None or not (encoder_dir(store.root) / MODEL_DIR).is_dir():
+        return False
+    if store.count_vectors(adapted[0]) == store.count_vectors():
+        return False
+    embed_store(store, threads=threads)
+    return True
 
 
 def ranker_factory(store: Store, threads: int | None = None) -> Callable[[], Reranker] | None:

@@ -128,3 +128,20 @@ def test_adapted_set_names_are_checked(small_store: Path, tmp_path: Path) -> Non
         with pytest.raises(StoreError):
             st.set_adapted_vectors((ADAPTED_SET, dim), [1, 2], np.zeros((1, dim), np.float32))
         assert st.count_vectors() == n and st.adapted_model is None
+
+
+def test_ingest_refreshes_an_adapted_set_that_no_longer_covers_the_store(
+    adapted_store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    draft = tmp_path / "extra.md"
+    draft.write_text(
+        "# Agreement\n\n## Article 1\n\nThe periods of insurance shall be totalised.\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("MIGRALEX_MULTILINGUAL_MODEL", "none")
+    with Store(adapted_store) as st:
+        before = st.count_vectors()
+        service.ingest([draft], st, kind="ssa", language="en")
+        assert st.count_vectors() > before
+        assert st.count_vectors(ADAPTED_SET) == st.count_vectors()
+        assert service.refresh_adapted(st) is False  # complete: nothing to do

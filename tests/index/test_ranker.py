@@ -290,6 +290,7 @@ def test_cli_train_ranker(small_store: Path, tmp_path: Path, tiny_base: Path) ->
     held = tmp_path / "held.txt"
     held.write_text("# test documents\nca-si-2006-122\n")
     args = ["train-ranker", "--store", str(root), "--steps", "2", "--base", str(tiny_base)]
+    args += ["--kind", "cross-encoder"]
     res = CliRunner().invoke(app, [*args, "--exclude-docs", str(held), "--json"])
     assert res.exit_code == 0, res.output
     card = json.loads(res.stdout)["card"]
