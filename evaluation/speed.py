@@ -5,6 +5,7 @@ Usage::
 
     python -m migralex.evaluation.speed --corpus ../shared/corpus [--store store] [--model minilm]
         [--multilingual-model e5-small|none]
+    python -m migralex.evaluation.speed --startup --store STORE [--document FILE]
 
 Prints a table and, with ``--json``, a JSON object. Timings are wall-clock on this machine.
 """
@@ -120,6 +121,104 @@ def bench_queries(store_dir: Path, repeats: int = 3) -> dict[str, Any]:
     return out
 
 
+#: Modules a command that needs no model should not import (each costs seconds cold).
+HEAVY_MODULES = ("torch", "sentence_transformers", "transformers", "faiss", "spacy", "bm25s")
+
+#: Run in a fresh interpreter by :func:`bench_startup`: the CLI with ``sys.argv[1:]``, then one
+#: JSON line on stderr naming the heavy modules imported and the peak resident memory.
+_STARTUP_PROBE = (
+    f"HEAVY = {HEAVY_MODULES!r}\n"
+    + """
+import atexit, json, resource, sys
+def _report():
+    heavy = [m for m in HEAVY if m in sys.modules]
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+    sys.stderr.write("\\nMIGRALEX-PROBE " + json.dumps({"heavy": heavy, "rss_mb": rss}) + "\\n")
+atexit.register(_report)
+sys.argv = ["migralex", *sys.argv[1:]]
+from migralex.ui.cli import main
+main()
+"""
+)
+
+
+def startup_commands(store: Path, document: Path) -> dict[str, list[str]]:
+    """The commands :func:`bench_startup` times: name -> CLI arguments."""
+    s = ["--store", str(store)]
+    return {
+        "--help": ["--help"],
+        "checklists": ["checklists"],
+        "stats": ["stats", *s],
+        "tag": ["tag", str(document)],
+        "search lexical": ["search", "equal treatment", "--mode", "lexical", *s],
+        "search hybrid": ["search", "equal treatment", *s],
+    }
+
+
+def bench_startup(store: Path, document: Path, repeats: int = 3) -> dict[str, Any]:
+    """Cold-start wall time of CLI commands, each in a fresh Python process.
+
+    Args:
+        store: the store ``stats`` and ``search`` read.
+        document: the file ``tag`` reads.
+        repeats: runs per command; the median is reported.
+
+    Returns:
+        ``{command: {"seconds": median wall seconds, "min_seconds", "rss_mb": peak resident MB,
+        "heavy": heavy modules imported (:data:`HEAVY_MODULES`), "exit": exit code}}``.
+    """
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    out: dict[str, Any] = {}
+    for name, args in startup_commands(store, document).items():
+        times: list[float] = []
+        probe: dict[str, Any] = {}
+        code = 0
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            proc = subprocess.run(
+                [sys.executable, "-c", _STARTUP_PROBE, *args],
+                capture_output=True,
+                text=True,
+                env=env,
+                check=False,
+            )
+            times.append(time.perf_counter() - t0)
+            code = proc.returncode
+            for line in proc.stderr.splitlines():
+                if line.startswith("MIGRALEX-PROBE "):
+                    probe = json.loads(line.split(" ", 1)[1])
+        out[name] = {
+            "seconds": round(statistics.median(times), 2),
+            "min_seconds": round(min(times), 2),
+            "rss_mb": probe.get("rss_mb"),
+            "heavy": probe.get("heavy"),
+            "exit": code,
+        }
+    return out
+
+
+def print_startup(result: dict[str, Any]) -> None:
+    """Print :func:`bench_startup`'s result as a table."""
+    print(f"{'command':16} {'median s':>8} {'min s':>6} {'RSS MB':>7}  heavy imports")
+    for name, r in result.items():
+        heavy = ", ".join(r["heavy"] or []) or "-"
+        flag = "" if r["exit"] == 0 else f"  (exit {r['exit']})"
+        print(
+            f"{name:16} {r['seconds']:8.2f} {r['min_seconds']:6.2f} {r['rss_mb']:7}  {heavy}{flag}"
+        )
+
+
+def _first_document(corpus: Path) -> Path:
+    """The first file listed in ``corpus``'s manifest."""
+    from migralex.corpus.manifest import read_manifest
+
+    return next(iter(read_manifest(corpus / "manifest.csv")))
+
+
 def main(argv: list[str] | None = None) -> None:
     """Command-line entry point."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -130,8 +229,31 @@ def main(argv: list[str] | None = None) -> None:
         "--multilingual-model", default="e5-small", help="second vector set's model, or none"
     )
     parser.add_argument("--sample", type=int, default=300, help="clauses to embed")
+    parser.add_argument(
+        "--startup",
+        action="store_true",
+        help="only time cold starts of CLI commands (needs --store; tag reads --document)",
+    )
+    parser.add_argument(
+        "--document",
+        type=Path,
+        default=None,
+        help="file tagged by --startup (default: the first file of --corpus's manifest)",
+    )
+    parser.add_argument("--repeats", type=int, default=3, help="runs per --startup command")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
+
+    if args.startup:
+        if args.store is None or not args.store.exists():
+            parser.error("--startup needs --store DIR, an existing store")
+        document = args.document or _first_document(args.corpus)
+        startup = bench_startup(args.store, document, args.repeats)
+        if args.json:
+            print(json.dumps({"startup": startup}, indent=2))
+        else:
+            print_startup(startup)
+        return
 
     from migralex.ui.service import clause_passage
 

@@ -442,7 +442,10 @@ def tag(
     as_json: JsonOpt = False,
 ) -> None:
     """Split a document into clauses and tag them (nothing is stored)."""
+    from migralex.nlp.spacy_import import import_spacy
     from migralex.ui import service
+
+    import_spacy()  # tagging needs no model: keep thinc from importing torch (~2 s, 300 MB)
 
     try:
         tagged = service.tag_file(file, kind, language)
