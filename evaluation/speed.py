@@ -6,6 +6,8 @@ Usage::
     python -m migralex.evaluation.speed --corpus ../shared/corpus [--store store] [--model minilm]
         [--multilingual-model e5-small|none]
     python -m migralex.evaluation.speed --startup --store STORE [--document FILE]
+    python -m migralex.evaluation.speed --scale N --source-store store-full [--scale-store DIR]
+    python -m migralex.evaluation.speed --index-types 10000,100000 --source-store store-full
 
 Prints a table and, with ``--json``, a JSON object. Timings are wall-clock on this machine.
 """
@@ -212,6 +214,60 @@ def print_startup(result: dict[str, Any]) -> None:
         )
 
 
+def _scale_main(args: argparse.Namespace) -> None:
+    """``--scale`` / ``--index-types`` (:mod:`migralex.evaluation.scale`)."""
+    from migralex.evaluation import scale
+
+    if args.index_types:
+        sizes = [int(x) for x in args.index_types.split(",")]
+        rows = scale.bench_index_types(args.source_store, sizes)
+        if args.json:
+            print(json.dumps({"index_types": rows}, indent=2))
+            return
+        print(f"{'n':>8} {'type':16} {'build s':>8} {'MB':>7} {'nprobe':>6} "
+              f"{'p50 ms':>7} {'p95 ms':>7} {'recall@10':>9}")  # fmt: skip
+        for r in rows:
+            print(f"{r['n']:8} {r['type']:16} {r['build_s']:8} {r['bytes'] / 2**20:7.1f} "
+                  f"{r['nprobe'] or '-':>6} {r['p50_ms']:7.2f} {r['p95_ms']:7.2f} "
+                  f"{r['recall@10']:9.3f}")  # fmt: skip
+        return
+    target = args.scale_store or args.source_store.parent / f"scale-{args.scale}"
+    result: dict[str, Any] = {"n": args.scale}
+    if not args.reuse:
+        result["build_store"] = scale.build_scale_store(args.source_store, target, args.scale)
+    result.update(scale.bench_scale_store(target, repeats=args.repeats))
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return
+    print_scale(result)
+
+
+def print_scale(r: dict[str, Any]) -> None:
+    """Print :func:`~migralex.evaluation.scale.bench_scale_store`'s result."""
+    ix, v = r["index"], r["vector"]
+    if "build_store" in r:
+        b = r["build_store"]
+        print(f"store: {b['clauses']} clauses, {b['documents']} documents, built in "
+              f"{b['seconds']} s")  # fmt: skip
+    print(f"store size {r['store_mb']} MB; index {ix['type']} nprobe {ix['nprobe']}, "
+          f"{ix['bytes'] / 2**20:.1f} MB, built in {ix['build_seconds']} s "
+          f"(train {ix['train_seconds']}, add {ix['add_seconds']}), loaded in "
+          f"{ix['load_seconds']} s (+{ix['rss_loaded_mb']} MB RSS)")  # fmt: skip
+    for key in ("k10", "k100"):
+        x = v[key]
+        print(f"vector {key:5} p50 {x['p50_ms']:7.2f}  p95 {x['p95_ms']:7.2f} ms  recall@10 "
+              f"questions {x['recall@10_questions']}, perturbed {x['recall@10_perturbed']}")  # fmt: skip
+    x = v["k100_filtered_kind"]
+    print(f"vector k100 filtered (kind ssa) p50 {x['p50_ms']:.2f}  p95 {x['p95_ms']:.2f} ms")
+    for key in ("lexical", "hybrid", "hybrid_filtered"):
+        print(f"{key:16} p50 {r[key]['p50_ms']:7.1f}  p95 {r[key]['p95_ms']:7.1f} ms (warm)")
+    print(f"first lexical query (index load) {r['lexical_first_query_seconds']} s")
+    print(f"stats: cold CLI {r['stats']['cold_cli_seconds']} s, in process "
+          f"{r['stats']['in_process_seconds']} s; document list ({r['documents']['count']}) "
+          f"{r['documents']['seconds']} s")  # fmt: skip
+    print(f"memory: RSS {r['memory']['rss_mb']} MB, peak {r['memory']['peak_rss_mb']} MB")
+
+
 def _first_document(corpus: Path) -> Path:
     """The first file listed in ``corpus``'s manifest."""
     from migralex.corpus.manifest import read_manifest
@@ -241,9 +297,35 @@ def main(argv: list[str] | None = None) -> None:
         help="file tagged by --startup (default: the first file of --corpus's manifest)",
     )
     parser.add_argument("--repeats", type=int, default=3, help="runs per --startup command")
+    parser.add_argument(
+        "--scale",
+        type=int,
+        default=None,
+        metavar="N",
+        help="only the scale benchmark: a store of N clauses varied from --source-store's",
+    )
+    parser.add_argument(
+        "--index-types",
+        default=None,
+        metavar="N,N,...",
+        help="only compare FAISS index types on this many varied vectors (--source-store)",
+    )
+    parser.add_argument("--source-store", type=Path, default=Path("store-full"))
+    parser.add_argument(
+        "--scale-store",
+        type=Path,
+        default=None,
+        help="folder of the --scale store (default: scale-N beside --source-store); rebuilt",
+    )
+    parser.add_argument(
+        "--reuse", action="store_true", help="with --scale: measure an existing --scale-store"
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
 
+    if args.scale or args.index_types:
+        _scale_main(args)
+        return
     if args.startup:
         if args.store is None or not args.store.exists():
             parser.error("--startup needs --store DIR, an existing store")

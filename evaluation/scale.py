@@ -1,0 +1,404 @@
+"""Scale benchmark: a store of N clauses made from the real clauses of a store, and the speed and
+memory of every query path over it (issue #20).
+
+The N clauses are copies of the source store's real clauses (copy 0 as it is, copy ``j`` with
+the first sentence of another clause of the same document appended, ids suffixed ``~j``), with
+their real tags and their real vectors plus isotropic noise (:data:`VECTOR_NOISE`),
+renormalised: no random text and no re-encoding. Query vectors are the real question embeddings
+of ``evaluation/data/retrieval_queries.json`` (English ones, by the store's model) plus
+perturbed clause vectors (:func:`~migralex.index.vectors.calibration_queries`).
+
+Also :func:`bench_index_types`: flat, IVF-Flat, IVF-SQ8 and HNSW32 compared on the same varied
+vectors (the basis of :data:`~migralex.index.vectors.FLAT_LIMIT` and the IVF-SQ8 choice).
+
+Usage::
+
+    python -m migralex.evaluation.speed --scale 100000 --source-store store-full [--json]
+    python -m migralex.evaluation.speed --index-types 10000,100000 --source-store store-full
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import math
+import re
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from migralex.corpus.models import Clause, Document, Tag
+from migralex.corpus.store import Filters, Store
+from migralex.evaluation.retrieval import load_queries, percentile
+
+#: Norm of the noise added to a copied clause vector before renormalising (cosine ~ .94 to
+#: the original: copies are near, not identical, like agreements reusing model wording).
+VECTOR_NOISE = 0.35
+#: Filters of the filtered hybrid queries, used in turn.
+FILTERS = (
+    Filters(kinds=("ssa",)),
+    Filters(languages=("en",)),
+    Filters(tags=("totalisation",)),
+)
+
+
+def _rss_mb() -> float:
+    """The resident memory of this process now, MB (Linux ``/proc``)."""
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[1]) * resource.getpagesize() / 2**20
+
+
+def _folder_mb(root: Path) -> float:
+    return sum(p.stat().st_size for p in root.rglob("*") if p.is_file()) / 2**20
+
+
+def _ms(times: Sequence[float]) -> dict[str, float]:
+    return {
+        "p50_ms": round(statistics.median(times), 2),
+        "p95_ms": round(percentile(times, 95), 2),
+    }
+
+
+def vary(vec: np.ndarray, rng: np.random.Generator, noise: float = VECTOR_NOISE) -> np.ndarray:
+    """Real vectors ``(n, dim)`` plus isotropic noise of norm ``noise``, renormalised."""
+    e = rng.standard_normal(vec.shape).astype(np.float32)
+    e *= noise / np.linalg.norm(e, axis=1, keepdims=True)
+    out = vec + e
+    return (out / np.linalg.norm(out, axis=1, keepdims=True)).astype(np.float32)
+
+
+def _first_sentence(text: str) -> str:
+    m = re.search(r"^(.{20,300}?[.;:])(\s|$)", " ".join(text.split()))
+    return m.group(1) if m else " ".join(text.split())[:200]
+
+
+def _copies(
+    source: Store, n: int, seed: int
+) -> Iterator[tuple[Document, list[Clause], list[Tag], np.ndarray, list[str]]]:
+    """Yield varied copies of the source documents until ``n`` clauses are made."""
+    rng = np.random.default_rng(seed)
+    parts = []  # read once: (document, clauses, their tags, their vectors)
+    for doc in source.documents():
+        all_clauses = source.clauses(doc.doc_id)
+        if all_clauses:
+            rowids = [source.rowid_of(c.clause_id) for c in all_clauses]
+            parts.append(
+                (doc, all_clauses, source.tags_for(c.clause_id for c in all_clauses),
+                 source.vectors_by_rowid(rowids))
+            )  # fmt: skip
+    made = 0
+    copy = 0
+    while made < n:
+        for doc, all_clauses, tags, all_vecs in parts:
+            clauses = all_clauses[: n - made]
+            if not clauses:
+                return
+            vecs = all_vecs[: len(clauses)]
+            suffix = f"~{copy}"
+            doc_id = doc.doc_id + suffix
+            texts = []
+            for i, c in enumerate(clauses):
+                if copy == 0:
+                    texts.append(c.text)
+                else:  # another clause's first sentence appended: new wording, same tags
+                    other = clauses[(i + 1 + copy * 7) % len(clauses)]
+                    texts.append(f"{c.text} {_first_sentence(other.text)}")
+            new_clauses, new_tags, pos = [], [], 0
+            for c, text in zip(clauses, texts, strict=True):
+                cid = c.clause_id.replace(doc.doc_id, doc_id, 1)
+                new_clauses.append(
+                    Clause(
+                        cid,
+                        doc_id,
+                        c.ordinal,
+                        c.label,
+                        c.heading,
+                        c.path,
+                        text,
+                        pos,
+                        pos + len(text),
+                        1,
+                        1,
+                        c.language,
+                        c.context,
+                    )  # fmt: skip
+                )
+                new_tags += [
+                    Tag(cid, t.name, t.start, t.end, t.text, t.rule, t.exception, t.negated)
+                    for t in tags.get(c.clause_id, [])
+                ]
+                pos += len(text) + 2
+            out = Document(
+                doc_id, f"{doc.title} ({suffix})", doc.kind, doc.language, doc.parties,
+                f"{doc.source_path}{suffix}", f"{copy:08x}{doc.sha256[8:]}", 1,
+                "\n\n".join(texts),
+            )  # fmt: skip
+            vecs = vecs if copy == 0 else vary(vecs, rng)
+            shas = [f"scale{suffix}:{c.clause_id}" for c in new_clauses]
+            made += len(new_clauses)
+            yield out, new_clauses, new_tags, vecs, shas
+            if made >= n:
+                return
+        copy += 1
+
+
+def build_scale_store(source: Path, target: Path, n: int, seed: int = 0) -> dict[str, Any]:
+    """Write a store of ``n`` clauses varied from ``source``'s (main vector set only).
+
+    Returns:
+        ``{"clauses", "documents", "seconds", "store_mb"}``.
+
+    Raises:
+        StoreError: the source store has no vectors.
+    """
+    if target.exists():
+        shutil.rmtree(target)
+    t0 = time.perf_counter()
+    docs = 0
+    with Store(source) as src, Store(target) as dst:
+        model = src.model
+        if model is None or not src.count_vectors():
+            from migralex.corpus.errors import StoreError
+
+            raise StoreError(f"{source}: no clause vectors to vary")
+        for doc, clauses, tags, vecs, shas in _copies(src, n, seed):
+            dst.write_document(doc, clauses, tags, vecs, model, passage_shas=shas)
+            docs += 1
+        count = dst.count_clauses()
+    return {
+        "clauses": count,
+        "documents": docs,
+        "seconds": round(time.perf_counter() - t0, 1),
+        "store_mb": round(_folder_mb(target), 1),
+    }
+
+
+def query_vectors(store: Store, extra: int = 100, seed: int = 1) -> tuple[np.ndarray, list[str]]:
+    """The benchmark's query vectors: the English retrieval questions embedded by the store's
+    model, then ``extra`` perturbed store vectors. Returns ``(float32 (q, dim), texts)``
+    (texts: the questions, "" for the perturbed vectors)."""
+    from migralex.index.vectors import calibration_queries
+    from migralex.ui import service
+
+    texts = [q.text for q in load_queries().values() if q.language == "en"]
+    model = store.model
+    assert model is not None
+    embedder = service.embedder_factory(model[0])()
+    real = np.asarray(embedder.embed_queries(texts), dtype=np.float32)
+    _, mat = store.vectors()
+    fake = calibration_queries(mat, extra, seed=seed)
+    return np.concatenate([real, fake]), texts + [""] * len(fake)
+
+
+def bench_scale_store(root: Path, repeats: int = 1) -> dict[str, Any]:
+    """Measure every query path over the store at ``root`` (1 thread), in this process.
+
+    Returns:
+        A dict of sections: ``index`` (type, nprobe, build and load seconds, bytes, RSS),
+        ``vector`` (p50/p95 at k=10 and k=100, recall@10 against exact, on question vectors
+        and perturbed clause vectors), ``lexical``, ``hybrid``, ``hybrid_filtered``
+        (p50/p95 ms, warm), ``stats`` (cold CLI seconds, in-process seconds), ``documents``
+        (document list seconds), ``memory`` (RSS MB).
+    """
+    from migralex.index.vectors import VectorIndex, exact_knn, index_summary
+    from migralex.ui import service
+
+    out: dict[str, Any] = {}
+    with Store(root) as store:
+        rss0 = _rss_mb()
+        vi = VectorIndex(store)
+        vi.index()
+        how, secs = vi.last_load
+        summary = index_summary(store)
+        rss_built = _rss_mb()
+        del vi
+        gc.collect()
+        rss1 = _rss_mb()
+        vi = VectorIndex(store)
+        vi.index()  # from the cache file
+        manifest = json.loads((store.root / "vectors.json").read_text())
+        out["index"] = {
+            "type": summary["type"],
+            "nprobe": summary["nprobe"],
+            "calibration_recall": manifest.get("recall"),
+            "build": how,
+            "build_seconds": round(secs, 1),
+            "train_seconds": manifest.get("train_seconds"),
+            "add_seconds": manifest.get("add_seconds"),
+            "load_seconds": round(vi.last_load[1], 2),
+            "bytes": summary["bytes"],
+            "rss_build_mb": round(rss_built - rss0, 1),
+            "rss_loaded_mb": round(_rss_mb() - rss1, 1),
+        }
+        queries, texts = query_vectors(store)
+        n_real = sum(1 for t in texts if t)
+        ids, mat = store.vectors()
+        truth = ids[exact_knn(queries, mat, 10)]
+        del mat
+        gc.collect()
+        vec: dict[str, Any] = {}
+        for k in (10, 100):
+            times, found = [], []
+            for _ in range(repeats):
+                for q in queries:
+                    t0 = time.perf_counter()
+                    hits = vi.search(q, k)
+                    times.append((time.perf_counter() - t0) * 1000)
+                    found.append([r for r, _ in hits[:10]])
+            vec[f"k{k}"] = _ms(times)
+            found = found[: len(queries)]
+            rec = [len(set(t) & set(f)) / 10 for t, f in zip(truth, found, strict=True)]
+            vec[f"k{k}"]["recall@10_questions"] = round(float(np.mean(rec[:n_real])), 3)
+            vec[f"k{k}"]["recall@10_perturbed"] = round(float(np.mean(rec[n_real:])), 3)
+        allowed = store.filter_rowids(FILTERS[0])
+        times = []
+        for q in queries:
+            t0 = time.perf_counter()
+            vi.search(q, 100, allowed)
+            times.append((time.perf_counter() - t0) * 1000)
+        vec["k100_filtered_kind"] = _ms(times)
+        out["vector"] = vec
+        searcher = service.searcher(store, use_ranker=False)
+        questions = [t for t in texts if t]
+        t0 = time.perf_counter()
+        searcher.search(questions[0], k=10, mode="lexical")
+        out["lexical_first_query_seconds"] = round(time.perf_counter() - t0, 2)
+        searcher.search(questions[0], k=10, mode="hybrid")  # loads the query model
+        for name, mode, filters in (
+            ("lexical", "lexical", None),
+            ("hybrid", "hybrid", None),
+            ("hybrid_filtered", "hybrid", FILTERS),
+        ):
+            times = []
+            for _ in range(repeats):
+                for i, q in enumerate(questions):
+                    f = None if filters is None else filters[i % len(filters)]
+                    t0 = time.perf_counter()
+                    searcher.search(q, k=10, mode=mode, filters=f)
+                    times.append((time.perf_counter() - t0) * 1000)
+            out[name] = _ms(times)
+        t0 = time.perf_counter()
+        store.stats()
+        in_process = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        n_docs = len(store.document_summaries())
+        out["documents"] = {"count": n_docs, "seconds": round(time.perf_counter() - t0, 3)}
+        out["memory"] = {"rss_mb": round(_rss_mb(), 1), "peak_rss_mb": _peak_mb()}
+    cold = []
+    for _ in range(3):
+        t0 = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-m", "migralex.ui.cli", "stats", "--store", str(root), "--json"],
+            capture_output=True,
+            check=True,
+        )
+        cold.append(time.perf_counter() - t0)
+    out["stats"] = {
+        "cold_cli_seconds": round(statistics.median(cold), 2),
+        "in_process_seconds": round(in_process, 3),
+    }
+    out["store_mb"] = round(_folder_mb(root), 1)
+    return out
+
+
+def _peak_mb() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def varied_matrix(source: Path, n: int, seed: int = 0) -> np.ndarray:
+    """``n`` vectors varied from ``source``'s real clause vectors (copy 0 as is), float32."""
+    with Store(source) as src:
+        _, base = src.vectors()
+    rng = np.random.default_rng(seed)
+    reps = math.ceil(n / len(base))
+    parts = [base] + [vary(base, rng) for _ in range(reps - 1)]
+    return np.concatenate(parts)[:n]
+
+
+def bench_index_types(
+    source: Path, sizes: Sequence[int], kinds: Sequence[str] | None = None, queries: int = 200
+) -> list[dict[str, Any]]:
+    """Compare FAISS index types on vectors varied from ``source``'s (1 search thread).
+
+    Args:
+        source: a store with real clause vectors.
+        sizes: numbers of vectors.
+        kinds: factory strings; "IVF" strings get ``nlist`` from
+            :func:`~migralex.index.vectors.nlist_for` when written ``IVF,SQ8`` / ``IVF,Flat``.
+        queries: perturbed clause vectors used as queries.
+
+    Returns:
+        One row per (size, kind): ``{n, type, build_s, bytes, nprobe, p50_ms, p95_ms (k=100),
+        recall@10}``; IVF rows re-score candidates exactly as
+        :func:`~migralex.index.vectors.ivf_search`; HNSW at efSearch 128.
+    """
+    import faiss
+
+    from migralex.index.vectors import (
+        build_ivf,
+        calibration_queries,
+        exact_knn,
+        ivf_search,
+        nlist_for,
+    )
+
+    kinds = kinds or ("Flat", "IVF,Flat", "IVF,SQ8", "HNSW32,Flat")
+    rows: list[dict[str, Any]] = []
+    for n in sizes:
+        mat = varied_matrix(source, n)
+        ids = np.arange(n, dtype=np.int64)
+        q = calibration_queries(mat, queries, seed=5)
+        truth = exact_knn(q, mat, 10)
+        exact = mat.__getitem__  # rowids are row positions here
+        for kind in kinds:
+            factory = kind.replace("IVF,", f"IVF{nlist_for(n)},")
+            t0 = time.perf_counter()
+            nprobe: int | None = None
+            if factory.startswith("IVF"):
+                index, info = build_ivf(ids, mat, factory)
+                nprobe = info["nprobe"]
+            else:
+                faiss.omp_set_num_threads(2)
+                index = faiss.index_factory(mat.shape[1], factory, faiss.METRIC_INNER_PRODUCT)
+                index.add(mat)
+                faiss.omp_set_num_threads(1)
+            build = time.perf_counter() - t0
+            size = len(faiss.serialize_index(index))
+            times, found = [], []
+            for x in q:
+                t0 = time.perf_counter()
+                if nprobe is not None:
+                    got = ivf_search(index, x[None], 100, nprobe, None, exact)[1]
+                else:
+                    params: Any = None
+                    if factory.startswith("HNSW"):
+                        params = getattr(faiss, "SearchParametersHNSW")(efSearch=128)  # noqa: B009
+                    got = index.search(x[None], 100, params=params)[1][0]
+                times.append((time.perf_counter() - t0) * 1000)
+                found.append(got[:10])
+            recall = float(
+                np.mean([len(set(t) & set(f)) / 10 for t, f in zip(truth, found, strict=True)])
+            )
+            rows.append(
+                {
+                    "n": n,
+                    "type": factory,
+                    "build_s": round(build, 1),
+                    "bytes": size,
+                    "nprobe": nprobe,
+                    **_ms(times),
+                    "recall@10": round(recall, 3),
+                }
+            )
+            print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
+            del index
+            gc.collect()
+    return rows
