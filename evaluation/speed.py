@@ -225,11 +225,11 @@ def _scale_main(args: argparse.Namespace) -> None:
             print(json.dumps({"index_types": rows}, indent=2))
             return
         print(f"{'n':>8} {'type':16} {'build s':>8} {'MB':>7} {'nprobe':>6} "
-              f"{'p50 ms':>7} {'p95 ms':>7} {'recall@10':>9}")  # fmt: skip
+              f"{'p50 ms':>7} {'p95 ms':>7} {'recall@10':>9} {'questions':>9}")  # fmt: skip
         for r in rows:
             print(f"{r['n']:8} {r['type']:16} {r['build_s']:8} {r['bytes'] / 2**20:7.1f} "
                   f"{r['nprobe'] or '-':>6} {r['p50_ms']:7.2f} {r['p95_ms']:7.2f} "
-                  f"{r['recall@10']:9.3f}")  # fmt: skip
+                  f"{r['recall@10']:9.3f} {r['recall@10_questions']:9.3f}")  # fmt: skip
         return
     target = args.scale_store or args.source_store.parent / f"scale-{args.scale}"
     result: dict[str, Any] = {"n": args.scale}
@@ -256,7 +256,7 @@ def print_scale(r: dict[str, Any]) -> None:
     for key in ("k10", "k100"):
         x = v[key]
         print(f"vector {key:5} p50 {x['p50_ms']:7.2f}  p95 {x['p95_ms']:7.2f} ms  recall@10 "
-              f"questions {x['recall@10_questions']}, perturbed {x['recall@10_perturbed']}")  # fmt: skip
+              f"questions {x['recall@10_questions']}, sums of 3 {x['recall@10_sums']}")  # fmt: skip
     x = v["k100_filtered_kind"]
     print(f"vector k100 filtered (kind ssa) p50 {x['p50_ms']:.2f}  p95 {x['p95_ms']:.2f} ms")
     for key in ("lexical", "hybrid", "hybrid_filtered"):
