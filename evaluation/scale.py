@@ -268,13 +268,17 @@ def bench_scale_store(root: Path, repeats: int = 1) -> dict[str, Any]:
             rec = [len(set(t) & set(f)) / 10 for t, f in zip(truth, found, strict=True)]
             vec[f"k{k}"]["recall@10_questions"] = round(float(np.mean(rec[:n_real])), 3)
             vec[f"k{k}"]["recall@10_sums"] = round(float(np.mean(rec[n_real:])), 3)
-        allowed = store.filter_rowids(FILTERS[0])
-        times = []
-        for q in queries:
-            t0 = time.perf_counter()
-            vi.search(q, 100, allowed)
-            times.append((time.perf_counter() - t0) * 1000)
-        vec["k100_filtered_kind"] = _ms(times)
+        for name, filters in (("kind", FILTERS[0]), ("tag", FILTERS[2])):
+            allowed = store.filter_rowids(filters)
+            times = []
+            for q in queries:
+                t0 = time.perf_counter()
+                vi.search(q, 100, allowed)
+                times.append((time.perf_counter() - t0) * 1000)
+            vec[f"k100_filtered_{name}"] = {
+                **_ms(times),
+                "allowed": 0 if allowed is None else len(allowed),
+            }
         out["vector"] = vec
         searcher = service.searcher(store, use_ranker=False)
         questions = [t for t in texts if t]

@@ -257,8 +257,10 @@ def print_scale(r: dict[str, Any]) -> None:
         x = v[key]
         print(f"vector {key:5} p50 {x['p50_ms']:7.2f}  p95 {x['p95_ms']:7.2f} ms  recall@10 "
               f"questions {x['recall@10_questions']}, sums of 3 {x['recall@10_sums']}")  # fmt: skip
-    x = v["k100_filtered_kind"]
-    print(f"vector k100 filtered (kind ssa) p50 {x['p50_ms']:.2f}  p95 {x['p95_ms']:.2f} ms")
+    for name in ("kind", "tag"):
+        x = v[f"k100_filtered_{name}"]
+        print(f"vector k100 filtered by {name} ({x['allowed']} clauses) p50 {x['p50_ms']:.2f}  "
+              f"p95 {x['p95_ms']:.2f} ms")  # fmt: skip
     for key in ("lexical", "hybrid", "hybrid_filtered"):
         print(f"{key:16} p50 {r[key]['p50_ms']:7.1f}  p95 {r[key]['p95_ms']:7.1f} ms (warm)")
     print(f"first lexical query (index load) {r['lexical_first_query_seconds']} s")
