@@ -109,6 +109,18 @@ CREATE TRIGGER IF NOT EXISTS clauses_ad AFTER DELETE ON clauses BEGIN
 END;
 """
 
+#: Indexes over columns added by migrations, created after them on every open (no-ops when
+#: present). The per-document columns lie after the document text, so reading them from the
+#: table follows the text's overflow pages: at 20k documents (1M clauses) 1.5 s for the tag
+#: summaries and 1.2 s for the document list, against milliseconds from these covering indexes;
+#: COUNT(*) of clauses reads the rowid index (0.32 s over clauses_doc at 1M).
+_INDEXES = """
+CREATE INDEX IF NOT EXISTS documents_tag_summary ON documents(language, tag_summary);
+CREATE INDEX IF NOT EXISTS clauses_count ON clauses(rowid);
+CREATE INDEX IF NOT EXISTS documents_list
+    ON documents(doc_id, title, kind, language, parties, source_path, pages, ocr_pages);
+"""
+
 _DOC_COLS = (
     "doc_id, title, kind, language, parties, source_path, sha256, pages, text, page_starts, "
     "ocr_pages, meta"
@@ -244,6 +256,10 @@ class Store:
             )
         if version is None or int(version) < SCHEMA_VERSION:
             self._migrate()
+        try:
+            self._conn.executescript(_INDEXES)
+        except sqlite3.Error as exc:
+            raise StoreError(f"{self.root}: cannot open store ({exc})") from exc
 
     def _migrate(self) -> None:
         """Bring an older store to :data:`SCHEMA_VERSION` in one transaction."""
@@ -936,7 +952,16 @@ class Store:
         counted over the tags table as before."""
         q = self._conn.execute
         if q("SELECT 1 FROM documents WHERE tag_summary = '' LIMIT 1").fetchone() is None:
-            return _sum_summaries(q("SELECT language, tag_summary FROM documents"))
+            # summed by SQLite's JSON functions (json.loads of 20k summaries took 0.3 s)
+            counts = q(
+                "SELECT t.key, SUM(t.value) FROM documents d, json_each(d.tag_summary, '$.tags') t"
+                " GROUP BY t.key ORDER BY t.key"
+            ).fetchall()
+            tagged = q(
+                "SELECT language, SUM(json_extract(tag_summary, '$.tagged')) FROM documents"
+                " GROUP BY language"
+            ).fetchall()
+            return {k: int(v) for k, v in counts}, {k: int(v) for k, v in tagged}
         tagged = dict(
             q(
                 "SELECT d.language, COUNT(DISTINCT t.clause_id) FROM tags t"
@@ -968,19 +993,6 @@ class Store:
             "multilingual_vectors": self.count_vectors(extra[0]) if extra else 0,
             "store": str(self.root),
         }
-
-
-def _sum_summaries(rows: Iterable[tuple[str, str]]) -> tuple[dict[str, int], dict[str, int]]:
-    """Add up ``(language, tag_summary JSON)`` rows: (tag counts by name, tagged clauses by
-    language)."""
-    counts: dict[str, int] = {}
-    tagged: dict[str, int] = {}
-    for lang, raw in rows:
-        summary = json.loads(raw)
-        tagged[lang] = tagged.get(lang, 0) + int(summary["tagged"])
-        for name, n in summary["tags"].items():
-            counts[name] = counts.get(name, 0) + int(n)
-    return dict(sorted(counts.items())), tagged
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
