@@ -6,7 +6,7 @@ the first sentence of another clause of the same document appended, ids suffixed
 their real tags and their real vectors mixed with the real vector of the clause they borrowed a
 sentence from, plus noise (:func:`vary`): no random text and no re-encoding. Query vectors are the real question embeddings
 of ``evaluation/data/retrieval_queries.json`` (English ones, by the store's model) plus
-sums of 3 random clause vectors (:func:`~migralex.index.vectors.calibration_queries`).
+sums of random clause vectors (:func:`~migralex.index.vectors.calibration_queries`).
 
 Also :func:`bench_index_types`: flat, IVF-Flat, IVF-SQ8 and HNSW32 compared on the same varied
 vectors (the basis of :data:`~migralex.index.vectors.FLAT_LIMIT` and the IVF-SQ8 choice).
@@ -200,7 +200,7 @@ def question_vectors(store: Store) -> np.ndarray:
 
 def query_vectors(store: Store, extra: int = 100, seed: int = 1) -> tuple[np.ndarray, list[str]]:
     """The benchmark's query vectors: the English retrieval questions embedded by the store's
-    model, then ``extra`` sums of 3 random store vectors. Returns ``(float32 (q, dim), texts)``
+    model, then ``extra`` calibration queries (sums of random store vectors). Returns ``(float32 (q, dim), texts)``
     (texts: the questions, "" for the sums)."""
     from migralex.index.vectors import calibration_queries
 
@@ -211,7 +211,7 @@ def query_vectors(store: Store, extra: int = 100, seed: int = 1) -> tuple[np.nda
     return np.concatenate([real, fake]), texts + [""] * len(fake)
 
 
-def bench_scale_store(root: Path, repeats: int = 1) -> dict[str, Any]:
+def bench_scale_store(root: Path, repeats: int = 1, text_search: bool = True) -> dict[str, Any]:
     """Measure every query path over the store at ``root`` (1 thread), in this process.
 
     Returns:
@@ -219,7 +219,8 @@ def bench_scale_store(root: Path, repeats: int = 1) -> dict[str, Any]:
         ``vector`` (p50/p95 at k=10 and k=100, recall@10 against exact, on question vectors
         and sums of clause vectors), ``lexical``, ``hybrid``, ``hybrid_filtered``
         (p50/p95 ms, warm), ``stats`` (cold CLI seconds, in-process seconds), ``documents``
-        (document list seconds), ``memory`` (RSS MB).
+        (document list seconds), ``memory`` (RSS MB). ``text_search`` False leaves out the
+        lexical and hybrid sections (their BM25 index is built on first use).
     """
     from migralex.index.vectors import VectorIndex, exact_knn, index_summary
     from migralex.ui import service
@@ -281,11 +282,14 @@ def bench_scale_store(root: Path, repeats: int = 1) -> dict[str, Any]:
             }
         out["vector"] = vec
         searcher = service.searcher(store, use_ranker=False)
+        if not text_search:
+            texts = []
         questions = [t for t in texts if t]
-        t0 = time.perf_counter()
-        searcher.search(questions[0], k=10, mode="lexical")
-        out["lexical_first_query_seconds"] = round(time.perf_counter() - t0, 2)
-        searcher.search(questions[0], k=10, mode="hybrid")  # loads the query model
+        if questions:
+            t0 = time.perf_counter()
+            searcher.search(questions[0], k=10, mode="lexical")
+            out["lexical_first_query_seconds"] = round(time.perf_counter() - t0, 2)
+            searcher.search(questions[0], k=10, mode="hybrid")  # loads the query model
         for name, mode, filters in (
             ("lexical", "lexical", None),
             ("hybrid", "hybrid", None),
@@ -298,7 +302,8 @@ def bench_scale_store(root: Path, repeats: int = 1) -> dict[str, Any]:
                     t0 = time.perf_counter()
                     searcher.search(q, k=10, mode=mode, filters=f)
                     times.append((time.perf_counter() - t0) * 1000)
-            out[name] = _ms(times)
+            if times:
+                out[name] = _ms(times)
         t0 = time.perf_counter()
         store.stats()
         in_process = time.perf_counter() - t0
@@ -372,7 +377,7 @@ def bench_index_types(
         sizes: numbers of vectors.
         kinds: factory strings; "IVF" strings get ``nlist`` from
             :func:`~migralex.index.vectors.nlist_for` when written ``IVF,SQ8`` / ``IVF,Flat``.
-        queries: sums of 3 random clause vectors used as queries (with the questions).
+        queries: sums of random clause vectors used as queries (with the questions).
 
     Returns:
         One row per (size, kind): ``{n, type, build_s, bytes, nprobe, p50_ms, p95_ms (k=100),
