@@ -56,8 +56,10 @@ IDS_FILE = "vectors.ids.npz"
 #: p95 7.4 ms at 30k, 21 ms at 100k, IVF-SQ8 under 1 ms at both; flat is kept while its p95
 #: stays near 10 ms (a hybrid query runs up to three vector searches).
 FLAT_LIMIT = 50_000
-#: Recall@10 against exact search the IVF ``nprobe`` is calibrated to reach.
-RECALL_TARGET = 0.97
+#: Recall@10 against exact search the IVF ``nprobe`` is calibrated to reach on the calibration
+#: queries: .98, a margin over the .97 wanted for real questions (at 100k, nprobe 32 gave the
+#: calibration queries .9785 and the benchmark questions .964).
+RECALL_TARGET = 0.98
 #: Calibration queries (a seeded sample).
 CALIBRATION_QUERIES = 200
 #: A calibration query is the sum of this many random store vectors, renormalised: harder
