@@ -30,7 +30,7 @@ from migralex.corpus.errors import NotFoundError, StoreError
 from migralex.corpus.models import Clause, Document, Tag
 from migralex.corpus.parties import party_key
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 DB_NAME = "migralex.sqlite"
 LOCK_NAME = ".lock"
 
@@ -49,7 +49,8 @@ CREATE TABLE IF NOT EXISTS documents (
     page_starts TEXT NOT NULL,      -- JSON list of offsets
     ocr_pages TEXT NOT NULL,        -- JSON list of 1-based pages
     meta TEXT NOT NULL,             -- JSON object
-    pipeline TEXT NOT NULL DEFAULT '' -- version of segmenter + tagger that made its clauses
+    pipeline TEXT NOT NULL DEFAULT '', -- version of segmenter + tagger that made its clauses
+    tag_summary TEXT NOT NULL DEFAULT '' -- JSON {"tagged": clauses with a tag, "tags": {name: n}}
 );
 CREATE TABLE IF NOT EXISTS clauses (
     rowid INTEGER PRIMARY KEY,
@@ -85,6 +86,8 @@ CREATE TABLE IF NOT EXISTS vectors (
     vec BLOB NOT NULL,
     passage_sha TEXT NOT NULL DEFAULT ''  -- sha256 of the embedded text, for reuse
 );
+-- COUNT(*) of vectors reads this index, not every BLOB page (1.5 GB at 1M vectors)
+CREATE INDEX IF NOT EXISTS vectors_count ON vectors(rowid);
 CREATE TABLE IF NOT EXISTS extra_vectors (  -- vectors of the multilingual query model
     model TEXT NOT NULL,
     rowid INTEGER NOT NULL REFERENCES clauses(rowid) ON DELETE CASCADE,
@@ -106,6 +109,18 @@ CREATE TRIGGER IF NOT EXISTS clauses_ad AFTER DELETE ON clauses BEGIN
 END;
 """
 
+#: Indexes over columns added by migrations, created after them on every open (no-ops when
+#: present). The per-document columns lie after the document text, so reading them from the
+#: table follows the text's overflow pages: at 20k documents (1M clauses) 1.5 s for the tag
+#: summaries and 1.2 s for the document list, against milliseconds from these covering indexes;
+#: COUNT(*) of clauses reads the rowid index (0.32 s over clauses_doc at 1M).
+_INDEXES = """
+CREATE INDEX IF NOT EXISTS documents_tag_summary ON documents(language, tag_summary);
+CREATE INDEX IF NOT EXISTS clauses_count ON clauses(rowid);
+CREATE INDEX IF NOT EXISTS documents_list
+    ON documents(doc_id, title, kind, language, parties, source_path, pages, ocr_pages);
+"""
+
 _DOC_COLS = (
     "doc_id, title, kind, language, parties, source_path, sha256, pages, text, page_starts, "
     "ocr_pages, meta"
@@ -115,6 +130,7 @@ _ADDED_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("clauses", "context", "TEXT NOT NULL DEFAULT '[]'"),
     ("documents", "pipeline", "TEXT NOT NULL DEFAULT ''"),
     ("vectors", "passage_sha", "TEXT NOT NULL DEFAULT ''"),
+    ("documents", "tag_summary", "TEXT NOT NULL DEFAULT ''"),
 )
 
 _CLAUSE_COLS = (
@@ -154,6 +170,9 @@ class Filters:
 
 #: Largest ``LIMIT`` bound (SQLite integers are 64-bit; a larger k raised OverflowError).
 _MAX_LIMIT = 2**62
+
+#: Filters whose rowids :meth:`Store.filter_rowids` keeps.
+_FILTER_CACHE = 8
 
 #: Most ids bound in one ``IN (...)`` list (SQLite's default limit on parameters is 999).
 _CHUNK = 900
@@ -214,6 +233,7 @@ class Store:
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
+        self._filter_cache: dict[tuple[int, Filters], np.ndarray] = {}
         if self.root.exists() and not self.root.is_dir():
             raise StoreError(f"{self.root}: is a file, not a store folder; use another --store")
         try:
@@ -236,6 +256,10 @@ class Store:
             )
         if version is None or int(version) < SCHEMA_VERSION:
             self._migrate()
+        try:
+            self._conn.executescript(_INDEXES)
+        except sqlite3.Error as exc:
+            raise StoreError(f"{self.root}: cannot open store ({exc})") from exc
 
     def _migrate(self) -> None:
         """Bring an older store to :data:`SCHEMA_VERSION` in one transaction."""
@@ -478,8 +502,14 @@ class Store:
         with self._transaction() as conn:
             for old in (doc.doc_id, *replaces):
                 conn.execute("DELETE FROM documents WHERE doc_id=?", (old,))
+            tags = list(tags)
+            by_name: dict[str, int] = {}
+            for t in tags:
+                by_name[t.name] = by_name.get(t.name, 0) + 1
+            summary = {"tagged": len({t.clause_id for t in tags}), "tags": by_name}
             conn.execute(
-                "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                f"INSERT INTO documents({_DOC_COLS}, pipeline, tag_summary)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     doc.doc_id,
                     doc.title,
@@ -494,6 +524,7 @@ class Store:
                     json.dumps(list(doc.ocr_pages)),
                     json.dumps(dict(doc.meta)),
                     pipeline,
+                    json.dumps(summary, sort_keys=True),
                 ),
             )
             rowids: list[int] = []
@@ -818,15 +849,29 @@ class Store:
         return mat
 
     def filter_rowids(self, filters: Filters) -> np.ndarray | None:
-        """Return the sorted int64 rowids of clauses passing ``filters``; None if no filter."""
+        """Return the sorted int64 rowids of clauses passing ``filters``; None if no filter.
+
+        The array is read-only and cached per store generation (the last
+        :data:`_FILTER_CACHE` filters): one hybrid search asks for the same filter up to six
+        times, and at 1M clauses a language filter is ~700k rowids."""
         if filters.is_empty():
             return None
+        key = (self.generation, filters)
+        cached = self._filter_cache.get(key)
+        if cached is not None:
+            return cached
         where, params = self._filter_sql(filters)
         rows = self._conn.execute(
-            f"SELECT c.rowid FROM clauses c JOIN documents d ON d.doc_id = c.doc_id WHERE {where}",
+            f"SELECT c.rowid FROM clauses c JOIN documents d ON d.doc_id = c.doc_id WHERE {where}"
+            " ORDER BY c.rowid",
             params,
-        ).fetchall()
-        return np.array(sorted(r[0] for r in rows), dtype=np.int64)
+        )
+        out = np.fromiter((r[0] for r in rows), dtype=np.int64)
+        out.setflags(write=False)  # shared by every caller until the store changes
+        if len(self._filter_cache) >= _FILTER_CACHE:
+            self._filter_cache.pop(next(iter(self._filter_cache)))
+        self._filter_cache[key] = out
+        return out
 
     @staticmethod
     def _filter_sql(filters: Filters) -> tuple[str, list[Any]]:
@@ -850,17 +895,18 @@ class Store:
             # Whole parties, one key per country (corpus.parties): "Ireland" must not match
             # "United Kingdom of Great Britain and Northern Ireland" (a substring of the JSON
             # text), while "Latvia" matches "Republic of Latvia".
+            # Both as uncorrelated subqueries, run once: correlated EXISTS ran per clause (the
+            # tag one scanned every tag of that name for each clause: 1.6 s at 3k clauses).
             keys = sorted({party_key(p) for p in filters.parties})
             conds.append(
-                "EXISTS (SELECT 1 FROM json_each(d.parties) p"
+                "d.doc_id IN (SELECT d2.doc_id FROM documents d2, json_each(d2.parties) p"
                 f" WHERE party_key(p.value) IN ({','.join('?' * len(keys))}))"
             )
             params.extend(keys)
         if filters.tags:
             marks = ",".join("?" * len(filters.tags))
             conds.append(
-                "EXISTS (SELECT 1 FROM tags t WHERE t.clause_id = c.clause_id"
-                f" AND t.name IN ({marks}))"
+                f"c.clause_id IN (SELECT t.clause_id FROM tags t WHERE t.name IN ({marks}))"
             )
             params.extend(filters.tags)
         return " AND ".join(conds), params
@@ -939,25 +985,79 @@ class Store:
         table, params = self._vector_source(model)
         dim = (self.vector_model(model) or ("", 0))[1]
         where = " WHERE model = ?" if params else ""
-        rows = (
-            self._conn.execute(
+        n = self.count_vectors(model) if table else 0
+        ids = np.empty(n, dtype=np.int64)
+        mat = np.empty((n, dim), dtype=np.float32)
+        read = 0
+        if n:  # row by row: a list of every BLOB first doubled the peak memory at 1M vectors
+            cur = self._conn.execute(
                 f"SELECT rowid, vec FROM {table}{where} ORDER BY rowid", params
-            ).fetchall()
-            if table
-            else []
-        )
-        ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-        mat = np.empty((len(rows), dim), dtype=np.float32)
-        for i, r in enumerate(rows):
-            mat[i] = np.frombuffer(r[1], dtype=np.float32)
-        return ids, mat
+            )
+            for rid, vec in cur:
+                if read == n:  # rows written since the count: a newer generation, read then
+                    break
+                ids[read] = rid
+                mat[read] = np.frombuffer(vec, dtype=np.float32)
+                read += 1
+        return ids[:read], mat[:read]
 
-    def stats(self) -> dict[str, Any]:
-        """Return the DESIGN.md ``stats`` object (documents, clauses, tags, languages, ...)."""
+    def vectors_by_rowid(self, rowids: Sequence[int], model: str | None = None) -> np.ndarray:
+        """Return the stored vectors of ``rowids`` (in that order) of ``model`` (default: the
+        main model), float32 ``(len(rowids), dim)``; a rowid without a vector gets a zero row."""
+        table, params = self._vector_source(model)
+        dim = (self.vector_model(model) or ("", 0))[1]
+        ids = [int(r) for r in rowids]
+        out = np.zeros((len(ids), dim), dtype=np.float32)
+        if not table or not ids:
+            return out
+        where = " AND model = ?" if params else ""
+        found: dict[int, bytes] = {}
+        for chunk, marks in _chunks(ids):
+            for rid, vec in self._conn.execute(
+                f"SELECT rowid, vec FROM {table} WHERE rowid IN ({marks}){where}",
+                [*chunk, *params],
+            ):
+                found[int(rid)] = vec
+        for i, rid in enumerate(ids):
+            vec = found.get(rid)
+            if vec is not None:
+                out[i] = np.frombuffer(vec, dtype=np.float32)
+        return out
+
+    def vector_fingerprints(self, model: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Return ``(rowids int64 (n,), fingerprints uint64 (n, 2))`` of the stored vectors of
+        ``model``, ordered by rowid: the first 16 bytes of each vector, enough to tell that a
+        rowid now holds another vector (SQLite reuses the rowids of deleted trailing rows)
+        without reading every vector. Used to extend a vector index in place."""
+        table, params = self._vector_source(model)
+        if not table:
+            return np.empty(0, dtype=np.int64), np.empty((0, 2), dtype=np.uint64)
+        where = " WHERE model = ?" if params else ""
+        rows = self._conn.execute(
+            f"SELECT rowid, substr(vec, 1, 16) FROM {table}{where} ORDER BY rowid", params
+        ).fetchall()
+        ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+        heads = b"".join(bytes(r[1]).ljust(16, b"\0") for r in rows)
+        return ids, np.frombuffer(heads, dtype=np.uint64).reshape(len(rows), 2)
+
+    def _tag_stats(self) -> tuple[dict[str, int], dict[str, int]]:
+        """(tag counts by name, sorted; clauses with a tag by document language).
+
+        From the per-document ``tag_summary`` written with each document (at 1M clauses the
+        join over every tag took 7 s); a store with documents written before schema 4 is
+        counted over the tags table as before."""
         q = self._conn.execute
-        model = self.model
-        extra = self.multilingual_model
-        langs = dict(q("SELECT language, COUNT(*) FROM documents GROUP BY language").fetchall())
+        if q("SELECT 1 FROM documents WHERE tag_summary = '' LIMIT 1").fetchone() is None:
+            # summed by SQLite's JSON functions (json.loads of 20k summaries took 0.3 s)
+            by_name = q(
+                "SELECT t.key, SUM(t.value) FROM documents d, json_each(d.tag_summary, '$.tags') t"
+                " GROUP BY t.key ORDER BY t.key"
+            ).fetchall()
+            by_language = q(
+                "SELECT language, SUM(json_extract(tag_summary, '$.tagged')) FROM documents"
+                " GROUP BY language"
+            ).fetchall()
+            return {k: int(v) for k, v in by_name}, {k: int(v) for k, v in by_language}
         tagged = dict(
             q(
                 "SELECT d.language, COUNT(DISTINCT t.clause_id) FROM tags t"
@@ -965,13 +1065,21 @@ class Store:
                 " JOIN documents d ON d.doc_id = c.doc_id GROUP BY d.language"
             ).fetchall()
         )
+        counts = dict(q("SELECT name, COUNT(*) FROM tags GROUP BY name ORDER BY name").fetchall())
+        return counts, tagged
+
+    def stats(self) -> dict[str, Any]:
+        """Return the DESIGN.md ``stats`` object (documents, clauses, tags, languages, ...)."""
+        q = self._conn.execute
+        model = self.model
+        extra = self.multilingual_model
+        langs = dict(q("SELECT language, COUNT(*) FROM documents GROUP BY language").fetchall())
+        tag_counts, tagged = self._tag_stats()
         return {
             "documents": q("SELECT COUNT(*) FROM documents").fetchone()[0],
             "clauses": q("SELECT COUNT(*) FROM clauses").fetchone()[0],
             "vectors": self.count_vectors(),
-            "tags": dict(
-                q("SELECT name, COUNT(*) FROM tags GROUP BY name ORDER BY name").fetchall()
-            ),
+            "tags": tag_counts,
             "languages": langs,
             "kinds": dict(q("SELECT kind, COUNT(*) FROM documents GROUP BY kind").fetchall()),
             "tagged_clauses_by_language": {lang: tagged.get(lang, 0) for lang in langs},

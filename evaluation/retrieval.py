@@ -329,6 +329,20 @@ def evaluate(
     return out
 
 
+def _search_top100(index: Any, kind: str, nprobe: int, base: Any, x: Any, allowed: Any) -> Any:
+    """The top 100 ids of one query ``x`` ``(1, dim)`` as :class:`VectorIndex` searches them."""
+    import faiss
+
+    from migralex.index.vectors import ivf_search
+
+    if kind != "Flat":
+        return ivf_search(index, x, 100, nprobe, allowed, lambda r: base[r])[1]
+    params = None
+    if allowed is not None:
+        params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed))  # type: ignore[call-arg]
+    return index.search(x, 100, params=params)[1][0]
+
+
 def scale_benchmark(
     sizes: Sequence[int] = (10_000, 100_000, 1_000_000),
     dim: int = 384,
@@ -338,9 +352,10 @@ def scale_benchmark(
     """Vector-search latency on synthetic L2-normalised vectors, warm, 1 FAISS thread.
 
     Each size uses the index type :func:`migralex.index.vectors.index_type_for` picks (the store's
-    own policy), wrapped in ``IndexIDMap2``, searched for the top 100 with and without a filter
-    that keeps 10 % of the ids (an ``IDSelectorBatch``, as the store does). Recall@10 of an
-    approximate index is measured against exact search on the same vectors.
+    own policy: flat, else IVF-SQ8 built and searched as ``VectorIndex`` does), searched for the
+    top 100 with and without a filter that keeps 10 % of the ids (an ``IDSelectorBatch``, as the
+    store does). Recall@10 of an approximate index is measured against exact search on the same
+    vectors. (Synthetic vectors; ``speed --scale`` measures real clause vectors varied.)
 
     Returns:
         One row per size: ``{n, type, build_s, p50_ms, p95_ms, filtered_p95_ms, recall@10}``.
@@ -348,7 +363,7 @@ def scale_benchmark(
     import faiss
     import numpy as np
 
-    from migralex.index.vectors import HNSW_EF_SEARCH, index_type_for
+    from migralex.index.vectors import build_ivf, exact_knn, index_type_for
 
     faiss.omp_set_num_threads(1)
     rng = np.random.default_rng(seed)
@@ -365,42 +380,39 @@ def scale_benchmark(
         ) / math.sqrt(dim)
         q /= np.linalg.norm(q, axis=1, keepdims=True)
         kind = index_type_for(n)
+        ids = np.arange(n, dtype=np.int64)
         t0 = time.perf_counter()
         faiss.omp_set_num_threads(2)  # build on every core, search on one
-        index = faiss.IndexIDMap2(faiss.index_factory(dim, kind, faiss.METRIC_INNER_PRODUCT))
-        index.add_with_ids(base, np.arange(n, dtype=np.int64))
+        nprobe = 0
+        if kind == "Flat":
+            index = faiss.IndexIDMap2(faiss.index_factory(dim, kind, faiss.METRIC_INNER_PRODUCT))
+            index.add_with_ids(base, ids)
+        else:  # as VectorIndex builds it: trained on the vectors, nprobe calibrated
+            index, info = build_ivf(ids, base, kind)
+            nprobe = info["nprobe"]
         faiss.omp_set_num_threads(1)
         build = time.perf_counter() - t0
         allowed = np.sort(rng.choice(n, n // 10, replace=False)).astype(np.int64)
-        selector = faiss.IDSelectorBatch(allowed)
-        if kind == "Flat":
-            plain: Any = None
-            params: Any = faiss.SearchParameters(sel=selector)  # type: ignore[call-arg]
-        else:  # as VectorIndex.search does
-            hnsw_params: Any = getattr(faiss, "SearchParametersHNSW")  # noqa: B009
-            plain = hnsw_params(efSearch=HNSW_EF_SEARCH)
-            params = hnsw_params(sel=selector, efSearch=HNSW_EF_SEARCH)
+
         times, ftimes, found = [], [], []
         for i in range(queries):
             t0 = time.perf_counter()
-            _, ids = index.search(q[i : i + 1], 100, params=plain)
+            got = _search_top100(index, kind, nprobe, base, q[i : i + 1], None)
             times.append((time.perf_counter() - t0) * 1000)
             t0 = time.perf_counter()
-            index.search(q[i : i + 1], 100, params=params)
+            _search_top100(index, kind, nprobe, base, q[i : i + 1], allowed)
             ftimes.append((time.perf_counter() - t0) * 1000)
-            found.append(ids[0][:10])
+            found.append(got[:10])
         recall = 1.0
         if kind != "Flat":
-            flat = faiss.IndexFlatIP(dim)
-            flat.add(base)
-            _, truth = flat.search(q, 10)
+            truth = exact_knn(q, base, 10)
             recall = float(
                 np.mean([len(set(t) & set(f)) / 10 for t, f in zip(truth, found, strict=True)])
             )
         rows.append(
             {
                 "n": n,
-                "type": f"IDMap2,{kind}",
+                "type": "IDMap2,Flat" if kind == "Flat" else kind,
                 "build_s": round(build, 1),
                 "p50_ms": round(statistics.median(times), 2),
                 "p95_ms": round(percentile(times, 95), 2),

@@ -5,6 +5,9 @@ Usage::
 
     python -m migralex.evaluation.speed --corpus ../shared/corpus [--store store] [--model minilm]
         [--multilingual-model e5-small|none]
+    python -m migralex.evaluation.speed --startup --store STORE [--document FILE]
+    python -m migralex.evaluation.speed --scale N --source-store store-full [--scale-store DIR]
+    python -m migralex.evaluation.speed --index-types 10000,100000 --source-store store-full
 
 Prints a table and, with ``--json``, a JSON object. Timings are wall-clock on this machine.
 """
@@ -120,6 +123,166 @@ def bench_queries(store_dir: Path, repeats: int = 3) -> dict[str, Any]:
     return out
 
 
+#: Modules a command that needs no model should not import (each costs seconds cold).
+HEAVY_MODULES = ("torch", "sentence_transformers", "transformers", "faiss", "spacy", "bm25s")
+
+#: Run in a fresh interpreter by :func:`bench_startup`: the CLI with ``sys.argv[1:]``, then one
+#: JSON line on stderr naming the heavy modules imported and the peak resident memory.
+_STARTUP_PROBE = (
+    f"HEAVY = {HEAVY_MODULES!r}\n"
+    + """
+import atexit, json, resource, sys
+def _report():
+    heavy = [m for m in HEAVY if m in sys.modules]
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+    sys.stderr.write("\\nMIGRALEX-PROBE " + json.dumps({"heavy": heavy, "rss_mb": rss}) + "\\n")
+atexit.register(_report)
+sys.argv = ["migralex", *sys.argv[1:]]
+from migralex.ui.cli import main
+main()
+"""
+)
+
+
+def startup_commands(store: Path, document: Path) -> dict[str, list[str]]:
+    """The commands :func:`bench_startup` times: name -> CLI arguments."""
+    s = ["--store", str(store)]
+    return {
+        "--help": ["--help"],
+        "checklists": ["checklists"],
+        "stats": ["stats", *s],
+        "tag": ["tag", str(document)],
+        "search lexical": ["search", "equal treatment", "--mode", "lexical", *s],
+        "search hybrid": ["search", "equal treatment", *s],
+    }
+
+
+def bench_startup(store: Path, document: Path, repeats: int = 3) -> dict[str, Any]:
+    """Cold-start wall time of CLI commands, each in a fresh Python process.
+
+    Args:
+        store: the store ``stats`` and ``search`` read.
+        document: the file ``tag`` reads.
+        repeats: runs per command; the median is reported.
+
+    Returns:
+        ``{command: {"seconds": median wall seconds, "min_seconds", "rss_mb": peak resident MB,
+        "heavy": heavy modules imported (:data:`HEAVY_MODULES`), "exit": exit code}}``.
+    """
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    out: dict[str, Any] = {}
+    for name, args in startup_commands(store, document).items():
+        times: list[float] = []
+        probe: dict[str, Any] = {}
+        code = 0
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            proc = subprocess.run(
+                [sys.executable, "-c", _STARTUP_PROBE, *args],
+                capture_output=True,
+                text=True,
+                env=env,
+                check=False,
+            )
+            times.append(time.perf_counter() - t0)
+            code = proc.returncode
+            for line in proc.stderr.splitlines():
+                if line.startswith("MIGRALEX-PROBE "):
+                    probe = json.loads(line.split(" ", 1)[1])
+        out[name] = {
+            "seconds": round(statistics.median(times), 2),
+            "min_seconds": round(min(times), 2),
+            "rss_mb": probe.get("rss_mb"),
+            "heavy": probe.get("heavy"),
+            "exit": code,
+        }
+    return out
+
+
+def print_startup(result: dict[str, Any]) -> None:
+    """Print :func:`bench_startup`'s result as a table."""
+    print(f"{'command':16} {'median s':>8} {'min s':>6} {'RSS MB':>7}  heavy imports")
+    for name, r in result.items():
+        heavy = ", ".join(r["heavy"] or []) or "-"
+        flag = "" if r["exit"] == 0 else f"  (exit {r['exit']})"
+        print(
+            f"{name:16} {r['seconds']:8.2f} {r['min_seconds']:6.2f} {r['rss_mb']:7}  {heavy}{flag}"
+        )
+
+
+def _scale_main(args: argparse.Namespace) -> None:
+    """``--scale`` / ``--index-types`` (:mod:`migralex.evaluation.scale`)."""
+    from migralex.evaluation import scale
+
+    if args.index_types:
+        sizes = [int(x) for x in args.index_types.split(",")]
+        rows = scale.bench_index_types(args.source_store, sizes)
+        if args.json:
+            print(json.dumps({"index_types": rows}, indent=2))
+            return
+        print(f"{'n':>8} {'type':16} {'build s':>8} {'MB':>7} {'nprobe':>6} "
+              f"{'p50 ms':>7} {'p95 ms':>7} {'recall@10':>9} {'questions':>9}")  # fmt: skip
+        for r in rows:
+            print(f"{r['n']:8} {r['type']:16} {r['build_s']:8} {r['bytes'] / 2**20:7.1f} "
+                  f"{r['nprobe'] or '-':>6} {r['p50_ms']:7.2f} {r['p95_ms']:7.2f} "
+                  f"{r['recall@10']:9.3f} {r['recall@10_questions']:9.3f}")  # fmt: skip
+        return
+    target = args.scale_store or args.source_store.parent / f"scale-{args.scale}"
+    result: dict[str, Any] = {"n": args.scale}
+    if not args.reuse:
+        result["build_store"] = scale.build_scale_store(args.source_store, target, args.scale)
+    result.update(
+        scale.bench_scale_store(target, repeats=args.repeats, text_search=not args.no_text_search)
+    )
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return
+    print_scale(result)
+
+
+def print_scale(r: dict[str, Any]) -> None:
+    """Print :func:`~migralex.evaluation.scale.bench_scale_store`'s result."""
+    ix, v = r["index"], r["vector"]
+    if "build_store" in r:
+        b = r["build_store"]
+        print(f"store: {b['clauses']} clauses, {b['documents']} documents, built in "
+              f"{b['seconds']} s")  # fmt: skip
+    print(f"store size {r['store_mb']} MB; index {ix['type']} nprobe {ix['nprobe']}, "
+          f"{ix['bytes'] / 2**20:.1f} MB, built in {ix['build_seconds']} s "
+          f"(train {ix['train_seconds']}, add {ix['add_seconds']}), loaded in "
+          f"{ix['load_seconds']} s (+{ix['rss_loaded_mb']} MB RSS)")  # fmt: skip
+    for key in ("k10", "k100"):
+        x = v[key]
+        print(f"vector {key:5} p50 {x['p50_ms']:7.2f}  p95 {x['p95_ms']:7.2f} ms  recall@10 "
+              f"questions {x['recall@10_questions']}, calibration-like sums {x['recall@10_sums']}")  # fmt: skip
+    for name in ("kind", "tag"):
+        x = v[f"k100_filtered_{name}"]
+        print(f"vector k100 filtered by {name} ({x['allowed']} clauses) p50 {x['p50_ms']:.2f}  "
+              f"p95 {x['p95_ms']:.2f} ms")  # fmt: skip
+    for key in ("lexical", "hybrid", "hybrid_filtered"):
+        if key in r:
+            print(f"{key:16} p50 {r[key]['p50_ms']:7.1f}  p95 {r[key]['p95_ms']:7.1f} ms (warm)")
+    if "lexical_first_query_seconds" in r:
+        print(
+            f"first lexical query (BM25 index build or load) {r['lexical_first_query_seconds']} s"
+        )
+    print(f"stats: cold CLI {r['stats']['cold_cli_seconds']} s, in process "
+          f"{r['stats']['in_process_seconds']} s; document list ({r['documents']['count']}) "
+          f"{r['documents']['seconds']} s")  # fmt: skip
+    print(f"memory: RSS {r['memory']['rss_mb']} MB, peak {r['memory']['peak_rss_mb']} MB")
+
+
+def _first_document(corpus: Path) -> Path:
+    """The first file listed in ``corpus``'s manifest."""
+    from migralex.corpus.manifest import read_manifest
+
+    return next(iter(read_manifest(corpus / "manifest.csv")))
+
+
 def main(argv: list[str] | None = None) -> None:
     """Command-line entry point."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -130,8 +293,62 @@ def main(argv: list[str] | None = None) -> None:
         "--multilingual-model", default="e5-small", help="second vector set's model, or none"
     )
     parser.add_argument("--sample", type=int, default=300, help="clauses to embed")
+    parser.add_argument(
+        "--startup",
+        action="store_true",
+        help="only time cold starts of CLI commands (needs --store; tag reads --document)",
+    )
+    parser.add_argument(
+        "--document",
+        type=Path,
+        default=None,
+        help="file tagged by --startup (default: the first file of --corpus's manifest)",
+    )
+    parser.add_argument("--repeats", type=int, default=3, help="runs per --startup command")
+    parser.add_argument(
+        "--scale",
+        type=int,
+        default=None,
+        metavar="N",
+        help="only the scale benchmark: a store of N clauses varied from --source-store's",
+    )
+    parser.add_argument(
+        "--index-types",
+        default=None,
+        metavar="N,N,...",
+        help="only compare FAISS index types on this many varied vectors (--source-store)",
+    )
+    parser.add_argument("--source-store", type=Path, default=Path("store-full"))
+    parser.add_argument(
+        "--scale-store",
+        type=Path,
+        default=None,
+        help="folder of the --scale store (default: scale-N beside --source-store); rebuilt",
+    )
+    parser.add_argument(
+        "--reuse", action="store_true", help="with --scale: measure an existing --scale-store"
+    )
+    parser.add_argument(
+        "--no-text-search",
+        action="store_true",
+        help="with --scale: leave out lexical and hybrid search (and their BM25 index build)",
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
+
+    if args.scale or args.index_types:
+        _scale_main(args)
+        return
+    if args.startup:
+        if args.store is None or not args.store.exists():
+            parser.error("--startup needs --store DIR, an existing store")
+        document = args.document or _first_document(args.corpus)
+        startup = bench_startup(args.store, document, args.repeats)
+        if args.json:
+            print(json.dumps({"startup": startup}, indent=2))
+        else:
+            print_startup(startup)
+        return
 
     from migralex.ui.service import clause_passage
 

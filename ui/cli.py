@@ -468,7 +468,10 @@ def tag(
     as_json: JsonOpt = False,
 ) -> None:
     """Split a document into clauses and tag them (nothing is stored)."""
+    from migralex.nlp.spacy_import import import_spacy
     from migralex.ui import service
+
+    import_spacy()  # tagging needs no model: keep thinc from importing torch (~2 s, 300 MB)
 
     try:
         tagged = service.tag_file(file, kind, language)
@@ -591,10 +594,19 @@ def checklists(as_json: JsonOpt = False) -> None:
 @app.command()
 def stats(store: StoreOpt = None, as_json: JsonOpt = False) -> None:
     """Counts of documents, clauses, tags, languages and kinds in the store."""
+    from migralex.index.vectors import index_summary
     from migralex.ui import service
 
     try:
-        data = service.stats(service.open_existing_store(store))
+        st = service.open_existing_store(store)
+        data = service.stats(st)
+        # the vector index of each set: type, nprobe, bytes (its memory once loaded)
+        data["vector_index"] = index_summary(st)
+        extra = st.multilingual_model
+        data["multilingual_vector_index"] = index_summary(st, extra[0]) if extra else {}
+        data["vector_memory_bytes"] = sum(
+            int(data[k].get("bytes") or 0) for k in ("vector_index", "multilingual_vector_index")
+        )
     except MigralexError as exc:
         raise _fail(exc, str(store or "store")) from exc
     if as_json:
@@ -605,6 +617,13 @@ def stats(store: StoreOpt = None, as_json: JsonOpt = False) -> None:
         f"documents {data['documents']}, clauses {data['clauses']}, vectors {data['vectors']}"
     )
     typer.echo(f"model: {data['model']} (dim {data['dimension']})")
+    if data["vector_index"]:
+        vi = data["vector_index"]
+        nprobe = f", nprobe {vi['nprobe']}" if vi["nprobe"] else ""
+        typer.echo(
+            f"vector index: {vi['type']}{nprobe}; vectors in memory "
+            f"{data['vector_memory_bytes'] / 2**20:.1f} MB"
+        )
     if data.get("multilingual_model"):
         typer.echo(
             f"multilingual model (questions not in English): {data['multilingual_model']}, "

@@ -11,7 +11,7 @@ import pytest
 
 from migralex.corpus.errors import StoreError
 from migralex.corpus.models import Clause, Document, Tag
-from migralex.corpus.store import Filters, Store
+from migralex.corpus.store import SCHEMA_VERSION, Filters, Store
 from migralex.ui import service
 
 DRAFT = """# Agreement on social security between A and B
@@ -184,7 +184,7 @@ def test_schema_1_store_is_migrated(tmp_path: Path) -> None:
     conn.close()
     draft = _write(tmp_path / "draft.md", DRAFT)
     with Store(root) as store:
-        assert store.get_meta("schema_version") == "3"
+        assert store.get_meta("schema_version") == str(SCHEMA_VERSION)
         assert store.multilingual_model is None and store.count_vectors("e5-small") == 0
         assert _ingest(store, draft) == ["added"]
         assert store.clauses()[1].context == ()
@@ -247,3 +247,15 @@ def test_fts_accepts_any_k(tmp_path: Path, k: int) -> None:
     # k = 2**63 raised OverflowError binding the LIMIT (found by the fuzzer, issue #19)
     with _party_store(tmp_path / "s") as store:
         assert len(store.fts('"equality"', k, Filters())) == min(k, 2)
+
+
+def test_stats_from_document_summaries_match_the_tags_table(
+    small_store: Path, tmp_path: Path
+) -> None:
+    root = tmp_path / "s"
+    shutil.copytree(small_store, root)
+    with Store(root) as store:
+        fast = store.stats()
+        assert fast["tags"] and sum(fast["tagged_clauses_by_language"].values()) > 0
+        store._conn.execute("UPDATE documents SET tag_summary = ''")  # as written before schema 4
+        assert store.stats() == fast

@@ -19,7 +19,6 @@ from migralex.index.lexical import (
     expand,
 )
 from migralex.index.search import fts_query, score_fuse
-from migralex.index.vectors import FLAT_LIMIT, index_type_for
 from migralex.ui import service
 
 
@@ -132,21 +131,14 @@ def test_grouping_folds_identical_wording_of_other_agreements(tmp_path: Path) ->
     assert [h.rank for h in grouped] == list(range(1, len(grouped) + 1))
 
 
-@pytest.mark.parametrize(
-    ("count", "kind"), [(10, "Flat"), (FLAT_LIMIT, "Flat"), (FLAT_LIMIT + 1, "HNSW32,Flat")]
-)
-def test_index_type_follows_size(count: int, kind: str) -> None:
-    assert index_type_for(count) == kind
-
-
-def test_hnsw_index_above_the_flat_limit_still_filters(
+def test_ivf_index_above_the_flat_limit_still_filters(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from migralex.index import vectors
 
     monkeypatch.setattr(vectors, "FLAT_LIMIT", 10)
     searcher = service.searcher(store)
-    assert "HNSW" in searcher.vectors._manifest()["type"]
+    assert searcher.vectors._manifest()["type"].startswith("IVF")
     hits = searcher.search("benefits", k=5, mode="semantic", filters=Filters(languages=("fr",)))
     assert len(hits) == 5 and {h.clause.language for h in hits} == {"fr"}
 

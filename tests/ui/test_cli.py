@@ -209,6 +209,16 @@ def test_checklists_and_stats(store: Path) -> None:
     )
 
 
+def test_stats_reports_the_vector_index_and_its_memory(store: Path) -> None:
+    before = _json(["stats", "--store", str(store), "--json"])["vector_index"]
+    assert before["type"] == "IDMap2,Flat" and before["vectors"] > 0
+    _json(["search", "pension", "--store", str(store), "--mode", "semantic", "--json"])
+    data = _json(["stats", "--store", str(store), "--json"])
+    after = data["vector_index"]
+    assert after["cached"] and after["current"] and after["vectors"] == data["vectors"]
+    assert data["vector_memory_bytes"] == after["bytes"] >= data["vectors"] * data["dimension"] * 4
+
+
 def test_manifest_metadata_is_applied(tmp_path: Path) -> None:
     if not (CORPUS / "manifest.csv").is_file():
         corpus_missing("no corpus manifest")
