@@ -52,8 +52,11 @@ screenshots: setup
 
 bench: setup
 	test -f $(STORE)/migralex.sqlite || $(BIN)/migralex ingest $(CORPUS) --store $(STORE)
-	# the experimental search ranker (off by default in search), for the +ranker benchmark rows
-	test -f $(STORE)/ranker/card.json || $(BIN)/migralex train-ranker --store $(STORE)
+	# the experimental cross-encoder (off by default in search), for the +ranker benchmark rows
+	test -f $(STORE)/ranker/card.json || $(BIN)/migralex train-ranker --kind cross-encoder --store $(STORE)
+	# the domain-adapted bi-encoder (search uses it when present; --no-adapted measures without)
+	test -f $(STORE)/encoder/card.json || $(BIN)/migralex train-ranker --kind encoder --store $(STORE)
+	$(BIN)/python -m migralex.evaluation.retrieval --store $(STORE) --no-adapted --no-ranker
 	$(BIN)/python -m migralex.evaluation.segmentation --corpus $(CORPUS) --quiet
 	$(BIN)/python -m migralex.evaluation.tagging --corpus $(CORPUS)
 	$(BIN)/python -m migralex.evaluation.retrieval --store $(STORE)
