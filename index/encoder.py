@@ -15,8 +15,9 @@ Everything is seeded; the same store, seed and steps give the same weights.
 
 Measured (``python -m migralex.evaluation.retrieval``, routed store of the corpus, 4,907
 clauses, 60 steps): semantic nDCG@10 test .537 -> .567 (English questions .563 -> .623),
-within-agreement semantic MRR .704 -> .743; hybrid nDCG@10 dev .793 -> .793, test .752 -> .754,
-within-agreement hybrid MRR test .790 -> .794: the first stage gains, the fused ranking barely.
+within-agreement semantic MRR .704 -> .743; hybrid (the set's own fusion weight,
+:data:`~migralex.index.search.FUSION`) nDCG@10 dev .793 -> .828, test .752 -> .756,
+within-agreement MRR test .790 -> .806, English questions over French clauses .584 -> .550.
 
 The artifact is the folder ``<store>/encoder/``: ``model/`` (a sentence-transformers folder) and
 ``card.json`` (:class:`~migralex.index.ranker.ModelCard`, kind ``bi-encoder``). The store then
