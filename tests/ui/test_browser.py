@@ -169,9 +169,11 @@ def test_gallery_export(server: str, page: Any) -> None:
 
 def test_corridors(server: str, page: Any) -> None:
     _open(page, f"{server}/?page=Corridors", "Corridors", "BLA without SSA")
-    page.locator("svg").first.wait_for()
+    # the network picture renders after the page (the first svg may be an icon): wait for a node
+    node = page.locator("svg text", has_text="Suriname")
+    node.first.wait_for(timeout=30_000)
     _shot(page, "Corridors")
-    assert page.locator("svg text", has_text="Suriname").count() >= 1
+    assert node.count() >= 1
 
 
 def test_checklist_upload_and_reports(server: str, page: Any, tmp_path: Path) -> None:
