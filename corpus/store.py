@@ -374,17 +374,12 @@ class Store:
         others = {m[0] for m in (self.model, self.multilingual_model) if m is not None}
         if model[0] in others:
             raise StoreError(f"{self.root}: vector set name {model[0]!r} is already in use")
-        vecs = np.ascontiguousarray(vectors, dtype=np.float32)
         shas = list(passage_shas) or [""] * len(rowids)
         with self._transaction() as conn:
             old = self.get_meta("adapted_model")
             if old is not None:
                 conn.execute("DELETE FROM extra_vectors WHERE model = ?", (old,))
-            conn.executemany(
-                "INSERT OR REPLACE INTO extra_vectors(model, rowid, vec, passage_sha)"
-                " VALUES (?, ?, ?, ?)",
-                [(model[0], rid, vecs[i].tobytes(), shas[i]) for i, rid in enumerate(rowids)],
-            )
+            self._insert_extra(conn, model[0], rowids, vectors, shas)
             conn.execute(
                 "INSERT OR REPLACE INTO meta(key, value) VALUES ('adapted_model', ?),"
                 " ('adapted_dimension', ?)",
@@ -584,6 +579,22 @@ class Store:
         return status
 
     @staticmethod
+    def _insert_extra(
+        conn: sqlite3.Connection,
+        model: str,
+        rowids: Sequence[int],
+        vectors: np.ndarray,
+        shas: Sequence[str],
+    ) -> None:
+        """Write rows of the ``extra_vectors`` table (a second or third vector set)."""
+        vecs = np.ascontiguousarray(vectors, dtype=np.float32)
+        conn.executemany(
+            "INSERT OR REPLACE INTO extra_vectors(model, rowid, vec, passage_sha)"
+            " VALUES (?, ?, ?, ?)",
+            [(model, rid, vecs[i].tobytes(), shas[i]) for i, rid in enumerate(rowids)],
+        )
+
+    @staticmethod
     def _insert_multilingual(
         conn: sqlite3.Connection,
         model: tuple[str, int],
@@ -591,12 +602,7 @@ class Store:
         vectors: np.ndarray,
         shas: Sequence[str],
     ) -> None:
-        vecs = np.ascontiguousarray(vectors, dtype=np.float32)
-        conn.executemany(
-            "INSERT OR REPLACE INTO extra_vectors(model, rowid, vec, passage_sha)"
-            " VALUES (?, ?, ?, ?)",
-            [(model[0], rid, vecs[i].tobytes(), shas[i]) for i, rid in enumerate(rowids)],
-        )
+        Store._insert_extra(conn, model[0], rowids, vectors, shas)
         conn.execute(
             "INSERT OR REPLACE INTO meta(key, value) VALUES ('multilingual_model', ?),"
             " ('multilingual_dimension', ?)",

@@ -624,8 +624,7 @@ def train_topic_models(
     """One topic model per checklist (:mod:`migralex.nlp.checklist.topics`), trained on the
     headed articles of the ``split`` documents' original files only, their bodies embedded
     through ``emb``: the test split's articles are never seen."""
-    from migralex.index.embedders import passage_text
-    from migralex.nlp.checklist.topics import body_text, train, training_data
+    from migralex.nlp.checklist.topics import body_passages, train, training_data
 
     out: dict[str, TopicModel] = {}
     for name in sorted({d.checklist for d in drafts}):
@@ -638,7 +637,7 @@ def train_topic_models(
                 chosen += c
                 labels += lab
         if len(set(labels)) >= 2:
-            vectors = emb.passages([passage_text("", body_text(c)) for c in chosen])
+            vectors = emb.passages(body_passages(chosen))
             out[name] = train(name, model, vectors, labels)
     return out
 

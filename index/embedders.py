@@ -27,6 +27,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from migralex.corpus.errors import ModelError
+from migralex.corpus.models import Clause
 
 ALIASES = {"minilm": "minilm", "all-minilm-l6-v2": "minilm", "e5-small": "e5-small",
            "multilingual-e5-small": "e5-small", "hash": "hash"}  # fmt: skip
@@ -269,3 +270,9 @@ def passage_text(heading: str, text: str, context: str = "") -> str:
     """Return what is embedded for a clause: the innermost enclosing heading ("Totalizing"),
     the clause heading (it names the topic), then the text."""
     return "\n".join(p for p in (context, heading, text) if p)
+
+
+def clause_passage(clause: Clause) -> str:
+    """What is embedded for a clause: its innermost division heading, its heading, its text
+    (:func:`passage_text`)."""
+    return passage_text(clause.heading, clause.text, clause.context[-1] if clause.context else "")

@@ -27,11 +27,9 @@ holds a second English vector set, :data:`ADAPTED_SET`, every clause embedded by
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import random
-import shutil
 import time
 from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
@@ -41,7 +39,15 @@ import numpy as np
 
 from migralex.corpus.errors import ModelError, StoreError, ValidationError
 from migralex.corpus.store import Store
-from migralex.index.ranker import ModelCard, _offline, _sample, _sha256_file
+from migralex.index.ranker import (
+    ModelCard,
+    _offline,
+    _sample,
+    publish,
+    staging_dir,
+    warmup_then_decay,
+    weights_sha256,
+)
 from migralex.index.ranker_data import TrainingGroup, groups_sha256, mine_groups, source_counts
 
 #: The encoder folder inside a store folder, and the model folder and card inside it.
@@ -194,14 +200,7 @@ def train_encoder(
     model.train()
     optimiser = torch.optim.AdamW(model.parameters(), lr=learning_rate, weight_decay=0.01)
     total = len(batches)
-    warmup = max(1, int(total * WARMUP))
-
-    def factor(step: int) -> float:
-        if step < warmup:
-            return (step + 1) / warmup
-        return max(0.0, (total - step) / max(1, total - warmup))
-
-    schedule = torch.optim.lr_scheduler.LambdaLR(optimiser, factor)
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimiser, warmup_then_decay(total, WARMUP))
     tokenize = getattr(model, "preprocess", None) or model.tokenize
     losses: list[float] = []
     for step, batch in enumerate(batches):
@@ -222,12 +221,9 @@ def train_encoder(
             on_step(step + 1, total, losses[-1])
     model.eval()
     target_dir = Path(out) if out is not None else encoder_dir(store.root)
-    tmp = target_dir.with_name(target_dir.name + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
+    tmp = staging_dir(target_dir)
     model.max_seq_length = 256
     model.save(str(tmp / MODEL_DIR))
-    weights = sorted((tmp / MODEL_DIR).rglob("*.safetensors"))
     tail = losses[-max(1, total // 10) :]
     used = [g for b in batches for g in b]
     card = ModelCard(
@@ -245,25 +241,13 @@ def train_encoder(
         groups_mined=len(mined),
         data_sha256=groups_sha256(used),
         excluded_docs=excluded,
-        weights_sha256=hashlib.sha256(
-            "".join(_sha256_file(w) for w in weights).encode()
-        ).hexdigest(),
+        weights_sha256=weights_sha256(tmp / MODEL_DIR),
         seconds=round(time.perf_counter() - t0, 1),
         store_generation=store.generation,
         final_loss=round(sum(tail) / len(tail), 4),
     )
-    (tmp / CARD_FILE).write_text(json.dumps(card.to_json(), indent=1) + "\n", encoding="utf-8")
-    shutil.rmtree(target_dir, ignore_errors=True)
-    tmp.rename(target_dir)
+    publish(tmp, target_dir, card)
     return card
-
-
-def adapted_passage(clause: Any) -> str:
-    """What the adapted set embeds for a clause: as the main set (innermost division heading,
-    clause heading, text; :func:`~migralex.index.embedders.passage_text`)."""
-    from migralex.index.embedders import passage_text
-
-    return passage_text(clause.heading, clause.text, clause.context[-1] if clause.context else "")
 
 
 def embed_store(
@@ -292,7 +276,7 @@ def embed_store(
         ModelError: the model cannot be loaded.
     """
     from migralex.corpus.models import sha256_bytes
-    from migralex.index.embedders import SentenceTransformerEmbedder
+    from migralex.index.embedders import SentenceTransformerEmbedder, clause_passage
 
     root = Path(folder) if folder is not None else encoder_dir(store.root)
     if not (root / MODEL_DIR).is_dir():
@@ -302,7 +286,7 @@ def embed_store(
     )
     rowids = [int(r) for r in store.vectors()[0]]  # every clause with a main vector
     clauses = store.clauses_by_rowid(rowids)
-    passages = [adapted_passage(clauses[r]) for r in rowids]
+    passages = [clause_passage(clauses[r]) for r in rowids]
     vecs = np.zeros((len(rowids), emb.dimension), np.float32)
     step = max(1, batch_size * 8)
     for at in range(0, len(passages), step):

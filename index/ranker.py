@@ -224,6 +224,42 @@ def _sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
+def warmup_then_decay(total: int, warmup: float = WARMUP) -> Callable[[int], float]:
+    """The learning-rate factor of step ``k`` (for ``torch.optim.lr_scheduler.LambdaLR``):
+    linear warm-up over the first ``warmup`` share of ``total`` steps, then linear decay to 0
+    (the schedule of sentence-transformers' ``fit``)."""
+    ramp = max(1, int(total * warmup))
+
+    def factor(step: int) -> float:
+        if step < ramp:
+            return (step + 1) / ramp
+        return max(0.0, (total - step) / max(1, total - ramp))
+
+    return factor
+
+
+def staging_dir(target: Path) -> Path:
+    """An empty folder beside ``target`` to save a model into before :func:`publish`."""
+    tmp = target.with_name(target.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    return tmp
+
+
+def weights_sha256(model_dir: Path) -> str:
+    """sha256 over the sha256 of every ``*.safetensors`` file of a saved model, in name order."""
+    weights = sorted(model_dir.rglob("*.safetensors"))
+    return hashlib.sha256("".join(_sha256_file(w) for w in weights).encode()).hexdigest()
+
+
+def publish(staged: Path, target: Path, card: ModelCard) -> None:
+    """Write ``card`` into the staged folder and put it in place of ``target`` (a failed
+    training never replaces a working model)."""
+    (staged / CARD_FILE).write_text(json.dumps(card.to_json(), indent=1) + "\n", encoding="utf-8")
+    shutil.rmtree(target, ignore_errors=True)
+    staged.rename(target)
+
+
 def train_ranker(
     store: Store,
     *,
@@ -307,14 +343,7 @@ def train_ranker(
                     and any(k in n for k in no_decay)], "weight_decay": 0.0},
     ]  # fmt: skip
     optimiser = torch.optim.AdamW(params, lr=learning_rate)
-    warmup = max(1, int(steps * WARMUP))
-
-    def factor(step: int) -> float:
-        if step < warmup:
-            return (step + 1) / warmup
-        return max(0.0, (steps - step) / max(1, steps - warmup))
-
-    schedule = torch.optim.lr_scheduler.LambdaLR(optimiser, factor)
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimiser, warmup_then_decay(steps))
     losses: list[float] = []
     for step in range(steps):
         batch = used[step * batch_groups : (step + 1) * batch_groups]
@@ -342,11 +371,8 @@ def train_ranker(
             on_step(step + 1, steps, losses[-1])
     net.eval()
     target_dir = Path(out) if out is not None else ranker_dir(store.root)
-    tmp = target_dir.with_name(target_dir.name + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
+    tmp = staging_dir(target_dir)
     model.save(str(tmp / MODEL_DIR))
-    weights = sorted((tmp / MODEL_DIR).rglob("*.safetensors"))
     tail = losses[-max(1, steps // 10) :]
     card = ModelCard(
         name="migralex-ce-minilm",
@@ -363,16 +389,12 @@ def train_ranker(
         groups_mined=len(mined),
         data_sha256=groups_sha256(used),
         excluded_docs=excluded,
-        weights_sha256=hashlib.sha256(
-            "".join(_sha256_file(w) for w in weights).encode()
-        ).hexdigest(),
+        weights_sha256=weights_sha256(tmp / MODEL_DIR),
         seconds=round(time.perf_counter() - t0, 1),
         store_generation=store.generation,
         final_loss=round(sum(tail) / len(tail), 4),
     )
-    (tmp / CARD_FILE).write_text(json.dumps(card.to_json(), indent=1) + "\n", encoding="utf-8")
-    shutil.rmtree(target_dir, ignore_errors=True)
-    tmp.rename(target_dir)
+    publish(tmp, target_dir, card)
     return card
 
 

@@ -22,8 +22,8 @@ from migralex.index.embedders import (
     Embedder,
     TruncatedPassages,
     canonical_model_name,
+    clause_passage,
     get_embedder,
-    passage_text,
 )
 from migralex.index.ranker import Reranker
 from migralex.index.search import Searcher
@@ -88,11 +88,6 @@ def open_existing_store(store_dir: Path | None = None) -> Store:
     if not root.exists() or (root.is_dir() and not (root / DB_NAME).is_file()):
         raise StoreError(f"{root}: no migralex store here (run migralex ingest first)")
     return Store(root)  # a path that is a file: Store refuses it in words
-
-
-def clause_passage(clause: Clause) -> str:
-    """What is embedded for a clause: its innermost division heading, its heading, its text."""
-    return passage_text(clause.heading, clause.text, clause.context[-1] if clause.context else "")
 
 
 def model_for(store: Store, requested: str | None) -> str:

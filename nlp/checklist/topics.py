@@ -202,6 +202,14 @@ def train(
     return TopicModel(checklist, model, classes, coef, intercept, {k: counts[k] for k in classes})
 
 
+def body_passages(clauses: Iterable[Clause]) -> list[str]:
+    """What the model reads for each clause: the passage a heading-less draft embeds
+    (:func:`body_text`, no division heading)."""
+    from migralex.index.embedders import passage_text
+
+    return [passage_text("", body_text(c)) for c in clauses]
+
+
 def body_text(clause: Clause) -> str:
     """The article as a heading-less draft prints it: the clause text without its heading
     (the label stays)."""
@@ -250,7 +258,6 @@ def train_from_store(
         ValidationError: too few labelled articles.
     """
     from migralex.corpus.store import Filters, Store
-    from migralex.index.embedders import passage_text
     from migralex.nlp.checklist.loader import load_checklist
 
     checklist = load_checklist(checklist_name)
@@ -261,8 +268,7 @@ def train_from_store(
         rows = [] if allowed is None else [int(r) for r in allowed]
         clauses = [c for _, c in sorted(st.clauses_by_rowid(rows).items())]
     chosen, labels = training_data(checklist, clauses)
-    passages = [passage_text("", body_text(c)) for c in chosen]
-    return train(checklist_name, model, embed(passages), labels)
+    return train(checklist_name, model, embed(body_passages(chosen)), labels)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
