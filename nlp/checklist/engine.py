@@ -168,9 +168,30 @@ def _cross_reference() -> re.Pattern[str]:
     words = "|".join(vocabulary.patterns("cross_reference"))
     return re.compile(
         rf"[^.;:\n]{{0,60}}?\b(?:{words})\s+(?:(?:aux |des |the )?(?:dispositions|provisions) "
-        r"(?:de |du |des |of )?)?(?:l[ae'’]\s*)?(?:articles?|art\.|paragraph|paragraphe|p[aá]rrafo)\s",
+        r"(?:de |du |des |of )?)?(?:l[ae'’]\s*)?(?:articles?|art\.|paragraph|paragraphe|p[aá]rrafo|"
+        r"art[ií]culos?|artikel(?:en)?|lid)\s",
         re.IGNORECASE,
     )
+
+
+#: The agreement naming itself ("this Agreement", "la présente Convention", "deze
+#: Overeenkomst", "el presente Convenio"), after the words of ``agreement_reference``.
+_THIS_AGREEMENT = (
+    r"(?:(?:this|the|that) (?:agreement|convention)|(?:le présent|cet|l['’])\s*accord|"
+    r"(?:la présente|cette|la) convention|(?:deze|dit|de|het) (?:overeenkomst|verdrag)|"
+    r"(?:el presente|este|el) (?:convenio|acuerdo))\b"
+)
+
+
+@functools.cache
+def _agreement_reference() -> re.Pattern[str]:
+    """Right after a tag, the agreement named as where the rule is laid down ("through the
+    totalizing of periods as provided in this Agreement"): the clause applies that rule (a
+    benefit calculation does), it does not lay it down. Words: vocabulary group
+    ``agreement_reference``; "under this Agreement" is not among them (it names the legal basis
+    of the clause's own rule)."""
+    words = "|".join(vocabulary.patterns("agreement_reference"))
+    return re.compile(rf"[^.;:\n]{{0,60}}?\b(?:{words})\s+{_THIS_AGREEMENT}", re.IGNORECASE)
 
 
 @functools.cache
@@ -211,13 +232,15 @@ def _implements_others(clause: Clause) -> bool:
 
 def _points_elsewhere(clause: Clause, tag: Tag) -> bool:
     """The tag refers to another article's rule: a pointer ("visée à l'article 19",
-    "conformément aux dispositions de l'article 18") right after it or inside its span, or the
-    tag's sentence or the whole article opens by implementing other articles ("Pour
-    l'application des articles 7 à 11 de l'Entente, ..."), as administrative arrangements do."""
+    "conformément aux dispositions de l'article 18", "as provided in this Agreement") right after
+    it or inside its span, or the tag's sentence or the whole article opens by implementing other
+    articles ("Pour l'application des articles 7 à 11 de l'Entente, ..."), as administrative
+    arrangements do."""
     text = clause.text
     pointer = _cross_reference()
     return bool(
         pointer.match(text, tag.end)
+        or _agreement_reference().match(text, tag.end)
         or pointer.search(text, tag.start, tag.end)
         or _implementing().match(text, _sentence_start(text, tag.start))
         or _implements_others(clause)

@@ -877,6 +877,37 @@ def test_openings_are_loaded_and_validated(tmp_path: Path) -> None:
             "insurance periods are totalised",
             "present",
         ),
+        # a benefit calculation applying the rule "as provided in" another article ...
+        (
+            "Where a person qualifies for a pension only through the totalising of periods as "
+            "provided in Article 9, the institution pays the portion due for its own periods.",
+            "totalising of periods",
+            "absent",
+        ),
+        # ... or in the agreement itself
+        (
+            "Where a person qualifies for a pension only through the totalizing of periods as "
+            "provided in this Agreement, the institution pays the portion due for its periods.",
+            "totalizing of periods",
+            "absent",
+        ),
+        # Dutch and Spanish pointers, with their own article words
+        (
+            "De samentelling van tijdvakken als bedoeld in artikel 12 wordt toegepast.",
+            "samentelling van tijdvakken",
+            "absent",
+        ),
+        (
+            "La totalización de periodos conforme al artículo 8 se aplica a la pensión.",
+            "totalización de periodos",
+            "absent",
+        ),
+        # "under this Agreement" is the legal basis of the clause's own rule
+        (
+            "Insurance periods shall be totalised under this Agreement where they do not overlap.",
+            "Insurance periods shall be totalised",
+            "present",
+        ),
     ],
 )
 def test_tag_pointing_to_another_article_is_no_evidence(

@@ -362,6 +362,13 @@ NEGATIVES = [
         "La présente Convention s'applique aux travailleurs qui sont ou ont été soumis à la législation de l'une des Parties.",
     ),
     ("fr", "administrative_assistance", "Le demandeur joint un certificat médical à sa demande."),
+    # fee exemptions for documents: "made ... application" far apart is not a claim being made
+    (
+        "en",
+        "claims_and_appeals",
+        "Any reduction of consular fees for which provision is made in the law of a Party for "
+        "papers produced for the application of that law extends to papers for this Agreement.",
+    ),
     (
         "fr",
         "nationality_requirement",
