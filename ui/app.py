@@ -193,8 +193,13 @@ def page_search(root: str, store: Store, stats: dict[str, Any]) -> None:
     folded = views.fold_paragraphs(hits)
     shown = [h for h, _n in folded]
     tags_by_clause = store.tags_for(h.clause.clause_id for h in shown)
-    routed = get_searcher(root).routed_model(query) if mode != "lexical" else None
-    via = f", question not in English: answered with {routed}" if routed else ""
+    searcher = get_searcher(root)
+    routed = searcher.routed_model(query, filters) if mode != "lexical" else None
+    via = (
+        f", answered with {routed}: the question or the clauses searched are not in English"
+        if routed and routed != searcher.adapted_set()
+        else ""
+    )
     extra = ", paragraphs of one article folded" if len(shown) < len(hits) else ""
     st.caption(f"{len(shown)} results ({mode}{via}{extra})")
     paged = views.paged_documents(store.document_summaries())

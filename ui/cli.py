@@ -304,8 +304,8 @@ def search(
         st = service.open_existing_store(store)
         searcher = service.searcher(st, model)
         hits = searcher.search(query, k, mode, filters, group=group)
-        routed = searcher.routed_model(query) if mode != "lexical" else None
-        ranker = searcher.ranker_used(query, mode)
+        routed = searcher.routed_model(query, filters) if mode != "lexical" else None
+        ranker = searcher.ranker_used(query, mode, filters)
     except MigralexError as exc:
         raise _fail(exc, str(store or "store")) from exc
     if as_json:
@@ -314,7 +314,10 @@ def search(
         _print_json(_hits_json(query, mode, hits, routed or main, ranker=ranker))
     else:
         if routed and routed != searcher.adapted_set():
-            typer.echo(f"(question not in English: answered with the {routed} vectors)")
+            typer.echo(
+                f"(answered with the {routed} vectors: the question or the clauses searched "
+                "are not in English)"
+            )
         if ranker:
             typer.echo(f"(ranked by the models trained on this store: {ranker})")
         _print_hits(hits)

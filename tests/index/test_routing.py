@@ -262,3 +262,42 @@ def test_similar_compares_a_french_clause_in_the_multilingual_set(
         by_row = dict(zip(ids.tolist(), vectors, strict=True))
         pair = by_row[rows[hits[0].clause.clause_id]] @ by_row[rows[english[0].clause.clause_id]]
         assert english[0].score == pytest.approx(float(pair), abs=1e-5)
+
+
+FR_DOC = (
+    "# Accord\n\n### Article 1\n\n#### Paiement à l'étranger\n\nLa retraite est versée au "
+    "retraité qui réside à l'étranger, sans réduction.\n\n### Article 2\n\n#### Différends\n\n"
+    "Les différends sont réglés par voie de négociation.\n"
+)
+
+
+def test_english_questions_over_clauses_the_main_model_cannot_read_use_the_multilingual_set(
+    tmp_path: Path, english_only: None
+) -> None:
+    main, multi = EnglishOnly(), Multilingual()
+    with Store(tmp_path / "s") as store:
+        for name, text, lang in (("en.md", EN_DOC, "en"), ("fr.md", FR_DOC, "fr")):
+            ingest_paths(
+                [_doc(tmp_path, name, text)], store, tagger=lambda c, lang: [],
+                embedder=lambda: main, multilingual=lambda: multi, passage=lambda c: c.text,
+                detect=lambda t, lang=lang: lang,
+            )  # fmt: skip
+        docs = {d.language: d.doc_id for d in store.documents()}
+        searcher = _searcher(store, main, multi)
+        french = Filters(languages=("fr",))
+        assert searcher.routed_model(EN_QUERY) is None
+        assert searcher.routed_model(EN_QUERY, french) == "multi"
+        assert searcher.routed_model(EN_QUERY, Filters(languages=("en", "fr"))) is None
+        assert searcher.routed_model(EN_QUERY, Filters(doc_ids=(docs["fr"],))) == "multi"
+        assert searcher.routed_model(EN_QUERY, Filters(doc_ids=(docs["en"],))) is None
+        assert searcher.routed_model(EN_QUERY, Filters(doc_ids=("no-such-doc",))) is None
+        assert searcher.cross_lingual(EN_QUERY, french)
+        assert not searcher.cross_lingual(FR_QUERY, french)  # routed by its own language
+        assert not searcher.cross_lingual(EN_QUERY, Filters(doc_ids=(docs["en"],)))
+        assert (
+            searcher.fusion_setting("e5-small", cross_lingual=True)
+            == (search_module.CROSS_LINGUAL_FUSION["e5-small"])
+        )
+        for mode in ("semantic", "hybrid"):
+            hits = searcher.search(EN_QUERY, k=1, mode=mode, filters=french)
+            assert hits[0].clause.heading == "Paiement à l'étranger", mode
