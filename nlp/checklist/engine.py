@@ -220,6 +220,23 @@ def _sentence_start(text: str, pos: int) -> int:
     return max((m.end() for m in _SENTENCE_END.finditer(text, lo, pos)), default=lo)
 
 
+def _sentence_end(text: str, pos: int) -> int:
+    """Offset where the sentence holding ``pos`` ends: at the next ``.``, ``;`` or ``:``
+    (followed by a space), at most ``_SENTENCE_LOOKBACK`` characters on."""
+    hi = min(len(text), pos + _SENTENCE_LOOKBACK)
+    m = _SENTENCE_END.search(text, pos, hi)
+    return m.start() if m else hi
+
+
+def _in_calculation(text: str, tag: Tag) -> bool:
+    """The tag's sentence computes a benefit's amount (vocabulary group
+    ``benefit_calculation``: "the theoretical amount which would be payable if all the periods
+    added together had been completed"): the tag is an input of the calculation, as in the
+    pro rata articles modelled on EU Regulation 883/2004 Art. 52, not a rule of its own."""
+    lo, hi = _sentence_start(text, tag.start), _sentence_end(text, tag.end)
+    return bool(vocabulary.regex("benefit_calculation").search(text, lo, hi))
+
+
 @functools.lru_cache(maxsize=4096)
 def _implements_others(clause: Clause) -> bool:
     """The article opens by implementing other articles ("1. Pour l'application des articles
@@ -235,7 +252,7 @@ def _points_elsewhere(clause: Clause, tag: Tag) -> bool:
     "conformément aux dispositions de l'article 18", "as provided in this Agreement") right after
     it or inside its span, or the tag's sentence or the whole article opens by implementing other
     articles ("Pour l'application des articles 7 à 11 de l'Entente, ..."), as administrative
-    arrangements do."""
+    arrangements do, or the tag's sentence computes a benefit's amount (:func:`_in_calculation`)."""
     text = clause.text
     pointer = _cross_reference()
     return bool(
@@ -244,6 +261,7 @@ def _points_elsewhere(clause: Clause, tag: Tag) -> bool:
         or pointer.search(text, tag.start, tag.end)
         or _implementing().match(text, _sentence_start(text, tag.start))
         or _implements_others(clause)
+        or _in_calculation(text, tag)
     )
 
 

@@ -902,6 +902,13 @@ def test_openings_are_loaded_and_validated(tmp_path: Path) -> None:
             "totalización de periodos",
             "absent",
         ),
+        # a pro rata calculation uses the periods added together; it does not lay down the rule
+        (
+            "The institution first computes the theoretical amount of the pension that would be "
+            "due if all the periods added together had been completed under its own law.",
+            "periods added together",
+            "absent",
+        ),
         # "under this Agreement" is the legal basis of the clause's own rule
         (
             "Insurance periods shall be totalised under this Agreement where they do not overlap.",
