@@ -51,7 +51,7 @@ import numpy as np
 from migralex.corpus.errors import ValidationError
 from migralex.corpus.models import Hit
 from migralex.corpus.store import Filters, Store
-from migralex.index.embedders import Embedder
+from migralex.index.embedders import EMBEDDERS, Embedder
 from migralex.index.intent import INTENT_BOOST, INTENT_DEPTH, TOPIC_PREFIX
 from migralex.index.lexical import LexicalIndex
 from migralex.index.ranker import RERANK_DEPTH, RERANK_WEIGHT, Reranker, apply_ranker
@@ -132,7 +132,9 @@ NEAR_DUPLICATE = 0.95
 #: The query languages a packaged model reads well (ISO 639-1); a question in another language
 #: is routed to the store's multilingual vector set. Models not listed (multilingual-e5-small,
 #: models named by users) are taken to read every language, so their questions are not routed.
-MODEL_LANGUAGES: dict[str, frozenset[str]] = {"minilm": frozenset({"en"})}
+MODEL_LANGUAGES: dict[str, frozenset[str]] = {
+    name: spec.languages for name, spec in EMBEDDERS.items() if spec.languages
+}
 
 _STOPWORDS = frozenset(
     """a an and are as at be been by can do does for from has have how i if in into is it its of on
