@@ -34,6 +34,7 @@ PIPELINE_FILES = (
     "nlp/language.py",
     "nlp/tagger.py",
     "nlp/pattern_schema.py",
+    "nlp/spacy_components.py",
     "nlp/patterns/*/*.json",
 )
 

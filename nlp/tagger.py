@@ -210,31 +210,22 @@ class _Match:
 
 
 class _Pipeline:
-    """One language: a blank spaCy pipeline, its lemma table, matchers and rules."""
+    """One language: a blank spaCy pipeline (sentencizer and the registered
+    ``migralex_lookup_lemmas_v1`` component, :mod:`migralex.nlp.spacy_components`), matchers and
+    rules."""
 
     def __init__(self, language: str, rule_files: Sequence[tuple[str, dict[str, Any]]]) -> None:
-        import spacy
         from spacy.matcher import Matcher, PhraseMatcher
+
+        from migralex.nlp.spacy_components import LOOKUP_LEMMAS, spacy
 
         self.language = language
         nlp = spacy.blank(language)
         nlp.add_pipe("sentencizer")
-        nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
-        try:
-            nlp.initialize()  # loads the lookup table from spacy-lookups-data, offline
-            lemmatizer: Any = nlp.get_pipe("lemmatizer")
-            table: Any = lemmatizer.lookups.get_table("lemma_lookup", {})
-        except (ValueError, OSError, KeyError):  # no lookup table: lemma = lower-cased text
-            nlp.remove_pipe("lemmatizer")
-            nlp.initialize()
-            nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
-            table = {}
+        nlp.add_pipe(LOOKUP_LEMMAS)
+        nlp.initialize()
         strings = nlp.vocab.strings
-        # Lemmas are looked up for the lower-cased text (spaCy's lookup is case-sensitive) and
-        # cached by the hash of that text; an empty table leaves lemma == lower-cased text.
-        self._lemma_table = table
-        self._lemma_cache: dict[int, int] = {}
-        nlp.remove_pipe("lemmatizer")
+        self._lemmas: Any = nlp.get_pipe(LOOKUP_LEMMAS)
         self.nlp = nlp
         self._negation_hashes = frozenset(
             strings.add(w) for w in _NEGATION_WORDS.get(language, frozenset())
@@ -281,31 +272,12 @@ class _Pipeline:
                 self.token_matchers.append((matcher, reqs, self.rules[rid].max_tokens))
         else:
             attr = rule.get("attr", "LOWER")
-            docs = [self._lemmatize(self.nlp.make_doc(p)) for p in rule["phrases"]]
+            docs = [self._lemmas(self.nlp.make_doc(p)) for p in rule["phrases"]]
             self.phrase_matchers[attr].add(rid, docs)
-
-    def _lemmatize(self, doc: Any) -> Any:
-        """Set every token's lemma to the lookup lemma of its lower-cased text."""
-        import numpy as np
-        from spacy.attrs import LEMMA, LOWER
-
-        if len(doc):
-            cache, table, strings = self._lemma_cache, self._lemma_table, self.nlp.vocab.strings
-            lowers = doc.to_array([LOWER]).tolist()
-            for h in set(lowers).difference(cache):
-                low = strings[h]
-                lemma = table.get(low, low)
-                if isinstance(lemma, list | tuple):  # some tables list several lemmas
-                    lemma = lemma[0] if lemma else low
-                cache[h] = strings.add(str(lemma).lower())
-            lemmas = np.array([cache[h] for h in lowers], dtype="uint64")
-            doc.from_array([LEMMA], lemmas.reshape(-1, 1))
-        return doc
 
     def docs(self, texts: Iterable[str]) -> Iterable[Any]:
         """Yield processed docs (sentences and lower-case lookup lemmas) for ``texts``."""
-        for doc in self.nlp.pipe(texts, batch_size=64):
-            yield self._lemmatize(doc)
+        yield from self.nlp.pipe(texts, batch_size=64)
 
     def matches(self, doc: Any, scope: str) -> list[_Match]:
         """Return the rule matches of ``doc`` for rules applicable in ``scope``."""

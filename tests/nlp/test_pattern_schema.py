@@ -60,3 +60,16 @@ def test_every_shipped_pattern_file_passes(path: Path) -> None:
 def test_problems_are_named(data: object, message: str) -> None:
     with pytest.raises(ValidationError, match=message):
         validate_pattern_file(data, "en/gender.json", "en", "gender")
+
+
+def test_lookup_lemmas_is_a_registered_spacy_component() -> None:
+    from migralex.nlp.spacy_components import LOOKUP_LEMMAS, spacy
+
+    nlp = spacy.blank("en")
+    nlp.add_pipe(LOOKUP_LEMMAS)
+    doc = nlp("Benefits were PAID")
+    assert nlp.pipe_names == [LOOKUP_LEMMAS]
+    assert [t.lemma_ for t in doc] == ["benefit", "be", "pay"]
+    blank = spacy.blank("xx")  # no lookup table: the lower-cased text
+    blank.add_pipe(LOOKUP_LEMMAS)
+    assert [t.lemma_ for t in blank("Benefits ABC")] == ["benefits", "abc"]
