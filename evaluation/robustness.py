@@ -297,7 +297,8 @@ def ingest_into(root: Path, paths: Sequence[Path]) -> list[Any]:
 
 
 def doc_counts(root: Path) -> dict[str, tuple[int, int, int]]:
-    """``{doc_id: (clauses, tags, vectors)}`` of a store, read in one statement (a snapshot)."""
+    """``{doc_id: (clauses, tags, main-set vectors)}`` of a store, read in one statement (a
+    snapshot)."""
     con = sqlite3.connect(f"file:{root / 'migralex.sqlite'}?mode=ro", uri=True)
     try:
         rows = con.execute(
@@ -306,7 +307,8 @@ def doc_counts(root: Path) -> dict[str, tuple[int, int, int]]:
             " (SELECT count(*) FROM tags t JOIN clauses c ON c.clause_id = t.clause_id"
             "   WHERE c.doc_id = d.doc_id),"
             " (SELECT count(*) FROM vectors v JOIN clauses c ON c.rowid = v.rowid"
-            "   WHERE c.doc_id = d.doc_id)"
+            "   WHERE c.doc_id = d.doc_id"
+            "   AND v.model = (SELECT value FROM meta WHERE key = 'model'))"
             " FROM documents d"
         ).fetchall()
     finally:

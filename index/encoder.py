@@ -95,7 +95,9 @@ def load_encoder_card(store_root: Path) -> ModelCard | None:
         raise StoreError(f"{path}: unreadable encoder card ({exc})") from exc
 
 
-def _batches(groups: Sequence[TrainingGroup], size: int, steps: int) -> list[list[TrainingGroup]]:
+def training_batches(
+    groups: Sequence[TrainingGroup], size: int, steps: int
+) -> list[list[TrainingGroup]]:
     """``steps`` batches of ``size`` groups from ``groups`` in order (cycled), no batch holding
     the same query or positive twice (an in-batch duplicate would be its own negative)."""
     out: list[list[TrainingGroup]] = []
@@ -182,7 +184,7 @@ def train_encoder(
     if not mined:
         raise ValidationError(f"{store.root}: no training pairs could be mined from this store")
     rng = random.Random(seed)
-    batches = _batches(_sample(mined, steps * batch_groups, rng), batch_groups, steps)
+    batches = training_batches(_sample(mined, steps * batch_groups, rng), batch_groups, steps)
     base_path = Path(base) if base is not None else minilm_path()
     random.seed(seed)
     np.random.seed(seed % (2**32))

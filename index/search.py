@@ -53,25 +53,50 @@ import numpy as np
 from migralex.corpus.errors import NotFoundError, ValidationError
 from migralex.corpus.models import Hit
 from migralex.corpus.store import Filters, Store
-from migralex.index.embedders import Embedder
-from migralex.index.intent import (
-    INTENT_BOOST,
-    INTENT_DEPTH,
-    INTENT_SHARE,
-    TOPIC_PREFIX,
-    feedback_intent,
-)
+from migralex.index.embedders import EMBEDDERS, Embedder
+from migralex.index.intent import INTENT_BOOST, INTENT_DEPTH, TOPIC_PREFIX
 from migralex.index.lexical import LexicalIndex
 from migralex.index.ranker import RERANK_DEPTH, RERANK_WEIGHT, Reranker, apply_ranker
+from migralex.index.rerank import (
+    RRF_K,
+    Pipeline,
+    Ranked,
+    Request,
+    Stage,
+    best_per_document,
+    boost_intent,
+    fuse,
+    intent_of,
+    lower_preambles,
+    near_duplicate_groups,
+    rocchio,
+    rrf_fuse,
+    score_fuse,
+)
 from migralex.index.vectors import VectorIndex
 from migralex.nlp.language import detect_language
+
+__all__ = [
+    "CANDIDATES",
+    "DEFAULT_MODE",
+    "FUSION",
+    "FUSION_DEFAULT",
+    "FUSIONS",
+    "MODEL_LANGUAGES",
+    "MODES",
+    "RRF_K",
+    "Searcher",
+    "fts_query",
+    "lexical_query",
+    "rrf_fuse",
+    "score_fuse",
+]
 
 MODES = ("hybrid", "semantic", "lexical")
 FUSIONS = ("scores", "rrf")
 #: The default mode, chosen by the retrieval benchmark (evaluation/retrieval.py, 74 paraphrased
 #: questions in English and French): hybrid beats both of its parts on dev and test.
 DEFAULT_MODE = "hybrid"
-RRF_K = 60
 CANDIDATES = 100
 #: Hybrid fusion per embedding model: (method, (semantic weight, lexical weight)), the best on
 #: the dev split of ``evaluation/retrieval.py`` (full corpus, with the intent feedback of
@@ -119,7 +144,9 @@ NEAR_DUPLICATE = 0.95
 #: The query languages a packaged model reads well (ISO 639-1); a question in another language
 #: is routed to the store's multilingual vector set. Models not listed (multilingual-e5-small,
 #: models named by users) are taken to read every language, so their questions are not routed.
-MODEL_LANGUAGES: dict[str, frozenset[str]] = {"minilm": frozenset({"en"})}
+MODEL_LANGUAGES: dict[str, frozenset[str]] = {
+    name: spec.languages for name, spec in EMBEDDERS.items() if spec.languages
+}
 
 _STOPWORDS = frozenset(
     """a an and are as at be been by can do does for from has have how i if in into is it its of on
@@ -406,11 +433,7 @@ class Searcher:
             return list(ranked)
         top = [r for r, _ in basis[:INTENT_DEPTH]]
         names = self.labels_by_rowid(list(dict.fromkeys([*top, *(r for r, _ in ranked)])))
-        label, share = feedback_intent([names.get(r, set()) for r in top])
-        if not label or share < INTENT_SHARE:
-            return list(ranked)
-        boosted = [(r, s + self.intent_boost * (label in names.get(r, ()))) for r, s in ranked]
-        return sorted(boosted, key=lambda x: (-x[1], x[0]))
+        return boost_intent(ranked, intent_of(top, names), names, self.intent_boost)
 
     def feedback_vector(
         self,
@@ -432,9 +455,7 @@ class Searcher:
         if not top:
             return vector
         centroid = self.index_for(model).reconstruct_many(top).mean(axis=0)
-        moved = vector + self.prf_beta * centroid
-        norm = float(np.linalg.norm(moved))
-        return (moved / norm).astype(np.float32) if norm > 0 else vector
+        return rocchio(vector, centroid, self.prf_beta)
 
     def labels_by_rowid(self, rowids: Sequence[int]) -> dict[int, set[str]]:
         """The intent labels of clauses: their tag names and, prefixed with
@@ -467,17 +488,10 @@ class Searcher:
     ) -> list[tuple[int, float]]:
         """The hybrid fusion (:meth:`fusion_setting`) of the top ``k`` of each ranking, preambles
         lowered (:meth:`preamble_lowered`); ``vector`` belongs to the vector set ``model``;
-        ``cross_lingual``: the question's language is not the clauses' (:meth:`cross_lingual`)."""
-        pair = [
-            self.semantic_ranking(query, k, filters, vector, model),
-            self.lexical_ranking(query, k, filters),
-        ]
-        method, weights = self.fusion_setting(model, cross_lingual)
-        if method == "rrf":
-            fused = rrf_fuse(pair, k=self.rrf_k, weights=weights)
-        else:
-            fused = score_fuse(pair, weights=weights)
-        return self.preamble_lowered(fused)
+        ``cross_lingual``: the question's language is not the clauses' (:meth:`cross_lingual`):
+        the stages ``fusion`` and ``preamble_prior`` of :meth:`pipeline`."""
+        first = Pipeline((Stage("fusion", self._fusion), Stage("preamble_prior", self._preamble)))
+        return first.run(Request(query, "hybrid", filters, k, model, vector, cross_lingual))
 
     def preamble_lowered(self, ranked: Sequence[tuple[int, float]]) -> list[tuple[int, float]]:
         """Multiply the score of preamble clauses by :attr:`preamble_prior`; re-sort, ties by
@@ -487,11 +501,69 @@ class Searcher:
         from migralex.nlp.structure import is_preamble
 
         clauses = self.store.clauses_by_rowid([r for r, _ in ranked])
-        lowered = [
-            (r, s * self.preamble_prior if r in clauses and is_preamble(clauses[r]) else s)
-            for r, s in ranked
-        ]
-        return sorted(lowered, key=lambda x: (-x[1], x[0]))
+        preambles = {r for r, c in clauses.items() if is_preamble(c)}
+        return lower_preambles(ranked, preambles, self.preamble_prior)
+
+    # -- the stages of :meth:`pipeline` (each ``(request, ranking) -> ranking``) ----------
+    def _semantic(self, req: Request, _: Ranked) -> Ranked:
+        return self.semantic_ranking(req.query, req.depth, req.filters, req.vector, req.model)
+
+    def _lexical(self, req: Request, _: Ranked) -> Ranked:
+        return self.lexical_ranking(req.query, req.depth, req.filters)
+
+    def _fusion(self, req: Request, _: Ranked) -> Ranked:
+        pair = [self._semantic(req, []), self._lexical(req, [])]
+        method, weights = self.fusion_setting(req.model, req.cross_lingual)
+        return fuse(pair, method, weights, self.rrf_k)
+
+    def _preamble(self, _: Request, ranked: Ranked) -> Ranked:
+        return self.preamble_lowered(ranked)
+
+    def _candidates(self, req: Request, ranked: Ranked) -> Ranked:
+        return ranked[: req.depth]
+
+    def _intent(self, req: Request, ranked: Ranked) -> Ranked:
+        basis = (
+            ranked
+            if req.filters.is_empty()
+            else self.fused_ranking(
+                req.query, CANDIDATES, Filters(), req.vector, req.model, req.cross_lingual
+            )
+        )
+        return self.intent_boosted(ranked, basis)
+
+    def _cross_encoder(self, req: Request, ranked: Ranked) -> Ranked:
+        assert self.ranker is not None  # only staged with a ranker
+        return apply_ranker(
+            self.store, self.ranker(), req.query, ranked, self.rerank_depth, self.rerank_weight
+        )
+
+    def pipeline(self, mode: str) -> Pipeline:
+        """The named stages that rank a question in ``mode`` (:mod:`migralex.index.rerank`):
+
+        * lexical: ``lexical`` (BM25, FTS5 for quoted phrases);
+        * semantic: ``semantic``, then ``cross_encoder`` with a trained ranker;
+        * hybrid: ``fusion`` (semantic + lexical, :meth:`fusion_setting`),
+          ``preamble_prior``, ``candidates`` (the first ``depth``), ``intent_boost`` (unless
+          :attr:`intent_boost` is 0), then ``cross_encoder`` with a trained ranker.
+
+        Add a stage with :meth:`~migralex.index.rerank.Pipeline.with_stage`.
+        """
+        if mode == "lexical":
+            return Pipeline((Stage("lexical", self._lexical),))
+        if mode == "semantic":
+            stages = [Stage("semantic", self._semantic)]
+        else:
+            stages = [
+                Stage("fusion", self._fusion),
+                Stage("preamble_prior", self._preamble),
+                Stage("candidates", self._candidates),
+            ]
+            if self.intent_boost:
+                stages.append(Stage("intent_boost", self._intent))
+        if self.ranker is not None:
+            stages.append(Stage("cross_encoder", self._cross_encoder))
+        return Pipeline(tuple(stages))
 
     def fusion_setting(
         self, model: str | None = None, cross_lingual: bool = False
@@ -564,27 +636,14 @@ class Searcher:
         model = None if mode == "lexical" else self.routed_model(query, filters)
         if self.ranker is not None and mode != "lexical":
             depth = max(depth, self.rerank_depth)
-        if mode == "semantic":
-            ranked = self.semantic_ranking(query, depth, filters, model=model)
-        elif mode == "lexical":
-            ranked = self.lexical_ranking(query, depth, filters)
-        else:
-            # one fusion for every ranking of a question asked across languages
-            cross = model is not None and self.cross_lingual(query, filters)
+        vector = None
+        # one fusion for every ranking of a question asked across languages
+        cross = mode == "hybrid" and model is not None and self.cross_lingual(query, filters)
+        if mode == "hybrid":
             vector = self.feedback_vector(query, self.embed_query(query, model), model, cross)
-            width = max(depth, CANDIDATES)
-            ranked = self.fused_ranking(query, width, filters, vector, model, cross)[:width]
-            if self.intent_boost:
-                basis = (
-                    ranked
-                    if filters.is_empty()
-                    else self.fused_ranking(query, CANDIDATES, Filters(), vector, model, cross)
-                )
-                ranked = self.intent_boosted(ranked, basis)
-        if self.ranker is not None and mode != "lexical":
-            ranked = apply_ranker(
-                self.store, self.ranker(), query, ranked, self.rerank_depth, self.rerank_weight
-            )
+            depth = max(depth, CANDIDATES)
+        request = Request(query, mode, filters, depth, model, vector, cross)
+        ranked = self.pipeline(mode).run(request)
         if not group:
             return self.hits(ranked[:k])
         return self._grouped_hits(ranked, self._group(ranked), k)
@@ -596,24 +655,7 @@ class Searcher:
         ids = [r for r, _ in ranked]
         vecs = self.vectors.reconstruct_many(ids)
         docs = {r: c.doc_id for r, c in self.store.clauses_by_rowid(ids).items()}
-        sims = vecs @ vecs.T
-        kept: list[int] = []  # positions in ids
-        counts: dict[int, int] = {}
-        for i, rid in enumerate(ids):
-            match = next(
-                (
-                    j
-                    for j in kept
-                    if sims[i, j] >= NEAR_DUPLICATE and docs.get(ids[j]) != docs.get(rid)
-                ),
-                None,
-            )
-            if match is None:
-                kept.append(i)
-                counts[rid] = 0
-            else:
-                counts[ids[match]] += 1
-        return counts
+        return near_duplicate_groups(ids, vecs, docs, NEAR_DUPLICATE)
 
     def _grouped_hits(
         self, ranked: Sequence[tuple[int, float]], counts: dict[int, int], k: int
@@ -649,14 +691,7 @@ class Searcher:
         ranked = index.search(vec, k * 8 if one_per_document else k, allowed)
         if one_per_document:
             by_doc = self.store.clauses_by_rowid([r for r, _ in ranked])
-            seen: set[str] = set()
-            kept = []
-            for rid, score in ranked:
-                doc = by_doc[rid].doc_id
-                if doc not in seen:
-                    seen.add(doc)
-                    kept.append((rid, score))
-            ranked = kept
+            ranked = best_per_document(ranked, {r: c.doc_id for r, c in by_doc.items()})
         return self.hits(ranked[:k])
 
     def hits(self, ranked: Sequence[tuple[int, float]]) -> list[Hit]:
@@ -673,55 +708,3 @@ class Searcher:
             names = tuple(sorted({t.name for t in tags.get(c.clause_id, [])}))
             out.append(Hit(len(out) + 1, score, c, title, kind, names))
         return out
-
-
-def score_fuse(
-    rankings: Sequence[Sequence[tuple[int, float]]],
-    weights: Sequence[float] | None = None,
-) -> list[tuple[int, float]]:
-    """Fuse rankings by a weighted sum of min-max normalised scores (convex combination):
-    ``score(d) = sum_i w_i * (s_i(d) - min_i) / (max_i - min_i)``; a document missing from a
-    ranking gets 0 from it.
-
-    Args:
-        rankings: each a best-first list of ``(id, score)``, higher is better.
-        weights: one weight per ranking (default all equal, summing to 1).
-
-    Returns:
-        ``(id, fused score)`` best first, scores in [0, sum of weights]; ties broken by id.
-    """
-    weights = list(weights or [1.0 / max(1, len(rankings))] * len(rankings))
-    fused: dict[int, float] = {}
-    for ranking, weight in zip(rankings, weights, strict=True):
-        if not ranking:
-            continue
-        scores = [s for _, s in ranking]
-        lo, hi = min(scores), max(scores)
-        span = hi - lo
-        for rid, s in ranking:
-            norm = (s - lo) / span if span > 0 else 1.0
-            fused[rid] = fused.get(rid, 0.0) + weight * norm
-    return sorted(fused.items(), key=lambda x: (-x[1], x[0]))
-
-
-def rrf_fuse(
-    rankings: Sequence[Sequence[tuple[int, float]]],
-    k: int = RRF_K,
-    weights: Sequence[float] | None = None,
-) -> list[tuple[int, float]]:
-    """Fuse rankings by (weighted) reciprocal rank fusion (Cormack et al. 2009):
-    ``score(d) = sum_i w_i / (k + rank_i(d))``.
-
-    Args:
-        rankings: each a best-first list of ``(id, score)``; scores are ignored.
-        k: the RRF constant (60 in the paper).
-        weights: one weight per ranking (default all 1).
-
-    Returns:
-        ``(id, fused score)`` best first; ties broken by id.
-    """
-    fused: dict[int, float] = {}
-    for ranking, weight in zip(rankings, weights or [1.0] * len(rankings), strict=True):
-        for rank, (rid, _) in enumerate(ranking, start=1):
-            fused[rid] = fused.get(rid, 0.0) + weight / (k + rank)
-    return sorted(fused.items(), key=lambda x: (-x[1], x[0]))

@@ -1,4 +1,4 @@
-"""What every reader produces, and the registry that binds file formats to readers.
+"""What every reader produces, and the table that binds file formats to readers.
 
 A reader turns one file into :class:`ParsedText`: the document text (blocks joined by ``\\n``),
 a page map and heading hints. Readers do the I/O; everything downstream is pure.
@@ -6,10 +6,13 @@ a page map and heading hints. Readers do the I/O; everything downstream is pure.
 
 from __future__ import annotations
 
+import functools
+import importlib
 import re
-from collections.abc import Callable
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Protocol
 
 from migralex.corpus.errors import ReadError
@@ -228,35 +231,43 @@ class Reader(Protocol):
         ...
 
 
-_REGISTRY: dict[str, Reader] = {}
-
-
-def register(
-    *suffixes: str,
-) -> Callable[[Reader], Reader]:
-    """Register a reader for file suffixes (lowercase, with the dot)."""
-
-    def deco(fn: Reader) -> Reader:
-        for s in suffixes:
-            _REGISTRY[s] = fn
-        return fn
-
-    return deco
+#: The format -> reader table (docling's format -> backend binding, as data): file suffix
+#: (lowercase, with the dot) -> ``"module:function"`` of the reader, imported on first use so
+#: that importing migralex stays light. A new format is one row here and one reader module.
+READERS: Mapping[str, str] = MappingProxyType(
+    {
+        ".pdf": "migralex.ingest.pdf_reader:read_pdf",
+        ".docx": "migralex.ingest.docx_reader:read_docx",
+        ".html": "migralex.ingest.html_reader:read_html",
+        ".htm": "migralex.ingest.html_reader:read_html",
+        ".xhtml": "migralex.ingest.html_reader:read_html",
+        ".md": "migralex.ingest.text_reader:read_markdown",
+        ".markdown": "migralex.ingest.text_reader:read_markdown",
+        ".txt": "migralex.ingest.text_reader:read_text",
+        ".text": "migralex.ingest.text_reader:read_text",
+    }
+)
 
 
 def known_suffixes() -> tuple[str, ...]:
-    """Return the file suffixes migralex can read, sorted."""
-    _load_readers()
-    return tuple(sorted(_REGISTRY))
+    """Return the file suffixes migralex can read (:data:`READERS`), sorted."""
+    return tuple(sorted(READERS))
 
 
-def _load_readers() -> None:
-    # Importing the modules registers their readers; kept lazy so import stays light.
-    from migralex.ingest import docx_reader, html_reader, pdf_reader, text_reader  # noqa: F401
+@functools.cache
+def reader_for(suffix: str) -> Reader | None:
+    """The reader of a file suffix (any case, with the dot), imported on first use; None for
+    a suffix :data:`READERS` does not list."""
+    target = READERS.get(suffix.lower())
+    if target is None:
+        return None
+    module, _, name = target.partition(":")
+    reader: Reader = getattr(importlib.import_module(module), name)
+    return reader
 
 
 def read_file(path: Path, limits: Limits | None = None) -> ParsedText:
-    """Read a file with the reader registered for its suffix.
+    """Read a file with the reader :data:`READERS` names for its suffix.
 
     Args:
         path: the file.
@@ -267,8 +278,7 @@ def read_file(path: Path, limits: Limits | None = None) -> ParsedText:
             page count or text over ``limits``, or what the reader raises.
     """
     limits = limits or Limits.from_settings()
-    _load_readers()
-    reader = _REGISTRY.get(path.suffix.lower())
+    reader = reader_for(path.suffix)
     if reader is None:
         raise ReadError(
             path,

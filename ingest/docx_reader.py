@@ -25,7 +25,6 @@ from migralex.ingest.base import (
     ParsedText,
     TextBuilder,
     megabytes,
-    register,
 )
 
 _HEADING_STYLE = re.compile(r"^(?:heading|titre|título|kop)\s*(\d)", re.IGNORECASE)
@@ -109,7 +108,6 @@ def _xml_reason(exc: Exception) -> str:
     return f"the DOCX's XML is malformed ({detail[:200]})"
 
 
-@register(".docx")
 def read_docx(path: Path, *, limits: Limits = DEFAULT_LIMITS) -> ParsedText:
     """Read a DOCX file.
 

@@ -17,7 +17,6 @@ from migralex.ingest.base import (
     ParsedText,
     TextBuilder,
     read_text_file,
-    register,
 )
 
 BLOCK_TAGS = frozenset(
@@ -56,7 +55,6 @@ def nesting_depth(markup: str) -> int:
     return deepest
 
 
-@register(".html", ".htm", ".xhtml")
 def read_html(path: Path, *, limits: Limits = DEFAULT_LIMITS) -> ParsedText:
     """Read an HTML file.
 

@@ -29,7 +29,6 @@ from migralex.ingest.base import (
     ParsedText,
     TextBuilder,
     clean_line,
-    register,
 )
 
 EDGE_LINES = 2
@@ -257,7 +256,6 @@ def _truncated(path: Path) -> bool:
     return b"%%EOF" not in tail
 
 
-@register(".pdf")
 def read_pdf(
     path: Path, language: str | None = None, *, limits: Limits = DEFAULT_LIMITS
 ) -> ParsedText:

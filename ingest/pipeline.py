@@ -26,9 +26,17 @@ from migralex.ingest.segment import MAX_CHARS, Segmentation, segment
 
 MANIFEST_NAME = "manifest.csv"
 #: What makes a document's clauses and tags, relative to the package: the readers, the
-#: segmenter and this module (ingest/), language detection, the tagger and its pattern data.
+#: segmenter and this module (ingest/), language detection, the tagger, its pattern schema
+#: and its pattern data.
 #: The checklist engine, search and the UI are not in it: editing them re-tags nothing.
-PIPELINE_FILES = ("ingest/*.py", "nlp/language.py", "nlp/tagger.py", "nlp/patterns/*/*.json")
+PIPELINE_FILES = (
+    "ingest/*.py",
+    "nlp/language.py",
+    "nlp/tagger.py",
+    "nlp/pattern_schema.py",
+    "nlp/spacy_components.py",
+    "nlp/patterns/*/*.json",
+)
 
 
 @functools.cache

@@ -16,7 +16,6 @@ from migralex.ingest.base import (
     ParsedText,
     TextBuilder,
     read_text_file,
-    register,
 )
 
 _ATX_NO_SPACE = re.compile(r"^( {0,3}#{1,6})(?=[^#\s])", re.MULTILINE)
@@ -34,7 +33,6 @@ def _inline_text(token: object) -> str:
     return "".join(parts)
 
 
-@register(".md", ".markdown")
 def read_markdown(path: Path, *, limits: Limits = DEFAULT_LIMITS) -> ParsedText:
     """Read a Markdown file (CommonMark with tables).
 
@@ -83,7 +81,6 @@ def read_markdown(path: Path, *, limits: Limits = DEFAULT_LIMITS) -> ParsedText:
     return builder.build(title=title)
 
 
-@register(".txt", ".text")
 def read_text(path: Path, *, limits: Limits = DEFAULT_LIMITS) -> ParsedText:
     """Read a plain-text file: one block per non-empty line, a form feed starts a new page.
 

@@ -58,36 +58,16 @@ from pathlib import Path
 from typing import Any
 
 from migralex.corpus.errors import ValidationError
-from migralex.corpus.models import TAG_NAMES, Clause, Tag
+from migralex.corpus.models import TAG_NAMES as TAG_NAMES  # re-exported: the valid tag names
+from migralex.corpus.models import Clause, Tag
+from migralex.nlp.pattern_schema import MAX_TOKENS, PHRASE_ATTRS, validate_pattern_file
 
 #: Languages with pattern files.
 SUPPORTED_LANGUAGES: tuple[str, ...] = ("en", "fr", "es", "nl")
 
-_RULE_KEYS = frozenset(
-    {
-        "id",
-        "rationale",
-        "source",
-        "patterns",
-        "phrases",
-        "attr",
-        "scope",
-        "negation",
-        "max_tokens",
-        "negation_after",
-        "example",
-        "counter_example",
-        "corpus_example",
-    }
-)
-#: Keys of a rule's ``corpus_example`` reference.
-_CORPUS_EXAMPLE_KEYS = frozenset({"doc", "label"})
 #: Default longest match (tokens) of a token-pattern rule; wildcards ``{"OP": "*"}`` are cut here.
-_MAX_TOKENS = 30
-_FILE_KEYS = frozenset({"tag", "language", "rules"})
-_SCOPES = ("any", "heading", "text", "context")
-_NEGATIONS = ("keep", "drop", "require")
-_PHRASE_ATTRS = ("LOWER", "LEMMA")
+_MAX_TOKENS = MAX_TOKENS
+_PHRASE_ATTRS = PHRASE_ATTRS
 
 #: Negation words per language (lower case), looked up in the match and the tokens before it.
 _NEGATION_WORDS: dict[str, frozenset[str]] = {
@@ -230,31 +210,22 @@ class _Match:
 
 
 class _Pipeline:
-    """One language: a blank spaCy pipeline, its lemma table, matchers and rules."""
+    """One language: a blank spaCy pipeline (sentencizer and the registered
+    ``migralex_lookup_lemmas_v1`` component, :mod:`migralex.nlp.spacy_components`), matchers and
+    rules."""
 
     def __init__(self, language: str, rule_files: Sequence[tuple[str, dict[str, Any]]]) -> None:
-        import spacy
         from spacy.matcher import Matcher, PhraseMatcher
+
+        from migralex.nlp.spacy_components import LOOKUP_LEMMAS, spacy
 
         self.language = language
         nlp = spacy.blank(language)
         nlp.add_pipe("sentencizer")
-        nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
-        try:
-            nlp.initialize()  # loads the lookup table from spacy-lookups-data, offline
-            lemmatizer: Any = nlp.get_pipe("lemmatizer")
-            table: Any = lemmatizer.lookups.get_table("lemma_lookup", {})
-        except (ValueError, OSError, KeyError):  # no lookup table: lemma = lower-cased text
-            nlp.remove_pipe("lemmatizer")
-            nlp.initialize()
-            nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
-            table = {}
+        nlp.add_pipe(LOOKUP_LEMMAS)
+        nlp.initialize()
         strings = nlp.vocab.strings
-        # Lemmas are looked up for the lower-cased text (spaCy's lookup is case-sensitive) and
-        # cached by the hash of that text; an empty table leaves lemma == lower-cased text.
-        self._lemma_table = table
-        self._lemma_cache: dict[int, int] = {}
-        nlp.remove_pipe("lemmatizer")
+        self._lemmas: Any = nlp.get_pipe(LOOKUP_LEMMAS)
         self.nlp = nlp
         self._negation_hashes = frozenset(
             strings.add(w) for w in _NEGATION_WORDS.get(language, frozenset())
@@ -301,31 +272,12 @@ class _Pipeline:
                 self.token_matchers.append((matcher, reqs, self.rules[rid].max_tokens))
         else:
             attr = rule.get("attr", "LOWER")
-            docs = [self._lemmatize(self.nlp.make_doc(p)) for p in rule["phrases"]]
+            docs = [self._lemmas(self.nlp.make_doc(p)) for p in rule["phrases"]]
             self.phrase_matchers[attr].add(rid, docs)
-
-    def _lemmatize(self, doc: Any) -> Any:
-        """Set every token's lemma to the lookup lemma of its lower-cased text."""
-        import numpy as np
-        from spacy.attrs import LEMMA, LOWER
-
-        if len(doc):
-            cache, table, strings = self._lemma_cache, self._lemma_table, self.nlp.vocab.strings
-            lowers = doc.to_array([LOWER]).tolist()
-            for h in set(lowers).difference(cache):
-                low = strings[h]
-                lemma = table.get(low, low)
-                if isinstance(lemma, list | tuple):  # some tables list several lemmas
-                    lemma = lemma[0] if lemma else low
-                cache[h] = strings.add(str(lemma).lower())
-            lemmas = np.array([cache[h] for h in lowers], dtype="uint64")
-            doc.from_array([LEMMA], lemmas.reshape(-1, 1))
-        return doc
 
     def docs(self, texts: Iterable[str]) -> Iterable[Any]:
         """Yield processed docs (sentences and lower-case lookup lemmas) for ``texts``."""
-        for doc in self.nlp.pipe(texts, batch_size=64):
-            yield self._lemmatize(doc)
+        yield from self.nlp.pipe(texts, batch_size=64)
 
     def matches(self, doc: Any, scope: str) -> list[_Match]:
         """Return the rule matches of ``doc`` for rules applicable in ``scope``."""
@@ -438,73 +390,19 @@ def _patterns_dir() -> Path:
 
 
 def _validate_file(path: Path, language: str) -> dict[str, Any]:
+    """Read pattern file ``path`` of folder ``language`` and check it against the schema
+    (:mod:`migralex.nlp.pattern_schema`); returns the parsed JSON.
+
+    Raises:
+        ValidationError: unreadable JSON, or a file or rule the schema refuses.
+    """
     name = f"{path.parent.name}/{path.name}"
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
         raise ValidationError(f"{name}: cannot read pattern file: {exc}") from exc
-    if not isinstance(data, dict):
-        raise ValidationError(f"{name}: a pattern file must hold a JSON object")
-    unknown = set(data) - _FILE_KEYS
-    if unknown or not _FILE_KEYS <= set(data):
-        raise ValidationError(
-            f"{name}: keys must be {sorted(_FILE_KEYS)}; unknown {sorted(unknown)}, "
-            f"missing {sorted(_FILE_KEYS - set(data))}"
-        )
-    tag = data["tag"]
-    if tag not in TAG_NAMES:
-        raise ValidationError(f"{name}: unknown tag {tag!r}; valid tags: {', '.join(TAG_NAMES)}")
-    if path.stem != tag:
-        raise ValidationError(f"{name}: file name must be the tag name {tag!r}.json")
-    if data["language"] != language:
-        raise ValidationError(f"{name}: language {data['language']!r} != folder {language!r}")
-    if not isinstance(data["rules"], list) or not data["rules"]:
-        raise ValidationError(f"{name}: 'rules' must be a non-empty list")
-    for i, rule in enumerate(data["rules"]):
-        where = f"{name}: rule {i} ({rule.get('id', '?') if isinstance(rule, dict) else '?'})"
-        if not isinstance(rule, dict):
-            raise ValidationError(f"{where}: a rule must be an object")
-        unknown = set(rule) - _RULE_KEYS
-        if unknown:
-            raise ValidationError(
-                f"{where}: unknown keys {sorted(unknown)}; valid keys: {sorted(_RULE_KEYS)}"
-            )
-        rid = rule.get("id")
-        if not isinstance(rid, str) or not rid.startswith(f"{language}.{tag}."):
-            raise ValidationError(f"{where}: id must be a string starting with '{language}.{tag}.'")
-        if ("patterns" in rule) == ("phrases" in rule):
-            raise ValidationError(f"{where}: give exactly one of 'patterns' or 'phrases'")
-        body = rule.get("patterns", rule.get("phrases"))
-        if not isinstance(body, list) or not body:
-            raise ValidationError(f"{where}: 'patterns'/'phrases' must be a non-empty list")
-        if "phrases" in rule and not all(isinstance(p, str) and p.strip() for p in body):
-            raise ValidationError(f"{where}: 'phrases' must be non-empty strings")
-        if "attr" in rule and ("phrases" not in rule or rule["attr"] not in _PHRASE_ATTRS):
-            raise ValidationError(f"{where}: 'attr' is for phrases, one of {_PHRASE_ATTRS}")
-        if rule.get("scope", "any") not in _SCOPES:
-            raise ValidationError(f"{where}: 'scope' must be one of {_SCOPES}")
-        mt = rule.get("max_tokens", _MAX_TOKENS)
-        if not isinstance(mt, int) or isinstance(mt, bool) or mt < 1:
-            raise ValidationError(f"{where}: 'max_tokens' must be a positive integer")
-        if rule.get("negation", "keep") not in _NEGATIONS:
-            raise ValidationError(f"{where}: 'negation' must be one of {_NEGATIONS}")
-        na = rule.get("negation_after", 0)
-        if not isinstance(na, int) or isinstance(na, bool) or na < 0:
-            raise ValidationError(f"{where}: 'negation_after' must be a non-negative integer")
-        for key in ("example", "counter_example"):
-            if key in rule and not (isinstance(rule[key], str) and rule[key].strip()):
-                raise ValidationError(f"{where}: {key!r} must be a non-empty string")
-        ref = rule.get("corpus_example")
-        if ref is not None and not (
-            isinstance(ref, dict)
-            and set(ref) == _CORPUS_EXAMPLE_KEYS
-            and all(isinstance(v, str) and v.strip() for v in ref.values())
-        ):
-            raise ValidationError(
-                f"{where}: 'corpus_example' must be an object with non-empty string keys "
-                f"{sorted(_CORPUS_EXAMPLE_KEYS)}"
-            )
-    return data
+    validate_pattern_file(data, name, language, path.stem)
+    return dict(data)
 
 
 def rule_name(rule_id: str) -> str:

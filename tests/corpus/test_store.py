@@ -259,3 +259,62 @@ def test_stats_from_document_summaries_match_the_tags_table(
         assert fast["tags"] and sum(fast["tagged_clauses_by_language"].values()) > 0
         store._conn.execute("UPDATE documents SET tag_summary = ''")  # as written before schema 4
         assert store.stats() == fast
+
+
+def _to_schema_4(root: Path) -> None:
+    """Rewrite a store's vector table as schema 4 kept it: the main set in ``vectors(rowid,
+    vec, passage_sha)``, the other sets in ``extra_vectors(model, rowid, vec, passage_sha)``."""
+    conn = sqlite3.connect(root / "migralex.sqlite")
+    main = conn.execute("SELECT value FROM meta WHERE key='model'").fetchone()[0]
+    conn.executescript(
+        """
+        ALTER TABLE vectors RENAME TO v5;
+        DROP INDEX IF EXISTS vectors_clause;
+        CREATE TABLE vectors (
+            rowid INTEGER PRIMARY KEY REFERENCES clauses(rowid) ON DELETE CASCADE,
+            vec BLOB NOT NULL, passage_sha TEXT NOT NULL DEFAULT '');
+        CREATE INDEX vectors_count ON vectors(rowid);
+        CREATE TABLE extra_vectors (model TEXT NOT NULL,
+            rowid INTEGER NOT NULL REFERENCES clauses(rowid) ON DELETE CASCADE,
+            vec BLOB NOT NULL, passage_sha TEXT NOT NULL DEFAULT '', PRIMARY KEY (model, rowid));
+        UPDATE meta SET value = '4' WHERE key = 'schema_version';
+        """
+    )
+    conn.execute(
+        "INSERT INTO vectors SELECT rowid, vec, passage_sha FROM v5 WHERE model = ?", (main,)
+    )
+    conn.execute(
+        "INSERT INTO extra_vectors SELECT model, rowid, vec, passage_sha FROM v5 WHERE model != ?",
+        (main,),
+    )
+    conn.execute("DROP TABLE v5")
+    conn.commit()
+    conn.close()
+
+
+def test_schema_4_vector_sets_move_into_one_table(tmp_path: Path) -> None:
+    root = tmp_path / "s"
+    rng = np.random.default_rng(0)
+    with _party_store(root) as store:
+        multi = rng.standard_normal((2, 3)).astype(np.float32)
+        adapted = rng.standard_normal((2, 4)).astype(np.float32)
+        store.add_multilingual_vectors(("multi", 3), [1, 2], multi, ["s1", "s2"])
+        store.set_adapted_vectors(("hash-adapted", 4), [1, 2], adapted)
+        before = {m: store.vectors(m) for m in (None, "multi", "hash-adapted")}
+        gen = store.generation
+    _to_schema_4(root)
+    with sqlite3.connect(root / "migralex.sqlite") as conn:
+        assert conn.execute("SELECT COUNT(*) FROM extra_vectors").fetchone()[0] == 4
+    with Store(root) as store:
+        assert store.get_meta("schema_version") == str(SCHEMA_VERSION) == "5"
+        assert store.generation == gen  # the vectors did not change: FAISS caches stay valid
+        for model, (ids, mat) in before.items():
+            got_ids, got_mat = store.vectors(model)
+            assert got_ids.tolist() == ids.tolist() and got_mat.tobytes() == mat.tobytes()
+        assert store.count_vectors() == store.count_vectors("multi") == 2
+        assert set(store.reusable_vectors(["ie-ca", "uk-ca"], "multi")) == {"s1", "s2"}
+        store.delete_document("ie-ca")  # the cascade reaches every set
+        assert [store.count_vectors(m) for m in before] == [1, 1, 1]
+    with sqlite3.connect(root / "migralex.sqlite") as conn:
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        assert "extra_vectors" not in tables and "vectors_v5" not in tables

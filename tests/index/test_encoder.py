@@ -16,11 +16,11 @@ from migralex.index.encoder import (
     ADAPTED_SET,
     CARD_FILE,
     MODEL_DIR,
-    _batches,
     embed_store,
     encoder_dir,
     load_encoder_card,
     train_encoder,
+    training_batches,
 )
 from migralex.index.ranker_data import TrainingGroup
 from migralex.ui import service
@@ -34,7 +34,7 @@ def test_batches_never_hold_a_query_or_positive_twice() -> None:
     groups = [_group("Equality of treatment", f"p{i}") for i in range(3)]
     groups += [_group(f"q{i}", "shared passage") for i in range(3)]
     groups += [_group(f"unique {i}", f"u{i}") for i in range(6)]
-    batches = _batches(groups, 4, 5)
+    batches = training_batches(groups, 4, 5)
     assert len(batches) == 5
     for batch in batches:
         queries = [g.query for g in batch]

@@ -101,6 +101,22 @@ def test_valid_fusions_are_taken(store: Store, fusion: str | None) -> None:
     assert searcher.search("equality of treatment", k=3, mode="hybrid")
 
 
+@pytest.mark.parametrize(
+    ("mode", "setting", "names"),
+    [
+        ("lexical", {}, ("lexical",)),
+        ("semantic", {}, ("semantic",)),
+        ("hybrid", {}, ("fusion", "preamble_prior", "candidates", "intent_boost")),
+        ("hybrid", {"intent_boost": 0.0}, ("fusion", "preamble_prior", "candidates")),
+    ],
+)
+def test_each_mode_is_a_pipeline_of_named_stages(
+    store: Store, mode: str, setting: dict, names: tuple[str, ...]
+) -> None:
+    searcher = Searcher(store, lambda: HashEmbedder(), **setting)
+    assert searcher.pipeline(mode).names == names
+
+
 def test_lexical_query_quotes_content_words() -> None:
     assert lexical_query('Export of "benefits" abroad?') == '"export" OR "benefits" OR "abroad"'
 
