@@ -60,12 +60,12 @@ from migralex.nlp.checklist import (
     TAG_FLOOR,
     ChecklistResult,
     Thresholds,
-    _fold,
     load_checklist,
     run_checklist,
     thresholds_for,
 )
 from migralex.nlp.checklist.topics import TopicModel
+from migralex.nlp.text import fold as _fold
 
 DATA = Path(__file__).resolve().parent / "data"
 TOPICS_FILE = DATA / "checklist_topics.json"

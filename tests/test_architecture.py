@@ -39,7 +39,6 @@ KNOWN: frozenset[tuple[str, str, str]] = frozenset(
         ("nlp/checklist/topics.py", "migralex.index.embedders", "passage_text"),
         ("nlp/checklist/topics.py", "migralex.index.embedders", "get_embedder"),
         # the checklist benchmark reuses private helpers of the engine and of itself
-        ("evaluation/checklist.py", "migralex.nlp.checklist", "_fold"),
         (
             "tests/evaluation/test_checklist_bench.py",
             "migralex.evaluation.checklist",

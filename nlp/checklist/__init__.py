@@ -55,7 +55,6 @@ from migralex.nlp.checklist.thresholds import (
     thresholds_for,
 )
 from migralex.nlp.structure import is_preamble, structural_topics
-from migralex.nlp.text import fold as _fold  # noqa: F401 - used by evaluation/checklist.py
 
 __all__ = [
     "LEAD_CHARS",
