@@ -225,7 +225,7 @@ def _join_wrapped(lines: Sequence[str], k: int, first: str, target: str) -> tupl
     return first, k
 
 
-def _paragraphs(text: str, label: str = "", heading: str = "") -> list[str]:
+def draft_paragraphs(text: str, label: str = "", heading: str = "") -> list[str]:
     """Re-flow a clause's lines into paragraphs (label line kept apart).
 
     A heading that starts on the label line and the source wrapped onto the next lines
@@ -287,7 +287,7 @@ def draft_blocks(
             continue
         blocks += [(2, p) for p in pending if p]
         pending = []
-        paras = _paragraphs(obj.text, obj.label, obj.heading)
+        paras = draft_paragraphs(obj.text, obj.label, obj.heading)
         if strip_headings:
             paras = _strip_heading(paras, obj.label, obj.heading)
         blocks += [(0, p) for p in paras]
@@ -624,7 +624,8 @@ def train_topic_models(
     """One topic model per checklist (:mod:`migralex.nlp.checklist.topics`), trained on the
     headed articles of the ``split`` documents' original files only, their bodies embedded
     through ``emb``: the test split's articles are never seen."""
-    from migralex.nlp.checklist.topics import body_passages, train, training_data
+    from migralex.index.topic_training import body_passages
+    from migralex.nlp.checklist.topics import train, training_data
 
     out: dict[str, TopicModel] = {}
     for name in sorted({d.checklist for d in drafts}):

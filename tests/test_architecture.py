@@ -30,22 +30,6 @@ MAY_IMPORT: dict[str, frozenset[str]] = {
 MODULE_RIGHTS: dict[str, frozenset[str]] = {
     "ingest/pipeline.py": frozenset({"corpus", "nlp", "index"}),
 }
-#: Imports that break the rules in files another engineer is changing right now (the lead's
-#: checklist work, issue #15; this branch may not edit them). Each entry must still occur, so
-#: the list shrinks as they are fixed: (importing file, imported module, name or "").
-KNOWN: frozenset[tuple[str, str, str]] = frozenset(
-    {
-        # the topic model's trainer embeds clauses: belongs in index/ (or evaluation/)
-        ("nlp/checklist/topics.py", "migralex.index.embedders", "passage_text"),
-        ("nlp/checklist/topics.py", "migralex.index.embedders", "get_embedder"),
-        # the checklist benchmark reuses private helpers of the engine and of itself
-        (
-            "tests/evaluation/test_checklist_bench.py",
-            "migralex.evaluation.checklist",
-            "_paragraphs",
-        ),
-    }
-)
 
 
 def _modules() -> list[Path]:
@@ -123,14 +107,8 @@ def test_the_parser_sees_function_level_and_relative_imports() -> None:
 
 @pytest.mark.parametrize("subpackage", sorted(MAY_IMPORT))
 def test_subpackage_imports_only_what_design_allows(subpackage: str) -> None:
-    bad = sorted(v for v in _violations() - KNOWN if v[0].startswith(f"{subpackage}/"))
+    bad = sorted(v for v in _violations() if v[0].startswith(f"{subpackage}/"))
     assert not bad, f"imports against DESIGN.md's Layout table: {bad}"
-
-
-def test_known_exceptions_still_exist() -> None:
-    """Each listed exception must still occur: a fixed one is removed from :data:`KNOWN`."""
-    gone = sorted(KNOWN - _violations())
-    assert not gone, f"fixed, remove from KNOWN: {gone}"
 
 
 def test_every_module_is_covered() -> None:

@@ -439,6 +439,44 @@ def train_ranker(
         )
 
 
+@app.command("train-topics")
+def train_topics(
+    store: StoreOpt = None,
+    checklist_names: Annotated[
+        list[str] | None,
+        typer.Option("--checklist", help="Checklist to train (repeatable; default ssa, bla)."),
+    ] = None,
+    model: Annotated[str, typer.Option("--model", help="Embedding model.")] = "minilm",
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Output folder (default: the package's topic_models/)."),
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Retrain the checklist topic models (heading-less articles) from a store's headed articles."""
+    from migralex.index.topic_training import train_shipped
+    from migralex.nlp.checklist.topics import MODELS_DIR
+    from migralex.ui import service
+
+    try:
+        st = service.open_existing_store(store)
+        results = train_shipped(
+            st.root, checklist_names or ["ssa", "bla"], model, out or MODELS_DIR
+        )
+    except MigralexError as exc:
+        raise _fail(exc, str(store or "store")) from exc
+    if as_json:
+        _print_json(
+            [
+                {"checklist": name, "path": str(path) if path else None, "message": message}
+                for name, path, message in results
+            ]
+        )
+    else:
+        for name, path, message in results:
+            typer.echo(f"{name}: {message}" + (f" -> {path}" if path else ""))
+
+
 @app.command()
 def similar(
     clause_id: Annotated[str, typer.Argument(help="A clause id (from search or tag).")],

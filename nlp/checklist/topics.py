@@ -13,19 +13,18 @@ item would head. The engine reads a confident prediction as a virtual heading
 
 Weights are small (classes x embedding dimension) and ship with the package
 (``nlp/checklist/topic_models/<checklist>.<model>.npz``), so a checklist run without a store uses
-them; ``python -m migralex.nlp.checklist.topics --store STORE`` retrains them from a store built
-from ../shared/corpus (deterministic: lbfgs on fixed data). The checklist benchmark trains its
+them; ``migralex train-topics --store STORE`` (:mod:`migralex.index.topic_training`, which
+embeds) retrains them from a store built from ../shared/corpus (deterministic: lbfgs on fixed
+data). The checklist benchmark trains its
 own from the dev split's documents only, so its test figures come from articles the model never
 saw.
 """
 
 from __future__ import annotations
 
-import argparse
 import functools
 import json
-import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -202,14 +201,6 @@ def train(
     return TopicModel(checklist, model, classes, coef, intercept, {k: counts[k] for k in classes})
 
 
-def body_passages(clauses: Iterable[Clause]) -> list[str]:
-    """What the model reads for each clause: the passage a heading-less draft embeds
-    (:func:`body_text`, no division heading)."""
-    from migralex.index.embedders import passage_text
-
-    return [passage_text("", body_text(c)) for c in clauses]
-
-
 def body_text(clause: Clause) -> str:
     """The article as a heading-less draft prints it: the clause text without its heading
     (the label stays)."""
@@ -237,63 +228,3 @@ def training_data(
         out.append(clause)
         labels.append(label)
     return out, labels
-
-
-#: The document kinds whose articles teach each checklist.
-KINDS = {"ssa": ("ssa",), "bla": ("bla",), "law": ("law",)}
-
-
-def train_from_store(
-    store_root: Path,
-    checklist_name: str,
-    embed: Callable[[list[str]], np.ndarray],
-    model: str,
-    exclude_docs: Sequence[str] = (),
-) -> TopicModel:
-    """Train the topic model of ``checklist_name`` from the headed articles of a store's
-    agreements of the matching kind (:data:`KINDS`), their bodies embedded with ``embed``
-    (the passages of the heading-less draft: :func:`body_text` under the label).
-
-    Raises:
-        ValidationError: too few labelled articles.
-    """
-    from migralex.corpus.store import Filters, Store
-    from migralex.nlp.checklist.loader import load_checklist
-
-    checklist = load_checklist(checklist_name)
-    with Store(store_root) as st:
-        allowed = st.filter_rowids(
-            Filters(kinds=KINDS.get(checklist_name, ()), exclude_doc_ids=tuple(exclude_docs))
-        )
-        rows = [] if allowed is None else [int(r) for r in allowed]
-        clauses = [c for _, c in sorted(st.clauses_by_rowid(rows).items())]
-    chosen, labels = training_data(checklist, clauses)
-    return train(checklist_name, model, embed(body_passages(chosen)), labels)
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m migralex.nlp.checklist.topics --store STORE``: retrain the shipped models."""
-    parser = argparse.ArgumentParser(prog="python -m migralex.nlp.checklist.topics")
-    parser.add_argument("--store", type=Path, required=True, help="store built from the corpus")
-    parser.add_argument("--checklist", action="append", help="checklist (default: ssa, bla)")
-    parser.add_argument("--model", default="minilm", help="embedding model (default minilm)")
-    parser.add_argument("--out", type=Path, default=MODELS_DIR, help="output folder")
-    args = parser.parse_args(argv)
-    from migralex.index.embedders import get_embedder
-
-    emb = get_embedder(args.model, threads=2)
-    args.out.mkdir(parents=True, exist_ok=True)
-    for name in args.checklist or ("ssa", "bla"):
-        try:
-            tm = train_from_store(args.store, name, emb.embed_passages, args.model)
-        except ValidationError as exc:  # e.g. BLAs whose articles have no item headings
-            print(f"{name}: no topic model ({exc})", file=sys.stderr)
-            continue
-        path = args.out / f"{name}.{args.model}.npz"
-        tm.save(path)
-        print(f"{path}: {len(tm.classes)} classes, {sum(tm.examples.values())} articles")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

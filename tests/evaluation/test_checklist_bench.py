@@ -8,8 +8,8 @@ from conftest import make_clause
 from migralex.corpus.models import Clause
 from migralex.evaluation.checklist import (
     Draft,
-    _paragraphs,
     draft_blocks,
+    draft_paragraphs,
     gold_articles,
     load_topics,
     regold,
@@ -77,21 +77,21 @@ def test_regold_expects_what_each_draft_still_holds() -> None:
     }
 
 
-def test_draft_paragraphs_join_a_wrapped_heading() -> None:
+def test_draftdraft_paragraphs_join_a_wrapped_heading() -> None:
     text = "ARTICLE 4 Equality of Treatment and Payment of Benefits\nAbroad\n1 Persons who\nreside"
     heading = "Equality of Treatment and Payment of Benefits Abroad"
-    assert _paragraphs(text, "ARTICLE 4", heading) == [
+    assert draft_paragraphs(text, "ARTICLE 4", heading) == [
         "ARTICLE 4 Equality of Treatment and Payment of Benefits Abroad",
         "1 Persons who reside",
     ]
     # a heading on its own line after the label stays apart, as the source has it
-    assert _paragraphs("Article 4\nScope\n1 Text", "Article 4", "Scope") == [
+    assert draft_paragraphs("Article 4\nScope\n1 Text", "Article 4", "Scope") == [
         "Article 4",
         "Scope",
         "1 Text",
     ]
     # the body's first line does not swallow a heading printed under the label
-    assert _paragraphs(
+    assert draft_paragraphs(
         "Article 3\nPersons covered\nThis Convention shall apply\nto all persons.",
         "Article 3",
         "Persons covered",

@@ -537,3 +537,23 @@ def test_stopping_serve_stops_its_child(tmp_path: Path) -> None:
     assert parent.wait(timeout=20) == 130
     with pytest.raises(ProcessLookupError):
         os.kill(child_pid, 0)
+
+
+def test_train_topics_writes_a_model_per_checklist_and_reports_the_rest(
+    small_store: Path, tmp_path: Path
+) -> None:
+    """``train-topics`` fits the SSA topic model from the store's headed SSA articles and saves
+    it; the BLA checklist has no BLA in this store and is reported, not failed."""
+    from migralex.nlp.checklist.topics import TopicModel
+
+    result = runner.invoke(
+        app,
+        ["train-topics", "--store", str(small_store), "--model", "hash", "--out", str(tmp_path)]
+        + ["--json"],
+    )
+    assert result.exit_code == 0, result.output
+    rows = {r["checklist"]: r for r in json.loads(result.output)}
+    assert set(rows) == {"ssa", "bla"}
+    assert rows["bla"]["path"] is None and "no topic model" in rows["bla"]["message"]
+    model = TopicModel.load(Path(rows["ssa"]["path"]))
+    assert model.checklist == "ssa" and len(model.classes) >= 2
