@@ -3,7 +3,7 @@
 Data (``evaluation/data/``, no corpus text):
 
 * ``retrieval_queries.json`` — ``qid -> {text, language, topic, split}``: at least 60 questions in
-  English and French, written as negotiators and reviewers ask them, with a fixed dev/test split.
+  English and French (and 20 in Spanish, answered over the same mostly English clauses), written as negotiators and reviewers ask them, with a fixed dev/test split.
 * ``retrieval_topics.json`` — article topics as heading and text patterns plus hand labels.
 * ``retrieval_judgments.json`` — pooled relevance judgments (TREC pooling, Voorhees & Harman,
   "TREC: Experiment and Evaluation in Information Retrieval", 2005): the top 10 of every mode of
@@ -25,8 +25,8 @@ Queries are ``dict[qid, str]`` and qrels ``dict[qid, set[clause_id]]`` (sentence
   with 60 relevant clauses caps Recall@10 at 10/60; compare modes, not absolute values).
 * MRR@10 — reciprocal rank of the first relevant clause within the top 10, else 0.
 
-Scenarios: ``all`` (every query over the whole store; ``en`` and ``fr`` are its English and
-French questions), ``en->fr`` (English queries restricted to French clauses: cross-lingual), and ``within`` (the query with ``--doc`` restricted to one
+Scenarios: ``all`` (every query over the whole store; ``en``, ``fr`` and ``es`` are its English,
+French and Spanish questions), ``en->fr`` (English queries restricted to French clauses: cross-lingual), and ``within`` (the query with ``--doc`` restricted to one
 agreement that has an answering article, up to :data:`WITHIN_DOCS` agreements per query; MRR is
 the headline number). Latency is wall time of ``Searcher.search`` per query, warm (each mode runs
 once before timing).
@@ -305,9 +305,10 @@ def evaluate(
             run, times = run_mode(search, {q: texts[q] for q in qrels}, mode)
             all_times[mode] += times
             scen.setdefault("all", {})[mode] = metrics(run, qrels)
-            for code in ("en", "fr"):
+            for code in ("en", "fr", "es"):
                 sub = {q: rel for q, rel in qrels.items() if qs[q].language == code}
-                scen.setdefault(code, {})[mode] = metrics(run, sub)
+                if sub:
+                    scen.setdefault(code, {})[mode] = metrics(run, sub)
             fr_texts = {q: texts[q] for q in qrels_fr}
             run_fr, _ = run_mode(search, fr_texts, mode, Filters(languages=("fr",)))
             scen.setdefault("en->fr", {})[mode] = metrics(run_fr, qrels_fr)
@@ -319,6 +320,7 @@ def evaluate(
             "en->fr": len(qrels_fr),
             "within": len(within_rel),
             "fr": sum(1 for q in qrels if qs[q].language == "fr"),
+            "es": sum(1 for q in qrels if qs[q].language == "es"),
         }
         out["splits"][split] = scen
     for mode, times in all_times.items():

@@ -11,6 +11,8 @@ Stages of hybrid mode, in order (sources and tuned constants in :mod:`migralex.i
 
 1. ``fusion`` — :func:`score_fuse` or :func:`rrf_fuse` of the semantic and lexical rankings;
 2. ``preamble_prior`` — :func:`lower_preambles`;
+   ``language_merge`` — :func:`merge_language_groups`, for a question in a language the main
+   model does not read; ``document_spread`` — :func:`spread_documents`;
 3. ``intent_boost`` — :func:`boost_intent` (:mod:`migralex.index.intent`);
 4. ``cross_encoder`` — the trained ranker (:func:`migralex.index.ranker.apply_ranker`), when
    the store has one.
@@ -102,6 +104,67 @@ def fuse(
     if method == "rrf":
         return rrf_fuse(rankings, k=rrf_k, weights=weights)
     return score_fuse(rankings, weights=weights)
+
+
+def merge_language_groups(
+    ranked: Sequence[tuple[int, float]],
+    same: Collection[int],
+    same_weight: float,
+    k: int = RRF_K,
+) -> Ranked:
+    """Merge a ranking's clauses in the question's language (``same``) with the others by rank
+    within each group, so that neither group owns the top because of evidence only it can have.
+
+    A question asked in a language few clauses are written in is matched word for word (BM25)
+    only by those clauses, and the multilingual encoder prefers text in the question's language
+    too; on a mostly English store the few clauses of one Spanish agreement then take the first
+    places for every Spanish question. Results of such a question are merged as the
+    multilingual tracks of CLEF merge the result lists of several languages (Savoy,
+    "Combining multiple strategies for effective monolingual and cross-language retrieval",
+    Information Retrieval 7, 2004): each group keeps its own order and the groups are
+    interleaved by reciprocal rank, ``score = w / (k + rank in its group)`` with ``w =
+    same_weight`` for the question's language and 1 for the others.
+
+    Args:
+        ranked: best-first ``(rowid, score)``.
+        same: rowids of the clauses in the question's language.
+        same_weight: weight of that group (1: strict alternation; smaller: fewer places).
+        k: the RRF constant.
+
+    Returns:
+        The same rowids, re-scored and best first (ties by rowid).
+    """
+    ranks = {True: 0, False: 0}
+    out: list[tuple[int, float]] = []
+    for rid, _ in ranked:
+        group = rid in same
+        ranks[group] += 1
+        out.append((rid, (same_weight if group else 1.0) / (k + ranks[group])))
+    return by_score(out)
+
+
+def spread_documents(
+    ranked: Sequence[tuple[int, float]],
+    article_of: Mapping[int, tuple[str, str]],
+    factor: float,
+) -> Ranked:
+    """Lower every further article of a document already ranked: the score of a clause is
+    multiplied by ``factor ** n``, ``n`` the number of other articles of its document ranked
+    above it (paragraphs of one article count as that article). Returns a new ranking.
+
+    Args:
+        ranked: best-first ``(rowid, score)``; scores must be >= 0.
+        article_of: rowid -> ``(doc_id, article label)``; rowids missing count as their own.
+        factor: in (0, 1]; 1 leaves the ranking as it is.
+    """
+    seen: dict[str, set[str]] = {}
+    out: list[tuple[int, float]] = []
+    for rid, score in ranked:
+        doc, label = article_of.get(rid, (f"#{rid}", ""))
+        articles = seen.setdefault(doc, set())
+        articles.add(label)
+        out.append((rid, score * factor ** (len(articles) - 1)))
+    return by_score(out)
 
 
 def lower_preambles(

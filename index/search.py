@@ -68,10 +68,12 @@ from migralex.index.rerank import (
     fuse,
     intent_of,
     lower_preambles,
+    merge_language_groups,
     near_duplicate_groups,
     rocchio,
     rrf_fuse,
     score_fuse,
+    spread_documents,
 )
 from migralex.index.vectors import VectorIndex
 from migralex.nlp.language import detect_language
@@ -123,6 +125,24 @@ FUSION: dict[str, tuple[str, tuple[float, float]]] = {
 CROSS_LINGUAL_FUSION: dict[str, tuple[str, tuple[float, float]]] = {
     "e5-small": ("rrf", (1.0, 0.25)),
 }
+#: Weight of the clauses in the question's language when the results of a question the main
+#: model does not read (a French or Spanish question, answered from the multilingual set) are
+#: merged by language group (:func:`~migralex.index.rerank.merge_language_groups`); None: no
+#: merging. 1 is strict alternation (round-robin merging). Chosen on the dev split of
+#: ``evaluation/retrieval.py`` (routed store, 4,907 clauses, with :data:`DOC_SPREAD` .8; hybrid
+#: nDCG@10 of the dev French / Spanish questions): off .922 / .518, .75 .502 / .654, 1 .911 /
+#: .777, 1.5 .909 / .419; the Spanish questions of a store whose one Spanish agreement matched
+#: them word for word were answered by that agreement's articles, whatever they were about.
+LANGUAGE_MERGE: float | None = 1.0
+#: Factor on the score of each further article of a document already ranked in hybrid mode
+#: (:func:`~migralex.index.rerank.spread_documents`; not when the filters name documents);
+#: None: off. A question about one provision is answered by one or two articles of each
+#: agreement, and an agreement whose wording matches the question everywhere should not fill
+#: the first places. Chosen on the dev split of ``evaluation/retrieval.py`` (routed store, no
+#: language merging; hybrid nDCG@10 dev all / en / es): off .732 / .744 / .361, .8 .751 /
+#: .739 / .518, .6 .752 / .735 / .553, .4 .751 / .732 / .555; with the merging .9 .788, .8
+#: .787, .6 .766 (all); .8 costs English questions least.
+DOC_SPREAD: float | None = 0.8
 #: Fusion for any other model (and the hash test embedder).
 FUSION_DEFAULT: tuple[str, tuple[float, float]] = ("scores", (0.4, 0.6))
 #: Vector pseudo-relevance feedback in hybrid mode: weight of the feedback centroid and number
@@ -490,7 +510,13 @@ class Searcher:
         lowered (:meth:`preamble_lowered`); ``vector`` belongs to the vector set ``model``;
         ``cross_lingual``: the question's language is not the clauses' (:meth:`cross_lingual`):
         the stages ``fusion`` and ``preamble_prior`` of :meth:`pipeline`."""
-        first = Pipeline((Stage("fusion", self._fusion), Stage("preamble_prior", self._preamble)))
+        first = Pipeline(
+            (
+                Stage("fusion", self._fusion),
+                Stage("preamble_prior", self._preamble),
+                Stage("language_merge", self._language_merge),
+            )
+        )
         return first.run(Request(query, "hybrid", filters, k, model, vector, cross_lingual))
 
     def preamble_lowered(self, ranked: Sequence[tuple[int, float]]) -> list[tuple[int, float]]:
@@ -519,6 +545,34 @@ class Searcher:
     def _preamble(self, _: Request, ranked: Ranked) -> Ranked:
         return self.preamble_lowered(ranked)
 
+    def _language_merge(self, req: Request, ranked: Ranked) -> Ranked:
+        language = self._foreign_question(req)
+        if language is None or not ranked:
+            return ranked
+        assert LANGUAGE_MERGE is not None  # _foreign_question is None when merging is off
+        clauses = self.store.clauses_by_rowid([r for r, _ in ranked])
+        same = {r for r, c in clauses.items() if c.language == language}
+        return merge_language_groups(ranked, same, LANGUAGE_MERGE, self.rrf_k)
+
+    def _spread(self, req: Request, ranked: Ranked) -> Ranked:
+        if DOC_SPREAD is None or req.filters.doc_ids or not ranked:
+            return ranked
+        clauses = self.store.clauses_by_rowid([r for r, _ in ranked])
+        article_of = {r: (c.doc_id, c.label) for r, c in clauses.items()}
+        return spread_documents(ranked, article_of, DOC_SPREAD)
+
+    def _foreign_question(self, req: Request) -> str | None:
+        """The question's language when it is one the main model does not read (the question
+        is answered from the multilingual set because of its language, not of the filters) and
+        :data:`LANGUAGE_MERGE` is on; else None."""
+        if LANGUAGE_MERGE is None or req.model is None:
+            return None
+        routing = self._routing()
+        if routing is None or req.model != routing[0]:
+            return None
+        language = detect_language(req.query)
+        return None if language in routing[1] else language
+
     def _candidates(self, req: Request, ranked: Ranked) -> Ranked:
         return ranked[: req.depth]
 
@@ -544,7 +598,9 @@ class Searcher:
         * lexical: ``lexical`` (BM25, FTS5 for quoted phrases);
         * semantic: ``semantic``, then ``cross_encoder`` with a trained ranker;
         * hybrid: ``fusion`` (semantic + lexical, :meth:`fusion_setting`),
-          ``preamble_prior``, ``candidates`` (the first ``depth``), ``intent_boost`` (unless
+          ``preamble_prior``, ``language_merge`` (a question in a language the main model does
+          not read: :data:`LANGUAGE_MERGE`), ``document_spread`` (:data:`DOC_SPREAD`),
+          ``candidates`` (the first ``depth``), ``intent_boost`` (unless
           :attr:`intent_boost` is 0), then ``cross_encoder`` with a trained ranker.
 
         Add a stage with :meth:`~migralex.index.rerank.Pipeline.with_stage`.
@@ -557,6 +613,8 @@ class Searcher:
             stages = [
                 Stage("fusion", self._fusion),
                 Stage("preamble_prior", self._preamble),
+                Stage("language_merge", self._language_merge),
+                Stage("document_spread", self._spread),
                 Stage("candidates", self._candidates),
             ]
             if self.intent_boost:

@@ -16,10 +16,12 @@ from migralex.index.rerank import (
     fuse,
     intent_of,
     lower_preambles,
+    merge_language_groups,
     near_duplicate_groups,
     rocchio,
     rrf_fuse,
     score_fuse,
+    spread_documents,
 )
 
 RANKED = [(3, 0.9), (1, 0.6), (2, 0.6), (4, 0.1)]
@@ -114,3 +116,21 @@ def test_pipeline_names_runs_and_takes_a_new_stage() -> None:
     assert pipe.with_stage(flip).names[-1] == "flip"
     with pytest.raises(KeyError, match="top2"):
         pipe.with_stage(flip, before="nope")
+
+
+def test_merge_language_groups_alternates_and_keeps_each_groups_order() -> None:
+    ranked = [(1, 0.9), (2, 0.8), (3, 0.7), (4, 0.2), (5, 0.1)]
+    merged = merge_language_groups(ranked, same={1, 2, 3}, same_weight=1.0)
+    assert [r for r, _ in merged] == [1, 4, 2, 5, 3]
+    # a lighter group in the question's language yields its places to the other
+    assert [r for r, _ in merge_language_groups(ranked, {1, 2, 3}, 0.5)][:2] == [4, 5]
+    # one group only: the order is unchanged
+    assert [r for r, _ in merge_language_groups(ranked, set(), 1.0)] == [1, 2, 3, 4, 5]
+
+
+def test_spread_documents_lowers_further_articles_not_paragraphs() -> None:
+    ranked = [(1, 1.0), (2, 0.9), (3, 0.85), (4, 0.8)]
+    article_of = {1: ("a", "Art. 1"), 2: ("a", "Art. 1"), 3: ("a", "Art. 2"), 4: ("b", "Art. 7")}
+    spread = spread_documents(ranked, article_of, 0.5)
+    assert spread == [(1, 1.0), (2, 0.9), (4, 0.8), (3, 0.425)]
+    assert spread_documents(ranked, article_of, 1.0) == ranked

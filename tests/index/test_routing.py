@@ -301,3 +301,46 @@ def test_english_questions_over_clauses_the_main_model_cannot_read_use_the_multi
         for mode in ("semantic", "hybrid"):
             hits = searcher.search(EN_QUERY, k=1, mode=mode, filters=french)
             assert hits[0].clause.heading == "Paiement à l'étranger", mode
+
+
+FR_DOC_LONG = "# Accord\n\n" + "".join(
+    f"### Article {i}\n\n#### {head}\n\nLa retraite versée au retraité qui réside {tail}.\n\n"
+    for i, (head, tail) in enumerate(
+        [
+            ("Paiement à l'étranger", "à l'étranger est payée sans réduction"),
+            ("Calcul", "dans l'autre État est calculée au prorata"),
+            ("Revalorisation", "hors du territoire suit les revalorisations"),
+        ],
+        start=1,
+    )
+)
+
+
+def test_a_question_few_clauses_share_the_language_of_is_merged_by_language(
+    tmp_path: Path, english_only: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A French question over a store where French clauses match it word for word gets both
+    languages in turn (:data:`~migralex.index.search.LANGUAGE_MERGE`); without the merging the
+    French agreement's articles take every place after the first."""
+    main, multi = EnglishOnly(), Multilingual()
+    with Store(tmp_path / "s") as store:
+        for name, text, lang in (("en.md", EN_DOC, "en"), ("fr.md", FR_DOC_LONG, "fr")):
+            ingest_paths(
+                [_doc(tmp_path, name, text)], store, tagger=lambda c, lang: [],
+                embedder=lambda: main, multilingual=lambda: multi, passage=lambda c: c.text,
+                detect=lambda t, lang=lang: lang,
+            )  # fmt: skip
+        searcher = _searcher(store, main, multi)
+        assert "language_merge" in searcher.pipeline("hybrid").names
+
+        def languages(k: int = 2) -> list[str]:
+            return [h.clause.language for h in searcher.search(FR_QUERY, k=k, mode="hybrid")]
+
+        merged = languages(4)
+        assert sorted(merged[:2]) == sorted(merged[2:]) == ["en", "fr"]  # alternation
+        monkeypatch.setattr(search_module, "LANGUAGE_MERGE", None)
+        assert languages(4)[1:] == ["fr", "fr", "fr"]
+        # an English question is never merged: its language is the main model's
+        monkeypatch.setattr(search_module, "LANGUAGE_MERGE", 1.0)
+        top = searcher.search(EN_QUERY, k=1, mode="hybrid")
+        assert top[0].clause.language == "en"

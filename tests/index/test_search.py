@@ -106,8 +106,23 @@ def test_valid_fusions_are_taken(store: Store, fusion: str | None) -> None:
     [
         ("lexical", {}, ("lexical",)),
         ("semantic", {}, ("semantic",)),
-        ("hybrid", {}, ("fusion", "preamble_prior", "candidates", "intent_boost")),
-        ("hybrid", {"intent_boost": 0.0}, ("fusion", "preamble_prior", "candidates")),
+        (
+            "hybrid",
+            {},
+            (
+                "fusion",
+                "preamble_prior",
+                "language_merge",
+                "document_spread",
+                "candidates",
+                "intent_boost",
+            ),
+        ),
+        (
+            "hybrid",
+            {"intent_boost": 0.0},
+            ("fusion", "preamble_prior", "language_merge", "document_spread", "candidates"),
+        ),
     ],
 )
 def test_each_mode_is_a_pipeline_of_named_stages(
