@@ -155,15 +155,27 @@ def country_code(name: str) -> str | None:
         ``"CA"``, ``"NL"``, ...; None for historic states ("Yugoslavia"), provinces and
         organisations ("Council of Europe members").
     """
-    import pycountry  # 65 ms to import: only commands that filter by party pay it
-
     folded = " ".join(name.replace("’", "'").split())
     bare = _PREFIX.sub("", folded)
+    plain = _fold(bare)
+    code = _exact_code(bare, plain)
+    if code is not None:
+        return code
+    alias = _alias(folded, plain)
+    if alias is not None:
+        return alias if alias.isupper() else None
+    return _fuzzy_code(plain)
+
+
+def _exact_code(bare: str, plain: str) -> str | None:
+    """pycountry's exact lookup of a name without "the Government of" (``bare``), of "Republic
+    of X" as "X, Republic of", then of the folded name (``plain``)."""
+    import pycountry  # 65 ms to import: only commands that filter by party pay it
+
     candidates = [bare]
     form = _FORM.match(bare)
     if form:
         candidates.append(f"{form.group(2)}, {form.group(1)} of")
-    plain = _fold(bare)
     if plain and plain != bare.casefold():
         candidates.append(plain)
     for candidate in candidates:
@@ -173,10 +185,24 @@ def country_code(name: str) -> str | None:
             return str(pycountry.countries.lookup(candidate).alpha_2)
         except LookupError:
             continue
+    return None
+
+
+def _alias(folded: str, plain: str) -> str | None:
+    """The :data:`ALIASES` entry of the name, of its folded form or of it without a foreign
+    official form; None when none is listed."""
     for key in (_fold(folded), plain, _FOREIGN_FORM.sub("", plain)):
         code = ALIASES.get(key)
         if code is not None:
-            return code if code.isupper() else None
+            return code
+    return None
+
+
+def _fuzzy_code(plain: str) -> str | None:
+    """pycountry's fuzzy search, accepted only when the folded name (with or without a foreign
+    official form) is a whole name of the country found."""
+    import pycountry
+
     rest = _FOREIGN_FORM.sub("", plain)
     for candidate in dict.fromkeys((rest, plain)):
         if len(candidate) < 4:

@@ -88,62 +88,20 @@ def measure(store: Path, repeat: int, draft: Path | None, chromium: Path) -> dic
     proc, url = _serve(store)
     pages: dict[str, list[float]] = {}
     switches: dict[str, list[float]] = {}
-    answers: dict[str, float] = {}
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=str(chromium), args=["--no-sandbox"])
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.set_default_timeout(180_000)
-
-            def visit(name: str, ready: str) -> None:
-                page.goto(f"{url}/?page={name}")
-                page.get_by_text(ready).first.wait_for()
-
-            def switch(name: str, ready: str) -> None:
-                page.locator("[data-testid='stSidebar']").get_by_text(name, exact=True).click()
-                page.get_by_text(ready).first.wait_for()
-
             for _ in range(repeat):
                 for name, ready in READY.items():
-                    pages.setdefault(name, []).append(_timed(functools.partial(visit, name, ready)))
+                    visit = functools.partial(_visit, page, url, name, ready)
+                    pages.setdefault(name, []).append(_timed(visit))
             for _ in range(repeat):
                 for name, ready in READY.items():
-                    switches.setdefault(name, []).append(
-                        _timed(functools.partial(switch, name, ready))
-                    )
-            visit("Search", READY["Search"])
-
-            def search() -> None:
-                box = page.get_by_label("Query")
-                box.fill(QUERY)
-                box.press("Enter")
-                page.get_by_role("button", name="Add to comparison").first.wait_for()
-
-            answers["search (first query, model load)"] = _timed(search)
-            page.get_by_label("Query").fill("")
-            page.get_by_label("Query").press("Enter")
-            page.get_by_text(READY["Search"]).wait_for()
-            answers["search (second query)"] = _timed(search)
-            visit("Matrix", READY["Matrix"])
-
-            def other_item() -> None:
-                page.get_by_label("Item").click()
-                option = page.get_by_role("option").nth(3)
-                item_id = option.inner_text().strip()
-                option.click()
-                page.locator("p", has_text=f"— {item_id}").first.wait_for()
-
-            answers["matrix: evidence of another item"] = _timed(other_item)
-            if draft is not None:
-                visit("Checklist", READY["Checklist"])
-                page.locator("input[type='file']").set_input_files(str(draft))
-                page.get_by_text(draft.name).first.wait_for()
-
-                def run() -> None:
-                    page.get_by_role("button", name="Run checklist").click()
-                    page.get_by_text(f"on {draft.name}").first.wait_for()
-
-                answers["checklist (upload -> items)"] = _timed(run)
+                    switch = functools.partial(_switch, page, name, ready)
+                    switches.setdefault(name, []).append(_timed(switch))
+            answers = _time_answers(page, url, draft)
             browser.close()
     finally:
         proc.terminate()
@@ -160,6 +118,58 @@ def measure(store: Path, repeat: int, draft: Path | None, chromium: Path) -> dic
         "switch_median": {name: round(statistics.median(t), 2) for name, t in switches.items()},
         "answers": answers,
     }
+
+
+def _visit(page: Any, url: str, name: str, ready: str) -> None:
+    """Open page ``name`` by its link and wait for its ``ready`` text."""
+    page.goto(f"{url}/?page={name}")
+    page.get_by_text(ready).first.wait_for()
+
+
+def _switch(page: Any, name: str, ready: str) -> None:
+    """Go to page ``name`` from the sidebar and wait for its ``ready`` text."""
+    page.locator("[data-testid='stSidebar']").get_by_text(name, exact=True).click()
+    page.get_by_text(ready).first.wait_for()
+
+
+def _time_answers(page: Any, url: str, draft: Path | None) -> dict[str, float]:
+    """Seconds to the answers: a first and a second search, another matrix item's evidence,
+    and (with a ``draft``) a checklist run."""
+    answers: dict[str, float] = {}
+    _visit(page, url, "Search", READY["Search"])
+
+    def search() -> None:
+        box = page.get_by_label("Query")
+        box.fill(QUERY)
+        box.press("Enter")
+        page.get_by_role("button", name="Add to comparison").first.wait_for()
+
+    answers["search (first query, model load)"] = _timed(search)
+    page.get_by_label("Query").fill("")
+    page.get_by_label("Query").press("Enter")
+    page.get_by_text(READY["Search"]).wait_for()
+    answers["search (second query)"] = _timed(search)
+    _visit(page, url, "Matrix", READY["Matrix"])
+
+    def other_item() -> None:
+        page.get_by_label("Item").click()
+        option = page.get_by_role("option").nth(3)
+        item_id = option.inner_text().strip()
+        option.click()
+        page.locator("p", has_text=f"— {item_id}").first.wait_for()
+
+    answers["matrix: evidence of another item"] = _timed(other_item)
+    if draft is not None:
+        _visit(page, url, "Checklist", READY["Checklist"])
+        page.locator("input[type='file']").set_input_files(str(draft))
+        page.get_by_text(draft.name).first.wait_for()
+
+        def run() -> None:
+            page.get_by_role("button", name="Run checklist").click()
+            page.get_by_text(f"on {draft.name}").first.wait_for()
+
+        answers["checklist (upload -> items)"] = _timed(run)
+    return answers
 
 
 def main() -> None:

@@ -837,6 +837,67 @@ def _table(rows: dict[str, dict[str, Any]]) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line entry point; returns the exit code."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not (args.corpus / "manifest.csv").is_file():
+        parser.error(f"{args.corpus}: no manifest.csv")
+
+    from migralex.ui import service
+
+    model = _model_name(args.store, args.model)
+    emb = CachedEmbedder(service.embedder_factory(model, 2)())
+    vector_cache = args.cache.with_suffix(".vectors.pkl") if args.cache is not None else None
+    if vector_cache is not None and vector_cache.is_file():
+        with vector_cache.open("rb") as fh:
+            emb.load(pickle.load(fh))  # noqa: S301 - our own cache file
+    t0 = time.perf_counter()
+    kinds = tuple(k.strip() for k in args.kinds.split(",") if k.strip())
+    drafts = _drafts(args.corpus, emb, kinds, args.cache, args.limit)
+    wanted = {CHECKLIST_OF_KIND[k] for k in kinds if k in CHECKLIST_OF_KIND}
+    drafts = [d for d in drafts if d.checklist in wanted]
+    _log(f"{len(drafts)} drafts in {time.perf_counter() - t0:.0f} s")
+    _log(f"{regold(drafts, load_topics())} drafts with expectations from the current topic file")
+
+    topics = {} if args.no_topic_model else train_topic_models(drafts, emb, model)
+    for name, tm in topics.items():
+        _log(f"topic model {name} trained on dev: {tm.examples}")
+    calibration: dict[str, Any] | None = None
+    if args.calibrate:
+        th, value = calibrate(drafts, emb, topics)
+        calibration = {"model": model, "best": th.__repr__(), "dev_objective": round(value, 4)}
+        _log(f"calibrated on dev: {th} (objective {value:.4f})")
+    else:
+        th = thresholds_for(model)
+    tallies = evaluate(drafts, emb, th, keep_errors=True, topics=topics)
+    rows = {"/".join(k): t.metrics() for k, t in tallies.items()}
+    judged_rows, judged_errors = score_judgments(drafts, emb, load_judgments(), th, topics)
+    rows.update(judged_rows)
+    print(f"model {model}; {len(drafts)} drafts; thresholds {th}")
+    print(_table(rows))
+    errors = [e for t in tallies.values() for e in t.errors] + judged_errors
+    shown = [e for e in errors if args.error_split in ("all", e["split"])]
+    for e in shown[: args.errors]:
+        print(json.dumps(e, ensure_ascii=False))
+    if vector_cache is not None:
+        with vector_cache.open("wb") as fh:
+            pickle.dump(emb.dump(), fh)
+    if args.json:
+        report = {
+            "model": model,
+            "thresholds": th.__repr__(),
+            "targets": _TARGETS,
+            "drafts": len(drafts),
+            "results": rows,
+            "calibration": calibration,
+            "errors": errors,
+            "seconds": round(time.perf_counter() - t0, 1),
+        }
+        args.json.write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    """The benchmark's command line."""
     parser = argparse.ArgumentParser(
         prog="python -m migralex.evaluation.checklist", description=__doc__.split("\n")[0]
     )
@@ -870,85 +931,50 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=None,
         help="pickle of the drafts: read when it exists, else written (engine-only reruns)",
     )
-    args = parser.parse_args(argv)
-    if not (args.corpus / "manifest.csv").is_file():
-        parser.error(f"{args.corpus}: no manifest.csv")
+    return parser
 
+
+def _log(msg: str) -> None:
+    """A progress line on stderr."""
+    print(msg, file=sys.stderr, flush=True)
+
+
+def _model_name(store_path: Path | None, model: str | None) -> str:
+    """The embedding model: ``model`` or the store's (:func:`service.model_for`), else the
+    configured one."""
     from migralex.index.embedders import canonical_model_name
     from migralex.ui import service
 
-    if args.store is not None:
-        store = service.open_store(args.store)
-        model = service.model_for(store, args.model)
+    if store_path is not None:
+        store = service.open_store(store_path)
+        name = service.model_for(store, model)
         store.close()
-    else:
-        model = canonical_model_name(args.model or service.settings().model)
-    emb = CachedEmbedder(service.embedder_factory(model, 2)())
-    vector_cache = args.cache.with_suffix(".vectors.pkl") if args.cache is not None else None
-    if vector_cache is not None and vector_cache.is_file():
-        with vector_cache.open("rb") as fh:
-            emb.load(pickle.load(fh))  # noqa: S301 - our own cache file
-    t0 = time.perf_counter()
+        return name
+    return canonical_model_name(model or service.settings().model)
 
-    def log(msg: str) -> None:
-        print(msg, file=sys.stderr, flush=True)
 
-    kinds = tuple(k.strip() for k in args.kinds.split(",") if k.strip())
-    if args.cache is not None and args.cache.is_file():
-        with args.cache.open("rb") as fh:
+def _drafts(
+    corpus: Path,
+    emb: CachedEmbedder,
+    kinds: tuple[str, ...],
+    cache: Path | None,
+    limit: int | None,
+) -> list[Draft]:
+    """The drafts of ``kinds``: read from the ``cache`` pickle when it exists, else built from
+    the corpus (and written to ``cache`` when one is named)."""
+    if cache is not None and cache.is_file():
+        with cache.open("rb") as fh:
             drafts = pickle.load(fh)  # noqa: S301 - our own cache file
         for d in drafts:  # caches written before heading-stripped drafts existed
             if not hasattr(d, "condition"):
                 d.condition = "headed"
-    else:
-        with tempfile.TemporaryDirectory(prefix="migralex-checklist-") as tmp:
-            drafts = build_drafts(
-                args.corpus, emb, Path(tmp), kinds=kinds, log=log, limit=args.limit
-            )
-        if args.cache is not None:
-            with args.cache.open("wb") as fh:
-                pickle.dump(drafts, fh)
-    wanted = {CHECKLIST_OF_KIND[k] for k in kinds if k in CHECKLIST_OF_KIND}
-    drafts = [d for d in drafts if d.checklist in wanted]
-    log(f"{len(drafts)} drafts in {time.perf_counter() - t0:.0f} s")
-    log(f"{regold(drafts, load_topics())} drafts with expectations from the current topic file")
-
-    topics = {} if args.no_topic_model else train_topic_models(drafts, emb, model)
-    for name, tm in topics.items():
-        log(f"topic model {name} trained on dev: {tm.examples}")
-    calibration: dict[str, Any] | None = None
-    if args.calibrate:
-        th, value = calibrate(drafts, emb, topics)
-        calibration = {"model": model, "best": th.__repr__(), "dev_objective": round(value, 4)}
-        log(f"calibrated on dev: {th} (objective {value:.4f})")
-    else:
-        th = thresholds_for(model)
-    tallies = evaluate(drafts, emb, th, keep_errors=True, topics=topics)
-    rows = {"/".join(k): t.metrics() for k, t in tallies.items()}
-    judged_rows, judged_errors = score_judgments(drafts, emb, load_judgments(), th, topics)
-    rows.update(judged_rows)
-    print(f"model {model}; {len(drafts)} drafts; thresholds {th}")
-    print(_table(rows))
-    errors = [e for t in tallies.values() for e in t.errors] + judged_errors
-    shown = [e for e in errors if args.error_split in ("all", e["split"])]
-    for e in shown[: args.errors]:
-        print(json.dumps(e, ensure_ascii=False))
-    if vector_cache is not None:
-        with vector_cache.open("wb") as fh:
-            pickle.dump(emb.dump(), fh)
-    if args.json:
-        report = {
-            "model": model,
-            "thresholds": th.__repr__(),
-            "targets": _TARGETS,
-            "drafts": len(drafts),
-            "results": rows,
-            "calibration": calibration,
-            "errors": errors,
-            "seconds": round(time.perf_counter() - t0, 1),
-        }
-        args.json.write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")
-    return 0
+        return list(drafts)
+    with tempfile.TemporaryDirectory(prefix="migralex-checklist-") as tmp:
+        built = build_drafts(corpus, emb, Path(tmp), kinds=kinds, log=_log, limit=limit)
+    if cache is not None:
+        with cache.open("wb") as fh:
+            pickle.dump(built, fh)
+    return built
 
 
 if __name__ == "__main__":

@@ -586,6 +586,53 @@ def format_table(result: Mapping[str, Any]) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line: see the module docstring."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.scale is not None:
+        rows = scale_benchmark(args.scale or (10_000, 100_000, 1_000_000))
+        print(json.dumps(rows, indent=1) if args.json else "\n".join(map(str, rows)))
+        return 0
+
+    from migralex.ui import service
+
+    if args.store is None:
+        parser.error("--store is required (except with --scale)")
+    with Store(args.store) as store:
+        _fill_store(parser, args, store)
+        if args.heldout_docs is not None:
+            docs = heldout_docs(store, load_queries(), load_topic_refs())
+            args.heldout_docs.write_text("".join(f"{d}\n" for d in docs), encoding="utf-8")
+            print(f"{len(docs)} documents of the test qrels -> {args.heldout_docs}")
+            return 0
+        searcher = service.searcher(store, use_ranker=False, use_adapted=not args.no_adapted)
+        if args.no_routing:
+            searcher.multilingual = None
+        ranked = None if args.no_ranker else _ranked_searcher(searcher, store, args)
+        modes = tuple(args.mode or (MODES + (RANKER_MODES if ranked else ())))
+        if any(m.endswith(RANKER_SUFFIX) for m in modes) and ranked is None:
+            parser.error(f"{store.root}: no trained ranker (run migralex train-ranker or --ranker)")
+        result = evaluate(
+            store,
+            _mode_search(searcher, ranked),
+            load_queries(),
+            load_topic_refs(),
+            modes=modes,
+            within=not args.no_within,
+        )
+        if args.tune_ranker and ranked is not None:
+            result["ranker_grid"] = tune_ranker(store, ranked, load_queries(), load_topic_refs())
+        result.update(_run_facts(store, searcher, ranked))
+        if args.tune:
+            result["fusion_grid"] = tune_fusion(store, searcher, load_queries(), load_topic_refs())
+    if args.json:
+        print(json.dumps(result, indent=1))
+    else:
+        print(format_table(result))
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    """The benchmark's command line."""
     parser = argparse.ArgumentParser(prog="python -m migralex.evaluation.retrieval")
     parser.add_argument("--store", type=Path, help="store built from the corpus")
     parser.add_argument(
@@ -651,73 +698,53 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--tune", action="store_true", help="also score the fusion grid on dev and test"
     )
     parser.add_argument("--json", action="store_true", help="print JSON")
-    args = parser.parse_args(argv)
-    if args.scale is not None:
-        rows = scale_benchmark(args.scale or (10_000, 100_000, 1_000_000))
-        print(json.dumps(rows, indent=1) if args.json else "\n".join(map(str, rows)))
-        return 0
+    return parser
 
+
+def _fill_store(parser: argparse.ArgumentParser, args: argparse.Namespace, store: Store) -> None:
+    """Ingest the corpus into an empty store; with ``--build-qrels``, regenerate the qrels."""
     from migralex.ui import service
 
-    if args.store is None:
-        parser.error("--store is required (except with --scale)")
-    with Store(args.store) as store:
-        if not store.count_vectors():
-            if not args.corpus.is_dir():
-                parser.error(f"{args.store} is empty and corpus {args.corpus} does not exist")
-            service.ingest([args.corpus], store, model=args.model)
-        if args.build_qrels:
-            save_qrels(resolve_topics(store, load_topics(), load_judgments()))
-        if args.heldout_docs is not None:
-            docs = heldout_docs(store, load_queries(), load_topic_refs())
-            args.heldout_docs.write_text("".join(f"{d}\n" for d in docs), encoding="utf-8")
-            print(f"{len(docs)} documents of the test qrels -> {args.heldout_docs}")
-            return 0
-        searcher = service.searcher(store, use_ranker=False, use_adapted=not args.no_adapted)
-        if args.no_routing:
-            searcher.multilingual = None
-        ranked = None if args.no_ranker else _ranked_searcher(searcher, store, args)
-        modes = tuple(args.mode or (MODES + (RANKER_MODES if ranked else ())))
-        if any(m.endswith(RANKER_SUFFIX) for m in modes) and ranked is None:
-            parser.error(f"{store.root}: no trained ranker (run migralex train-ranker or --ranker)")
+    if not store.count_vectors():
+        if not args.corpus.is_dir():
+            parser.error(f"{args.store} is empty and corpus {args.corpus} does not exist")
+        service.ingest([args.corpus], store, model=args.model)
+    if args.build_qrels:
+        save_qrels(resolve_topics(store, load_topics(), load_judgments()))
 
-        def search(text: str, k: int, mode: str, filters: Filters) -> list[Any]:
-            if mode.endswith(RANKER_SUFFIX) and ranked is not None:
-                return ranked.search(text, k, mode.removesuffix(RANKER_SUFFIX), filters)
-            return searcher.search(text, k, mode, filters)
 
-        result = evaluate(
-            store,
-            search,
-            load_queries(),
-            load_topic_refs(),
-            modes=modes,
-            within=not args.no_within,
-        )
-        if args.tune_ranker and ranked is not None:
-            result["ranker_grid"] = tune_ranker(store, ranked, load_queries(), load_topic_refs())
-        if ranked is not None and ranked.ranker is not None:
-            card = ranked.ranker().card
-            result["ranker"] = {
-                "path": str(ranked.ranker().folder),
-                "steps": card.steps,
-                "seconds": card.seconds,
-                "excluded_docs": len(card.excluded_docs),
-                "depth": ranked.rerank_depth,
-                "weight": ranked.rerank_weight,
-            }
-        result["model"] = store.model[0] if store.model else None
-        result["adapted"] = searcher.adapted_set()
-        extra = store.multilingual_model if searcher.multilingual else None
-        result["multilingual_model"] = extra[0] if extra else None
-        result["clauses"] = store.stats()["clauses"]
-        if args.tune:
-            result["fusion_grid"] = tune_fusion(store, searcher, load_queries(), load_topic_refs())
-    if args.json:
-        print(json.dumps(result, indent=1))
-    else:
-        print(format_table(result))
-    return 0
+def _mode_search(searcher: Any, ranked: Any) -> Callable[[str, int, str, Filters], list[Any]]:
+    """The search of the benchmark: a ``+ranker`` mode by ``ranked``, the others by
+    ``searcher``."""
+
+    def search(text: str, k: int, mode: str, filters: Filters) -> list[Any]:
+        if mode.endswith(RANKER_SUFFIX) and ranked is not None:
+            return ranked.search(text, k, mode.removesuffix(RANKER_SUFFIX), filters)
+        return searcher.search(text, k, mode, filters)
+
+    return search
+
+
+def _run_facts(store: Store, searcher: Any, ranked: Any) -> dict[str, Any]:
+    """What the result records of the run: the ranker's card (when one is used), the models
+    and vector sets, the number of clauses."""
+    facts: dict[str, Any] = {}
+    if ranked is not None and ranked.ranker is not None:
+        card = ranked.ranker().card
+        facts["ranker"] = {
+            "path": str(ranked.ranker().folder),
+            "steps": card.steps,
+            "seconds": card.seconds,
+            "excluded_docs": len(card.excluded_docs),
+            "depth": ranked.rerank_depth,
+            "weight": ranked.rerank_weight,
+        }
+    facts["model"] = store.model[0] if store.model else None
+    facts["adapted"] = searcher.adapted_set()
+    extra = store.multilingual_model if searcher.multilingual else None
+    facts["multilingual_model"] = extra[0] if extra else None
+    facts["clauses"] = store.stats()["clauses"]
+    return facts
 
 
 if __name__ == "__main__":

@@ -47,7 +47,7 @@ import tempfile
 import threading
 import time
 import zipfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -896,6 +896,30 @@ def _cli(args: list[str]) -> Any:
         return CliRunner().invoke(app, args)
 
 
+def _absent_not_stored(bad: BadInput, root: Path, added: Collection[str]) -> bool:
+    """False when the documents the input added to the store at ``root`` hold ``bad.absent``
+    (a text the reader must drop), or when it added none; True without ``bad.absent``."""
+    if not bad.absent:
+        return True
+    texts = [d.text for d in _stored_documents(root) if d.doc_id in added]
+    return bool(texts) and not any(bad.absent in t for t in texts)
+
+
+def _other_commands_plain(bad: BadInput, target: Path, root: Path) -> bool:
+    """``migralex tag`` and ``migralex checklist`` on the bad input (where it applies) exit 1
+    with one plain error line."""
+    ok = True
+    if bad.tag and Path(target).suffix:
+        tag = _cli(["tag", str(target)])
+        tag_lines = error_lines(tag.stderr)
+        ok &= tag.exit_code == 1 and len(tag_lines) == 1 and plain(tag_lines[0])
+    if bad.checklist:
+        chk = _cli(["checklist", str(target), "--checklist", "ssa", "--store", str(root)])
+        chk_lines = error_lines(chk.stderr)
+        ok &= chk.exit_code == 1 and len(chk_lines) == 1 and plain(chk_lines[0])
+    return ok
+
+
 def try_bad_input(bad: BadInput, base: Path, work: Path) -> BadOutcome:
     """Ingest ``bad`` with a good file into a copy of ``base`` through the CLI and check it."""
     folder = work / re.sub(r"\W+", "-", bad.name)
@@ -924,9 +948,7 @@ def try_bad_input(bad: BadInput, base: Path, work: Path) -> BadOutcome:
     manifest_level = bad.name.startswith("manifest") and data is None
     if bad.expect == "read":
         out.ok = result.exit_code == 0 and good_added and kept and not lines
-        if bad.absent:
-            texts = [d.text for d in _stored_documents(root) if d.doc_id in added]
-            out.ok &= bool(texts) and not any(bad.absent in t for t in texts)
+        out.ok &= _absent_not_stored(bad, root, added)
         out.store_unchanged = kept
         out.others_ingested = good_added
         out.refused_with_reason = True
@@ -955,14 +977,7 @@ def try_bad_input(bad: BadInput, base: Path, work: Path) -> BadOutcome:
     out.others_ingested = good_added or manifest_level
     if bad.name.startswith("manifest, duplicate") or bad.name.startswith("manifest, path"):
         out.others_ingested = good_added and len(new_from_bad) >= 2
-    if bad.tag and Path(target).suffix:
-        tag = _cli(["tag", str(target)])
-        tag_lines = error_lines(tag.stderr)
-        out.commands_plain &= tag.exit_code == 1 and len(tag_lines) == 1 and plain(tag_lines[0])
-    if bad.checklist:
-        chk = _cli(["checklist", str(target), "--checklist", "ssa", "--store", str(root)])
-        chk_lines = error_lines(chk.stderr)
-        out.commands_plain &= chk.exit_code == 1 and len(chk_lines) == 1 and plain(chk_lines[0])
+    out.commands_plain &= _other_commands_plain(bad, target, root)
     out.ok = (
         result.exit_code == 1
         and out.refused_with_reason
@@ -1090,6 +1105,63 @@ def _mutations(data: bytes) -> Any:
     return mutate()
 
 
+def _docx_inputs(docx_template: bytes) -> Any:
+    """The DOCX fuzz strategy: well-formed bodies of styled paragraphs, runs and tables, tag
+    soup, and byte mutations of a real DOCX (broken zips)."""
+    from xml.sax.saxutils import escape, quoteattr
+
+    from hypothesis import strategies as st
+
+    def docx_xml(parts: list[str]) -> bytes:
+        xml = "".join(parts).encode("utf-8", "surrogatepass")
+        return docx_with_body(docx_template, lambda fh: fh.write(_xml_document(xml)))
+
+    w_bits = st.sampled_from(
+        ["<w:p>", "</w:p>", "<w:r>", "</w:r>", "<w:t>", "</w:t>", "Article 1", "<w:br w:type=\"page\"/>",
+         "<w:tbl><w:tr><w:tc>", "</w:tc></w:tr></w:tbl>", "<w:pPr><w:pStyle w:val=\"Heading1\"/></w:pPr>",
+         "&amp;", "<", "é", " ", "<w:sectPr/>", "<w:lastRenderedPageBreak/>"]
+    )  # fmt: skip
+    xml_text = st.text(
+        st.characters(codec="utf-8", exclude_categories=["Cs", "Cc"]) | st.sampled_from("\t\n"),
+        max_size=60,
+    ).map(escape)
+    run = st.tuples(xml_text, st.booleans(), st.booleans()).map(
+        lambda r: (
+            "<w:r>"
+            + ('<w:br w:type="page"/>' if r[1] else "")
+            + ("<w:lastRenderedPageBreak/>" if r[2] else "")
+            + f'<w:t xml:space="preserve">{r[0]}</w:t></w:r>'
+        )
+    )
+    style = st.sampled_from(["", "Heading1", "Heading2", "Title", "Titre1", "Normal", "x" * 300])
+    paragraph = st.tuples(style, st.lists(run, max_size=5)).map(
+        lambda p: (
+            "<w:p>"
+            + (f"<w:pPr><w:pStyle w:val={quoteattr(p[0])}/></w:pPr>" if p[0] else "")
+            + "".join(p[1])
+            + "</w:p>"
+        )
+    )
+    table = st.lists(
+        st.lists(st.lists(paragraph, min_size=1, max_size=2), max_size=4), max_size=4
+    ).map(
+        lambda rows: (
+            "<w:tbl>"
+            + "".join(
+                "<w:tr>" + "".join(f"<w:tc>{''.join(c)}</w:tc>" for c in r) + "</w:tr>"
+                for r in rows
+            )
+            + "</w:tbl>"
+        )
+    )
+    docx_inputs = st.one_of(
+        st.lists(paragraph | table, max_size=12).map(docx_xml),  # well-formed bodies
+        st.lists(w_bits, max_size=40).map(docx_xml),  # tag soup
+        _mutations(docx_template),  # broken zips
+    )
+    return docx_inputs
+
+
 def fuzz_targets(
     folder: Path, store: Path | None
 ) -> dict[str, tuple[Any, Callable[[Any], None], tuple[type[BaseException], ...]]]:
@@ -1133,55 +1205,7 @@ def fuzz_targets(
     pdf_template = agreement_pdf(7)
     docx_template = agreement_docx(7)
 
-    def docx_xml(parts: list[str]) -> bytes:
-        xml = "".join(parts).encode("utf-8", "surrogatepass")
-        return docx_with_body(docx_template, lambda fh: fh.write(_xml_document(xml)))
-
-    w_bits = st.sampled_from(
-        ["<w:p>", "</w:p>", "<w:r>", "</w:r>", "<w:t>", "</w:t>", "Article 1", "<w:br w:type=\"page\"/>",
-         "<w:tbl><w:tr><w:tc>", "</w:tc></w:tr></w:tbl>", "<w:pPr><w:pStyle w:val=\"Heading1\"/></w:pPr>",
-         "&amp;", "<", "é", " ", "<w:sectPr/>", "<w:lastRenderedPageBreak/>"]
-    )  # fmt: skip
-    from xml.sax.saxutils import escape, quoteattr
-
-    xml_text = st.text(
-        st.characters(codec="utf-8", exclude_categories=["Cs", "Cc"]) | st.sampled_from("\t\n"),
-        max_size=60,
-    ).map(escape)
-    run = st.tuples(xml_text, st.booleans(), st.booleans()).map(
-        lambda r: (
-            "<w:r>"
-            + ('<w:br w:type="page"/>' if r[1] else "")
-            + ("<w:lastRenderedPageBreak/>" if r[2] else "")
-            + f'<w:t xml:space="preserve">{r[0]}</w:t></w:r>'
-        )
-    )
-    style = st.sampled_from(["", "Heading1", "Heading2", "Title", "Titre1", "Normal", "x" * 300])
-    paragraph = st.tuples(style, st.lists(run, max_size=5)).map(
-        lambda p: (
-            "<w:p>"
-            + (f"<w:pPr><w:pStyle w:val={quoteattr(p[0])}/></w:pPr>" if p[0] else "")
-            + "".join(p[1])
-            + "</w:p>"
-        )
-    )
-    table = st.lists(
-        st.lists(st.lists(paragraph, min_size=1, max_size=2), max_size=4), max_size=4
-    ).map(
-        lambda rows: (
-            "<w:tbl>"
-            + "".join(
-                "<w:tr>" + "".join(f"<w:tc>{''.join(c)}</w:tc>" for c in r) + "</w:tr>"
-                for r in rows
-            )
-            + "</w:tbl>"
-        )
-    )
-    docx_inputs = st.one_of(
-        st.lists(paragraph | table, max_size=12).map(docx_xml),  # well-formed bodies
-        st.lists(w_bits, max_size=40).map(docx_xml),  # tag soup
-        _mutations(docx_template),  # broken zips
-    )
+    docx_inputs = _docx_inputs(docx_template)
 
     line = st.one_of(
         st.sampled_from(
@@ -1283,6 +1307,68 @@ def fuzz(work: Path, store: Path | None, n: int) -> list[FuzzTally]:
 # ------------------------------------------------------------------------------------------
 
 
+def _print_crashes(crash: CrashTally, seconds: float) -> None:
+    """The table of the kill -9 runs."""
+    print("\n## Crashes: kill -9 mid-ingest")
+    print("| runs | killed | survived | corrupted | partial | re-run = clean totals | by phase |")
+    print("|---:|---:|---:|---:|---:|---:|---|")
+    phases = ", ".join(f"{k} {v}" for k, v in sorted(crash.by_phase.items()))
+    print(
+        f"| {crash.runs} | {crash.killed} | {crash.survived} | {crash.corrupted} | {crash.partial} | {crash.rerun_ok} | {phases} |"
+    )
+    print(f"({seconds:.0f} s with the races below)")
+
+
+def _print_races(races: RaceTally) -> None:
+    """The table of the writer races and the reads during writes."""
+    print("\n## Writers and readers")
+    print(
+        "| writer races | one refused clearly | ran one after the other | bad | reads during writes"
+        " | search hits checked | half a document seen | search errors |"
+    )
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print(
+        f"| {races.races} | {races.refused_clearly} | {races.sequential} | {races.bad} |"
+        f" {races.reads} | {races.searches} | {races.half_seen} | {races.reader_errors} |"
+    )
+
+
+def _print_bad_inputs(outcomes: Sequence[BadOutcome], seconds: float) -> None:
+    """The table of the bad inputs and its totals."""
+    print("\n## Bad inputs")
+    print(
+        "| input | expected | as expected | refused with a reason | store unchanged | others ingested | tag/checklist plain |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    for o in outcomes:
+        yes = {True: "yes", False: "NO"}
+        print(
+            f"| {o.name} | {o.expect} | {yes[o.ok]} | {yes[o.refused_with_reason]} | {yes[o.store_unchanged]} | {yes[o.others_ingested]} | {yes[o.commands_plain]} |"
+        )
+    refused = [o for o in outcomes if o.expect == "refused"]
+    print(
+        f"\nbad inputs tried {len(outcomes)} ({len(refused)} to refuse, {len(outcomes) - len(refused)} to read): "
+        f"as expected {sum(o.ok for o in outcomes)}, refused with a reason "
+        f"{sum(o.refused_with_reason for o in refused)}/{len(refused)}, store unchanged "
+        f"{sum(o.store_unchanged for o in outcomes)}/{len(outcomes)} ({seconds:.0f} s)"
+    )
+
+
+def _print_fuzzing(fuzzed: Sequence[FuzzTally]) -> None:
+    """The table of the fuzz targets and its totals."""
+    print("\n## Fuzzing (hypothesis)")
+    print(f"| target | inputs | refused | crashes | hangs (> {FUZZ_TIME_BOUND:g} s) | seconds |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for f in fuzzed:
+        print(
+            f"| {f.target} | {f.inputs} | {f.refused} | {f.crashes} | {f.hangs} | {f.seconds:.0f} |"
+        )
+    print(
+        f"| total | {sum(f.inputs for f in fuzzed)} | {sum(f.refused for f in fuzzed)} | "
+        f"{sum(f.crashes for f in fuzzed)} | {sum(f.hangs for f in fuzzed)} | |"
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark and print the table; exit 1 when any check fails."""
     parser = argparse.ArgumentParser(prog="python -m migralex.evaluation.robustness")
@@ -1311,52 +1397,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         outcomes = [try_bad_input(b, setup.base, work / "bad") for b in bad_inputs(args.bomb_mb)]
         t_bad = time.perf_counter() - t0
         fuzzed = fuzz(work, setup.base, args.fuzz)
-    print("\n## Crashes: kill -9 mid-ingest")
-    print("| runs | killed | survived | corrupted | partial | re-run = clean totals | by phase |")
-    print("|---:|---:|---:|---:|---:|---:|---|")
-    phases = ", ".join(f"{k} {v}" for k, v in sorted(crash.by_phase.items()))
-    print(
-        f"| {crash.runs} | {crash.killed} | {crash.survived} | {crash.corrupted} | {crash.partial} | {crash.rerun_ok} | {phases} |"
-    )
-    print(f"({t_crash:.0f} s with the races below)")
-    print("\n## Writers and readers")
-    print(
-        "| writer races | one refused clearly | ran one after the other | bad | reads during writes"
-        " | search hits checked | half a document seen | search errors |"
-    )
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
-    print(
-        f"| {races.races} | {races.refused_clearly} | {races.sequential} | {races.bad} |"
-        f" {races.reads} | {races.searches} | {races.half_seen} | {races.reader_errors} |"
-    )
-    print("\n## Bad inputs")
-    print(
-        "| input | expected | as expected | refused with a reason | store unchanged | others ingested | tag/checklist plain |"
-    )
-    print("|---|---|---|---|---|---|---|")
-    for o in outcomes:
-        yes = {True: "yes", False: "NO"}
-        print(
-            f"| {o.name} | {o.expect} | {yes[o.ok]} | {yes[o.refused_with_reason]} | {yes[o.store_unchanged]} | {yes[o.others_ingested]} | {yes[o.commands_plain]} |"
-        )
-    refused = [o for o in outcomes if o.expect == "refused"]
-    print(
-        f"\nbad inputs tried {len(outcomes)} ({len(refused)} to refuse, {len(outcomes) - len(refused)} to read): "
-        f"as expected {sum(o.ok for o in outcomes)}, refused with a reason "
-        f"{sum(o.refused_with_reason for o in refused)}/{len(refused)}, store unchanged "
-        f"{sum(o.store_unchanged for o in outcomes)}/{len(outcomes)} ({t_bad:.0f} s)"
-    )
-    print("\n## Fuzzing (hypothesis)")
-    print(f"| target | inputs | refused | crashes | hangs (> {FUZZ_TIME_BOUND:g} s) | seconds |")
-    print("|---|---:|---:|---:|---:|---:|")
-    for f in fuzzed:
-        print(
-            f"| {f.target} | {f.inputs} | {f.refused} | {f.crashes} | {f.hangs} | {f.seconds:.0f} |"
-        )
-    print(
-        f"| total | {sum(f.inputs for f in fuzzed)} | {sum(f.refused for f in fuzzed)} | "
-        f"{sum(f.crashes for f in fuzzed)} | {sum(f.hangs for f in fuzzed)} | |"
-    )
+    _print_crashes(crash, t_crash)
+    _print_races(races)
+    _print_bad_inputs(outcomes, t_bad)
+    _print_fuzzing(fuzzed)
     failures = crash.failures + races.failures
     failures += [f"bad input {o.name}: {o.detail}" for o in outcomes if not o.ok]
     failures += [e for f in fuzzed for e in f.examples]

@@ -211,6 +211,105 @@ def query_vectors(store: Store, extra: int = 100, seed: int = 1) -> tuple[np.nda
     return np.concatenate([real, fake]), texts + [""] * len(fake)
 
 
+def _index_section(store: Store, root: Path) -> tuple[Any, dict[str, Any]]:
+    """Build the vector index, then load it from its cache file; return the loaded index and
+    the ``index`` section (type, nprobe, build and load seconds, bytes, RSS)."""
+    from migralex.index.vectors import VectorIndex, index_summary
+
+    rss0 = _rss_mb()
+    vi = VectorIndex(store)
+    vi.index()
+    how, secs = vi.last_load
+    summary = index_summary(store)
+    rss_built = _rss_mb()
+    vi = VectorIndex(store)
+    vi.index()  # from the cache file
+    manifest = json.loads((store.root / "vectors.json").read_text())
+    return vi, {
+        "type": summary["type"],
+        "nprobe": summary["nprobe"],
+        "calibration_recall": manifest.get("recall"),
+        "build": how,
+        "build_seconds": round(secs, 1),
+        "train_seconds": manifest.get("train_seconds"),
+        "add_seconds": manifest.get("add_seconds"),
+        "load_seconds": round(vi.last_load[1], 2),
+        "bytes": summary["bytes"],
+        "rss_build_mb": round(rss_built - rss0, 1),
+        "rss_loaded_mb": _load_rss_mb(root),
+    }
+
+
+def _vector_section(
+    store: Store, vi: Any, queries: np.ndarray, texts: Sequence[str], repeats: int
+) -> dict[str, Any]:
+    """The ``vector`` section: p50/p95 at k=10 and k=100 with recall@10 against exact search
+    (questions and sums apart), then k=100 under a kind and a tag filter."""
+    from migralex.index.vectors import exact_knn
+
+    n_real = sum(1 for t in texts if t)
+    ids, mat = store.vectors()
+    truth = ids[exact_knn(queries, mat, 10)]
+    del mat
+    gc.collect()
+    vec: dict[str, Any] = {}
+    for k in (10, 100):
+        times, found = [], []
+        for _ in range(repeats):
+            for q in queries:
+                t0 = time.perf_counter()
+                hits = vi.search(q, k)
+                times.append((time.perf_counter() - t0) * 1000)
+                found.append([r for r, _ in hits[:10]])
+        vec[f"k{k}"] = _ms(times)
+        found = found[: len(queries)]
+        rec = [len(set(t) & set(f)) / 10 for t, f in zip(truth, found, strict=True)]
+        vec[f"k{k}"]["recall@10_questions"] = round(float(np.mean(rec[:n_real])), 3)
+        vec[f"k{k}"]["recall@10_sums"] = round(float(np.mean(rec[n_real:])), 3)
+    for name, filters in (("kind", FILTERS[0]), ("tag", FILTERS[2])):
+        allowed = store.filter_rowids(filters)
+        times = []
+        for q in queries:
+            t0 = time.perf_counter()
+            vi.search(q, 100, allowed)
+            times.append((time.perf_counter() - t0) * 1000)
+        vec[f"k100_filtered_{name}"] = {
+            **_ms(times),
+            "allowed": 0 if allowed is None else len(allowed),
+        }
+    return vec
+
+
+def _text_sections(store: Store, texts: Sequence[str], repeats: int) -> dict[str, Any]:
+    """The first lexical query's seconds and the ``lexical``, ``hybrid`` and
+    ``hybrid_filtered`` sections (p50/p95 ms, warm) over the questions among ``texts``."""
+    from migralex.ui import service
+
+    out: dict[str, Any] = {}
+    searcher = service.searcher(store, use_ranker=False)
+    questions = [t for t in texts if t]
+    if questions:
+        t0 = time.perf_counter()
+        searcher.search(questions[0], k=10, mode="lexical")
+        out["lexical_first_query_seconds"] = round(time.perf_counter() - t0, 2)
+        searcher.search(questions[0], k=10, mode="hybrid")  # loads the query model
+    for name, mode, filters in (
+        ("lexical", "lexical", None),
+        ("hybrid", "hybrid", None),
+        ("hybrid_filtered", "hybrid", FILTERS),
+    ):
+        times = []
+        for _ in range(repeats):
+            for i, q in enumerate(questions):
+                f = None if filters is None else filters[i % len(filters)]
+                t0 = time.perf_counter()
+                searcher.search(q, k=10, mode=mode, filters=f)
+                times.append((time.perf_counter() - t0) * 1000)
+        if times:
+            out[name] = _ms(times)
+    return out
+
+
 def bench_scale_store(root: Path, repeats: int = 1, text_search: bool = True) -> dict[str, Any]:
     """Measure every query path over the store at ``root`` (1 thread), in this process.
 
@@ -222,88 +321,12 @@ def bench_scale_store(root: Path, repeats: int = 1, text_search: bool = True) ->
         (document list seconds), ``memory`` (RSS MB). ``text_search`` False leaves out the
         lexical and hybrid sections (their BM25 index is built on first use).
     """
-    from migralex.index.vectors import VectorIndex, exact_knn, index_summary
-    from migralex.ui import service
-
     out: dict[str, Any] = {}
     with Store(root) as store:
-        rss0 = _rss_mb()
-        vi = VectorIndex(store)
-        vi.index()
-        how, secs = vi.last_load
-        summary = index_summary(store)
-        rss_built = _rss_mb()
-        vi = VectorIndex(store)
-        vi.index()  # from the cache file
-        manifest = json.loads((store.root / "vectors.json").read_text())
-        out["index"] = {
-            "type": summary["type"],
-            "nprobe": summary["nprobe"],
-            "calibration_recall": manifest.get("recall"),
-            "build": how,
-            "build_seconds": round(secs, 1),
-            "train_seconds": manifest.get("train_seconds"),
-            "add_seconds": manifest.get("add_seconds"),
-            "load_seconds": round(vi.last_load[1], 2),
-            "bytes": summary["bytes"],
-            "rss_build_mb": round(rss_built - rss0, 1),
-            "rss_loaded_mb": _load_rss_mb(root),
-        }
+        vi, out["index"] = _index_section(store, root)
         queries, texts = query_vectors(store)
-        n_real = sum(1 for t in texts if t)
-        ids, mat = store.vectors()
-        truth = ids[exact_knn(queries, mat, 10)]
-        del mat
-        gc.collect()
-        vec: dict[str, Any] = {}
-        for k in (10, 100):
-            times, found = [], []
-            for _ in range(repeats):
-                for q in queries:
-                    t0 = time.perf_counter()
-                    hits = vi.search(q, k)
-                    times.append((time.perf_counter() - t0) * 1000)
-                    found.append([r for r, _ in hits[:10]])
-            vec[f"k{k}"] = _ms(times)
-            found = found[: len(queries)]
-            rec = [len(set(t) & set(f)) / 10 for t, f in zip(truth, found, strict=True)]
-            vec[f"k{k}"]["recall@10_questions"] = round(float(np.mean(rec[:n_real])), 3)
-            vec[f"k{k}"]["recall@10_sums"] = round(float(np.mean(rec[n_real:])), 3)
-        for name, filters in (("kind", FILTERS[0]), ("tag", FILTERS[2])):
-            allowed = store.filter_rowids(filters)
-            times = []
-            for q in queries:
-                t0 = time.perf_counter()
-                vi.search(q, 100, allowed)
-                times.append((time.perf_counter() - t0) * 1000)
-            vec[f"k100_filtered_{name}"] = {
-                **_ms(times),
-                "allowed": 0 if allowed is None else len(allowed),
-            }
-        out["vector"] = vec
-        searcher = service.searcher(store, use_ranker=False)
-        if not text_search:
-            texts = []
-        questions = [t for t in texts if t]
-        if questions:
-            t0 = time.perf_counter()
-            searcher.search(questions[0], k=10, mode="lexical")
-            out["lexical_first_query_seconds"] = round(time.perf_counter() - t0, 2)
-            searcher.search(questions[0], k=10, mode="hybrid")  # loads the query model
-        for name, mode, filters in (
-            ("lexical", "lexical", None),
-            ("hybrid", "hybrid", None),
-            ("hybrid_filtered", "hybrid", FILTERS),
-        ):
-            times = []
-            for _ in range(repeats):
-                for i, q in enumerate(questions):
-                    f = None if filters is None else filters[i % len(filters)]
-                    t0 = time.perf_counter()
-                    searcher.search(q, k=10, mode=mode, filters=f)
-                    times.append((time.perf_counter() - t0) * 1000)
-            if times:
-                out[name] = _ms(times)
+        out["vector"] = _vector_section(store, vi, queries, texts, repeats)
+        out.update(_text_sections(store, texts if text_search else [], repeats))
         t0 = time.perf_counter()
         store.stats()
         in_process = time.perf_counter() - t0

@@ -222,41 +222,51 @@ def score_document(gold: Sequence[dict[str, Any]], pred: Sequence[PredictedArtic
     s = Score(gold=len(gold), predicted=len(pred))
     used: set[int] = set()
     for g in gold:
-        gpath = tuple(g["path"])
-        loc = None
-        for k, a in enumerate(pred):
-            if k not in used and body_hash(a.text, a.label, g["heading"]) == g["hash"]:
-                loc = k
-                break
+        loc = _locate(g, pred, used)
         if loc is None:
-            s.errors.append(f"missed {'/'.join(gpath)} (p. {g['page']})")
+            s.errors.append(f"missed {'/'.join(g['path'])} (p. {g['page']})")
             continue
         used.add(loc)
-        a = pred[loc]
-        s.located += 1
-        same_label = label_key(a.label) == label_key(g["label"])
-        same_path = [label_key(x) for x in a.path] == [label_key(x) for x in gpath]
-        if same_label and same_path:
-            s.matched += 1
-            s.clauses += a.clauses
-        else:
-            s.errors.append(f"path {'/'.join(a.path)} != {'/'.join(gpath)}")
-        if _ws(a.label) == _ws(g["label"]):
-            s.label_ok += 1
-        else:
-            s.errors.append(f"label {a.label!r} != {g['label']!r}")
-        if _ws(a.heading) == _ws(g["heading"]):
-            s.heading_ok += 1
-        else:
-            s.errors.append(f"heading of {g['label']}: {a.heading!r} != {g['heading']!r}")
-        if a.page == g["page"]:
-            s.page_ok += 1
-        else:
-            s.errors.append(f"page of {g['label']}: {a.page} != {g['page']}")
+        _score_located(s, g, pred[loc])
     for k, a in enumerate(pred):
         if k not in used:
             s.errors.append(f"extra {'/'.join(a.path)} (p. {a.page})")
     return s
+
+
+def _locate(g: dict[str, Any], pred: Sequence[PredictedArticle], used: set[int]) -> int | None:
+    """Index of the first predicted article not yet used whose body hashes to gold article
+    ``g``'s, or None."""
+    for k, a in enumerate(pred):
+        if k not in used and body_hash(a.text, a.label, g["heading"]) == g["hash"]:
+            return k
+    return None
+
+
+def _score_located(s: Score, g: dict[str, Any], a: PredictedArticle) -> None:
+    """Count gold article ``g``, found as ``a``, into ``s``: path, label, heading and page,
+    each a match or an error line."""
+    gpath = tuple(g["path"])
+    s.located += 1
+    same_label = label_key(a.label) == label_key(g["label"])
+    same_path = [label_key(x) for x in a.path] == [label_key(x) for x in gpath]
+    if same_label and same_path:
+        s.matched += 1
+        s.clauses += a.clauses
+    else:
+        s.errors.append(f"path {'/'.join(a.path)} != {'/'.join(gpath)}")
+    if _ws(a.label) == _ws(g["label"]):
+        s.label_ok += 1
+    else:
+        s.errors.append(f"label {a.label!r} != {g['label']!r}")
+    if _ws(a.heading) == _ws(g["heading"]):
+        s.heading_ok += 1
+    else:
+        s.errors.append(f"heading of {g['label']}: {a.heading!r} != {g['heading']!r}")
+    if a.page == g["page"]:
+        s.page_ok += 1
+    else:
+        s.errors.append(f"page of {g['label']}: {a.page} != {g['page']}")
 
 
 def load_gold(path: Path = GOLD_PATH) -> dict[str, Any]:

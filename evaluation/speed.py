@@ -285,6 +285,44 @@ def _first_document(corpus: Path) -> Path:
 
 def main(argv: list[str] | None = None) -> None:
     """Command-line entry point."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+
+    if args.scale or args.index_types:
+        _scale_main(args)
+        return
+    if args.startup:
+        if args.store is None or not args.store.exists():
+            parser.error("--startup needs --store DIR, an existing store")
+        document = args.document or _first_document(args.corpus)
+        startup = bench_startup(args.store, document, args.repeats)
+        if args.json:
+            print(json.dumps({"startup": startup}, indent=2))
+        else:
+            print_startup(startup)
+        return
+
+    from migralex.ui.service import clause_passage
+
+    result: dict[str, Any] = {"pipeline": bench_pipeline(args.corpus)}
+    clauses = result["pipeline"].pop("_clauses")
+    step = max(1, len(clauses) // args.sample)
+    texts = [clause_passage(c) for c in clauses[::step][: args.sample]]
+    result["embedding"] = bench_embedding(texts, args.model)
+    from migralex.ui.service import NO_MODEL
+
+    if args.multilingual_model.strip().lower() not in NO_MODEL:
+        result["multilingual_embedding"] = bench_embedding(texts, args.multilingual_model, True)
+    if args.store is not None and args.store.exists():
+        result["queries"] = bench_queries(args.store)
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return
+    print_result(result)
+
+
+def _parser() -> argparse.ArgumentParser:
+    """The benchmark's command line."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--corpus", type=Path, default=Path("../shared/corpus"))
     parser.add_argument("--store", type=Path, default=None, help="measure query latency here")
@@ -334,38 +372,11 @@ def main(argv: list[str] | None = None) -> None:
         help="with --scale: leave out lexical and hybrid search (and their BM25 index build)",
     )
     parser.add_argument("--json", action="store_true")
-    args = parser.parse_args(argv)
+    return parser
 
-    if args.scale or args.index_types:
-        _scale_main(args)
-        return
-    if args.startup:
-        if args.store is None or not args.store.exists():
-            parser.error("--startup needs --store DIR, an existing store")
-        document = args.document or _first_document(args.corpus)
-        startup = bench_startup(args.store, document, args.repeats)
-        if args.json:
-            print(json.dumps({"startup": startup}, indent=2))
-        else:
-            print_startup(startup)
-        return
 
-    from migralex.ui.service import clause_passage
-
-    result: dict[str, Any] = {"pipeline": bench_pipeline(args.corpus)}
-    clauses = result["pipeline"].pop("_clauses")
-    step = max(1, len(clauses) // args.sample)
-    texts = [clause_passage(c) for c in clauses[::step][: args.sample]]
-    result["embedding"] = bench_embedding(texts, args.model)
-    from migralex.ui.service import NO_MODEL
-
-    if args.multilingual_model.strip().lower() not in NO_MODEL:
-        result["multilingual_embedding"] = bench_embedding(texts, args.multilingual_model, True)
-    if args.store is not None and args.store.exists():
-        result["queries"] = bench_queries(args.store)
-    if args.json:
-        print(json.dumps(result, indent=2))
-        return
+def print_result(result: dict[str, Any]) -> None:
+    """Print the pipeline, embedding and (when measured) query results as text."""
     p, e = result["pipeline"], result["embedding"]
     print(
         f"documents {p['documents']}, pages {p['pages']}, clauses {p['clauses']}, tags {p['tags']}"

@@ -125,7 +125,10 @@ def training_batches(
     return out
 
 
-def train_encoder(
+# A public training entry point: every keyword-only option is documented under Args and has a
+# default; callers (the CLI, tests, benchmarks) name the few they change. An options object
+# would only move the list.
+def train_encoder(  # noqa: PLR0913
     store: Store,
     *,
     steps: int = DEFAULT_STEPS,
@@ -170,7 +173,6 @@ def train_encoder(
         raise ValidationError(f"steps must be >= 1 and batch >= 2 (got {steps}, {batch_groups})")
     _offline()
     import torch
-    from sentence_transformers import SentenceTransformer
     from sentence_transformers.sentence_transformer.losses import GISTEmbedLoss
 
     from migralex.index.embedders import minilm_path
@@ -189,38 +191,10 @@ def train_encoder(
     random.seed(seed)
     np.random.seed(seed % (2**32))
     torch.manual_seed(seed)
-    try:
-        model: Any = SentenceTransformer(str(base_path), device="cpu")
-        guide: Any = SentenceTransformer(str(base_path), device="cpu")
-    except Exception as exc:  # noqa: BLE001 - any loader failure means the same to the user
-        raise ModelError(f"cannot load encoder base model {base_path} offline ({exc})") from exc
-    model.max_seq_length = guide.max_seq_length = max_length
-    guide.eval()
-    for p in guide.parameters():
-        p.requires_grad_(False)
+    model, guide = _load_pair(base_path, max_length)
     loss_fn = GISTEmbedLoss(model, guide, temperature=TEMPERATURE)
-    model.train()
-    optimiser = torch.optim.AdamW(model.parameters(), lr=learning_rate, weight_decay=0.01)
     total = len(batches)
-    schedule = torch.optim.lr_scheduler.LambdaLR(optimiser, warmup_then_decay(total, WARMUP))
-    tokenize = getattr(model, "preprocess", None) or model.tokenize
-    losses: list[float] = []
-    for step, batch in enumerate(batches):
-        columns = (
-            [g.query for g in batch],
-            [g.positive for g in batch],
-            [g.negatives[0] for g in batch],
-        )
-        features = [tokenize(list(c)) for c in columns]
-        loss = loss_fn(features, None)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimiser.step()
-        schedule.step()
-        optimiser.zero_grad()
-        losses.append(float(loss.detach()))
-        if on_step is not None:
-            on_step(step + 1, total, losses[-1])
+    losses = _fit(model, loss_fn, batches, learning_rate, on_step)
     model.eval()
     target_dir = Path(out) if out is not None else encoder_dir(store.root)
     tmp = staging_dir(target_dir)
@@ -250,6 +224,62 @@ def train_encoder(
     )
     publish(tmp, target_dir, card)
     return card
+
+
+def _load_pair(base_path: Path, max_length: int) -> tuple[Any, Any]:
+    """The model to train and its frozen guide, both loaded from ``base_path`` on the CPU.
+
+    Raises:
+        ModelError: the base model cannot be loaded.
+    """
+    from sentence_transformers import SentenceTransformer
+
+    try:
+        model: Any = SentenceTransformer(str(base_path), device="cpu")
+        guide: Any = SentenceTransformer(str(base_path), device="cpu")
+    except Exception as exc:  # noqa: BLE001 - any loader failure means the same to the user
+        raise ModelError(f"cannot load encoder base model {base_path} offline ({exc})") from exc
+    model.max_seq_length = guide.max_seq_length = max_length
+    guide.eval()
+    for p in guide.parameters():
+        p.requires_grad_(False)
+    return model, guide
+
+
+def _fit(
+    model: Any,
+    loss_fn: Any,
+    batches: Sequence[Sequence[TrainingGroup]],
+    learning_rate: float,
+    on_step: Callable[[int, int, float], None] | None,
+) -> list[float]:
+    """Train ``model`` one AdamW step per batch of (query, positive, negative) triples, the
+    learning rate warmed up then decayed; return the loss of each step."""
+    import torch
+
+    model.train()
+    optimiser = torch.optim.AdamW(model.parameters(), lr=learning_rate, weight_decay=0.01)
+    total = len(batches)
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimiser, warmup_then_decay(total, WARMUP))
+    tokenize = getattr(model, "preprocess", None) or model.tokenize
+    losses: list[float] = []
+    for step, batch in enumerate(batches):
+        columns = (
+            [g.query for g in batch],
+            [g.positive for g in batch],
+            [g.negatives[0] for g in batch],
+        )
+        features = [tokenize(list(c)) for c in columns]
+        loss = loss_fn(features, None)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimiser.step()
+        schedule.step()
+        optimiser.zero_grad()
+        losses.append(float(loss.detach()))
+        if on_step is not None:
+            on_step(step + 1, total, losses[-1])
+    return losses
 
 
 def embed_store(

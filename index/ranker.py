@@ -260,7 +260,49 @@ def publish(staged: Path, target: Path, card: ModelCard) -> None:
     staged.rename(target)
 
 
-def train_ranker(
+def _parameter_groups(
+    named: Sequence[tuple[str, Any]], learning_rate: float
+) -> list[dict[str, Any]]:
+    """AdamW parameter groups of the trainable ``(name, parameter)`` pairs: the new head at
+    its own learning rate, then the encoder's weights with decay, then its biases and
+    LayerNorm weights without."""
+    no_decay = ("bias", "LayerNorm.weight")
+    head = ("classifier.", "pooler.")
+    return [
+        {"params": [p for n, p in named if n.startswith(head) or ".pooler." in n],
+         "lr": learning_rate * HEAD_LEARNING_RATE / LEARNING_RATE, "weight_decay": 0.0},
+        {"params": [p for n, p in named if not n.startswith(head) and ".pooler." not in n
+                    and not any(k in n for k in no_decay)], "weight_decay": 0.01},
+        {"params": [p for n, p in named if not n.startswith(head) and ".pooler." not in n
+                    and any(k in n for k in no_decay)], "weight_decay": 0.0},
+    ]  # fmt: skip
+
+
+def _batch_loss(net: Any, tokenizer: Any, batch: Sequence[TrainingGroup], max_length: int) -> Any:
+    """Listwise cross-entropy of a batch: each group's positive against as many of its
+    negatives as the group with the fewest has, positive first (a 0-dim tensor)."""
+    import torch
+
+    size = 1 + min(len(g.negatives) for g in batch)
+    queries = [g.query for g in batch for _ in range(size)]
+    passages = [p for g in batch for p in (g.positive, *g.negatives[: size - 1])]
+    features = tokenizer(
+        queries,
+        passages,
+        padding=True,
+        truncation="only_second",
+        max_length=max_length,
+        return_tensors="pt",
+    )
+    logits = net(**features).logits.view(len(batch), size)
+    target = torch.zeros(len(batch), dtype=torch.long)
+    return torch.nn.functional.cross_entropy(logits, target)
+
+
+# A public training entry point: every keyword-only option is documented under Args and has a
+# default; callers (the CLI, tests, benchmarks) name the few they change. An options object
+# would only move the list.
+def train_ranker(  # noqa: PLR0913
     store: Store,
     *,
     steps: int = DEFAULT_STEPS,
@@ -331,36 +373,13 @@ def train_ranker(
     tokenizer: Any = model.tokenizer
     _freeze(net, FROZEN_LAYERS)
     net.train()
-    no_decay = ("bias", "LayerNorm.weight")
-    head = ("classifier.", "pooler.")
     named = [(n, p) for n, p in net.named_parameters() if p.requires_grad]
-    params = [
-        {"params": [p for n, p in named if n.startswith(head) or ".pooler." in n],
-         "lr": learning_rate * HEAD_LEARNING_RATE / LEARNING_RATE, "weight_decay": 0.0},
-        {"params": [p for n, p in named if not n.startswith(head) and ".pooler." not in n
-                    and not any(k in n for k in no_decay)], "weight_decay": 0.01},
-        {"params": [p for n, p in named if not n.startswith(head) and ".pooler." not in n
-                    and any(k in n for k in no_decay)], "weight_decay": 0.0},
-    ]  # fmt: skip
-    optimiser = torch.optim.AdamW(params, lr=learning_rate)
+    optimiser = torch.optim.AdamW(_parameter_groups(named, learning_rate), lr=learning_rate)
     schedule = torch.optim.lr_scheduler.LambdaLR(optimiser, warmup_then_decay(steps))
     losses: list[float] = []
     for step in range(steps):
         batch = used[step * batch_groups : (step + 1) * batch_groups]
-        size = 1 + min(len(g.negatives) for g in batch)
-        queries = [g.query for g in batch for _ in range(size)]
-        passages = [p for g in batch for p in (g.positive, *g.negatives[: size - 1])]
-        features = tokenizer(
-            queries,
-            passages,
-            padding=True,
-            truncation="only_second",
-            max_length=max_length,
-            return_tensors="pt",
-        )
-        logits = net(**features).logits.view(len(batch), size)
-        target = torch.zeros(len(batch), dtype=torch.long)
-        loss = torch.nn.functional.cross_entropy(logits, target)
+        loss = _batch_loss(net, tokenizer, batch, max_length)
         loss.backward()
         torch.nn.utils.clip_grad_norm_([p for _, p in named], 1.0)
         optimiser.step()

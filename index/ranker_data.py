@@ -37,7 +37,7 @@ import json
 import random
 import re
 from collections.abc import Callable, Collection, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from migralex.corpus.models import Clause
 from migralex.corpus.store import Filters, Store
@@ -225,59 +225,111 @@ def mine_groups(
     infos = _infos(store, set(exclude_docs))
     if lexical is None or neighbours is None:
         lexical, neighbours = _default_candidates(store, set(exclude_docs), lexical, neighbours)
-    rng = random.Random(seed)
-    pool = sorted(infos)
-    out: list[TrainingGroup] = []
+    miner = _Miner(infos, random.Random(seed), negatives, lexical, neighbours)
+    for source in sources:
+        _MINERS.get(source, _mine_crosslingual)(miner, source)
+    return miner.groups
 
-    def group(
-        query: str, pos: _Info, source: str, mask: bool, target: Collection[str] = ()
+
+@dataclass(slots=True)
+class _Miner:
+    """Turns (query, positive) pairs into training groups with mined negatives; one random
+    generator for every choice, so a seed gives the same groups."""
+
+    infos: dict[int, _Info]
+    rng: random.Random
+    negatives: int
+    lexical: Callable[[str, int], list[tuple[int, float]]]
+    neighbours: Callable[[int, int], list[tuple[int, float]]]
+    groups: list[TrainingGroup] = field(default_factory=list)
+    pool: list[int] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.pool = sorted(self.infos)
+
+    def add(
+        self, query: str, pos: _Info, source: str, mask: bool, target: Collection[str] = ()
     ) -> None:
-        cands = [r for r, _ in lexical(query, NEGATIVE_POOL)]
-        cands += [r for r, _ in neighbours(pos.rowid, NEGATIVE_POOL)]
-        chosen: list[int] = []
-        for rid in dict.fromkeys(cands):
-            info = infos.get(rid)
-            if info is not None and _other_topic(pos, info, target):
-                chosen.append(rid)
-            if len(chosen) == negatives:
-                break
-        tries = 0
-        while len(chosen) < negatives and tries < 50 and pool:
-            tries += 1
-            info = infos[rng.choice(pool)]
-            if info.rowid not in chosen and info.clause.doc_id != pos.clause.doc_id:
-                if _other_topic(pos, info, target):
-                    chosen.append(info.rowid)
-        if len(chosen) < negatives:
+        """Add a group for ``query`` and ``pos`` unless fewer than ``negatives`` clauses of
+        other topics are found for it."""
+        chosen = self._hard_negatives(query, pos, target)
+        self._fill_random(chosen, pos, target)
+        if len(chosen) < self.negatives:
             return
-        out.append(
+        self.groups.append(
             TrainingGroup(
                 query=" ".join(query.split()),
                 positive=ranker_passage(pos.clause, mask),
-                negatives=tuple(ranker_passage(infos[r].clause, mask) for r in chosen),
+                negatives=tuple(ranker_passage(self.infos[r].clause, mask) for r in chosen),
                 source=source,
                 doc_id=pos.clause.doc_id,
             )
         )
 
-    for source in sources:
-        if source == "heading":
-            for info in infos.values():
-                if info.heading:
-                    group(topical_heading(info.clause), info, source, True)
-        elif source == "division":
-            for info in infos.values():
-                division = info.clause.context[-1].strip() if info.clause.context else ""
-                if len(_fold(division)) >= 3 and not _GENERIC.match(_fold(division)):
-                    group(division, info, source, True)
-        elif source == "cue":
-            _mine_cues(infos, rng, lambda q, p, m, t: group(q, p, "cue", m, t))
-        elif source == "term":
-            _mine_terms(infos, rng, lambda q, p, m, t: group(q, p, "term", m, t))
-        else:
-            for query, pos in _crosslingual(infos):
-                group(query, pos, source, True)
-    return out
+    def _hard_negatives(self, query: str, pos: _Info, target: Collection[str]) -> list[int]:
+        """Up to ``negatives`` rowids of other topics among the BM25 hits of ``query`` and the
+        vector neighbours of ``pos``, in that order."""
+        cands = [r for r, _ in self.lexical(query, NEGATIVE_POOL)]
+        cands += [r for r, _ in self.neighbours(pos.rowid, NEGATIVE_POOL)]
+        chosen: list[int] = []
+        for rid in dict.fromkeys(cands):
+            info = self.infos.get(rid)
+            if info is not None and _other_topic(pos, info, target):
+                chosen.append(rid)
+            if len(chosen) == self.negatives:
+                break
+        return chosen
+
+    def _fill_random(self, chosen: list[int], pos: _Info, target: Collection[str]) -> None:
+        """Top ``chosen`` up to ``negatives`` with random clauses of other documents and
+        topics, in at most 50 draws."""
+        tries = 0
+        while len(chosen) < self.negatives and tries < 50 and self.pool:
+            tries += 1
+            info = self.infos[self.rng.choice(self.pool)]
+            if info.rowid not in chosen and info.clause.doc_id != pos.clause.doc_id:
+                if _other_topic(pos, info, target):
+                    chosen.append(info.rowid)
+
+
+def _mine_headings(miner: _Miner, source: str) -> None:
+    """Query: a clause's topical heading; positive: the clause, its heading masked."""
+    for info in miner.infos.values():
+        if info.heading:
+            miner.add(topical_heading(info.clause), info, source, True)
+
+
+def _mine_divisions(miner: _Miner, source: str) -> None:
+    """Query: the heading of the division or group a clause sits in (not a generic one)."""
+    for info in miner.infos.values():
+        division = info.clause.context[-1].strip() if info.clause.context else ""
+        if len(_fold(division)) >= 3 and not _GENERIC.match(_fold(division)):
+            miner.add(division, info, source, True)
+
+
+def _mine_checklist_cues(miner: _Miner, source: str) -> None:
+    """Query: a checklist item's question or cue; positive: a clause on its topic."""
+    _mine_cues(miner.infos, miner.rng, lambda q, p, m, t: miner.add(q, p, "cue", m, t))
+
+
+def _mine_ilo_terms(miner: _Miner, source: str) -> None:
+    """Query: an ILO thesaurus term; positive: a clause carrying its tag."""
+    _mine_terms(miner.infos, miner.rng, lambda q, p, m, t: miner.add(q, p, "term", m, t))
+
+
+def _mine_crosslingual(miner: _Miner, source: str) -> None:
+    """Query: the opening of one language version of an article; positive: the other."""
+    for query, pos in _crosslingual(miner.infos):
+        miner.add(query, pos, source, True)
+
+
+#: The miner of each source of :data:`SOURCES` but the last (``crosslingual``).
+_MINERS: dict[str, Callable[[_Miner, str], None]] = {
+    "heading": _mine_headings,
+    "division": _mine_divisions,
+    "cue": _mine_checklist_cues,
+    "term": _mine_ilo_terms,
+}
 
 
 def _mine_cues(

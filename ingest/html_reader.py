@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from migralex.corpus.errors import ReadError
 from migralex.ingest.base import (
@@ -18,6 +19,9 @@ from migralex.ingest.base import (
     TextBuilder,
     read_text_file,
 )
+
+if TYPE_CHECKING:
+    from bs4 import PageElement, Tag
 
 BLOCK_TAGS = frozenset(
     "address article aside blockquote caption dd div dl dt figcaption figure footer form h1 h2 h3 "
@@ -66,7 +70,7 @@ def read_html(path: Path, *, limits: Limits = DEFAULT_LIMITS) -> ParsedText:
         ReadError: unreadable or binary file, or elements nested deeper than
             :data:`MAX_DEPTH`.
     """
-    from bs4 import BeautifulSoup, NavigableString, Tag
+    from bs4 import BeautifulSoup, Tag
 
     markup = read_text_file(path)
     depth = nesting_depth(markup)
@@ -80,41 +84,64 @@ def read_html(path: Path, *, limits: Limits = DEFAULT_LIMITS) -> ParsedText:
         # bs4 warns on stderr about XML-looking or URL-looking input; the reader reads it anyway
         warnings.simplefilter("ignore")
         soup = BeautifulSoup(markup, "lxml")
-    builder = TextBuilder()
     title = soup.title.get_text(" ", strip=True) if soup.title else ""
-    first_h1 = ""
+    walker = _Walker(TextBuilder())
+    root = soup.body or soup
+    if isinstance(root, Tag):
+        walker.walk(root)
+    return walker.builder.build(title=walker.first_h1 or title)
 
-    def walk(node: Tag) -> None:
-        nonlocal first_h1
+
+class _Walker:
+    """A depth-first walk over an HTML tree that adds its leaf blocks to a builder in document
+    order and keeps the first non-empty ``h1``."""
+
+    def __init__(self, builder: TextBuilder) -> None:
+        self.builder = builder
+        self.first_h1 = ""
+
+    def walk(self, node: Tag) -> None:
+        """Add the blocks under ``node``; text beside its child blocks becomes blocks of its own."""
+        from bs4 import Tag
+
         if node.name in SKIP_TAGS:
             return
         if node.name == "tr":
             cells = [c.get_text(" ", strip=True) for c in node.find_all(["td", "th"])]
-            builder.add(" | ".join(c for c in cells if c))
+            self.builder.add(" | ".join(c for c in cells if c))
             return
         children = list(node.children)
-        has_block = any(isinstance(c, Tag) and c.name in BLOCK_TAGS for c in children)
-        if not has_block:
-            text = node.get_text(" ", strip=True)
-            level = _HEADINGS.get(node.name or "", 0)
-            if level == 1 and not first_h1:
-                first_h1 = text
-            builder.add(text, level)
+        if not any(isinstance(c, Tag) and c.name in BLOCK_TAGS for c in children):
+            self._add_leaf(node)
             return
         inline: list[str] = []
         for child in children:
             if isinstance(child, Tag) and child.name in BLOCK_TAGS:
-                builder.add(" ".join(inline))
+                self.builder.add(" ".join(inline))
                 inline = []
-                walk(child)
-            elif isinstance(child, Tag):
-                if child.name not in SKIP_TAGS:
-                    inline.append(child.get_text(" ", strip=True))
-            elif isinstance(child, NavigableString) and type(child) is NavigableString:
-                inline.append(str(child))
-        builder.add(" ".join(inline))
+                self.walk(child)
+                continue
+            piece = _inline_piece(child)
+            if piece is not None:
+                inline.append(piece)
+        self.builder.add(" ".join(inline))
 
-    root = soup.body or soup
-    if isinstance(root, Tag):
-        walk(root)
-    return builder.build(title=first_h1 or title)
+    def _add_leaf(self, node: Tag) -> None:
+        """Add a block element without child blocks, with its heading level."""
+        text = node.get_text(" ", strip=True)
+        level = _HEADINGS.get(node.name or "", 0)
+        if level == 1 and not self.first_h1:
+            self.first_h1 = text
+        self.builder.add(text, level)
+
+
+def _inline_piece(child: PageElement) -> str | None:
+    """The text an inline child adds to its parent block; None for a skipped element, a
+    comment or another special string."""
+    from bs4 import NavigableString, Tag
+
+    if isinstance(child, Tag):
+        return None if child.name in SKIP_TAGS else child.get_text(" ", strip=True)
+    if isinstance(child, NavigableString) and type(child) is NavigableString:
+        return str(child)
+    return None

@@ -20,7 +20,7 @@ import tempfile
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from migralex.corpus.errors import ReadError
 from migralex.ingest.base import (
@@ -30,6 +30,9 @@ from migralex.ingest.base import (
     TextBuilder,
     clean_line,
 )
+
+if TYPE_CHECKING:
+    from pypdf import PdfReader
 
 EDGE_LINES = 2
 #: Rasterisation resolution for OCR (dots per inch); Tesseract reads 300 dpi best.
@@ -288,30 +291,7 @@ def read_pdf(
         )
     try:
         reader = pypdf.PdfReader(path)
-        if reader.is_encrypted:
-            try:
-                opened = reader.decrypt("")
-            except Exception as exc:  # noqa: BLE001 - pypdf raises several types here
-                raise ReadError(path, f"PDF is encrypted and cannot be opened ({exc})") from exc
-            # decrypt returns NOT_DECRYPTED (0) for a wrong password instead of raising.
-            if opened == pypdf.PasswordType.NOT_DECRYPTED:
-                raise ReadError(
-                    path,
-                    "PDF is encrypted with a password; save an unprotected copy (or print it "
-                    "to PDF) and ingest that",
-                )
-        count = len(reader.pages)
-        if count > limits.pages:
-            raise ReadError(
-                path,
-                f"PDF has {count:,} pages, over the limit of {limits.pages:,}"
-                " (MIGRALEX_MAX_PAGES raises it)",
-            )
-        raw_pages = [page.extract_text() or "" for page in reader.pages]
-        # Pages without text that draw an image are scans; truly blank pages are left alone.
-        blank = [
-            i for i, p in enumerate(raw_pages) if not p.strip() and _has_image(reader.pages[i])
-        ]
+        raw_pages, blank = _page_texts(reader, path, limits)
     except ReadError:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
@@ -325,17 +305,69 @@ def read_pdf(
         for index, text in ocr_pages(path, blank, language).items():
             raw_pages[index] = text
     pages, header = strip_running_lines([_page_lines(p) for p in raw_pages])
+    builder = _line_blocks(pages)
+    ocr = tuple(i + 1 for i in blank if raw_pages[i].strip())
+    return builder.build(title=_meta_title(reader) or header, ocr_pages=ocr, paged=True)
+
+
+def _line_blocks(pages: Sequence[Sequence[str]]) -> TextBuilder:
+    """A builder holding one block per line, a new page for each page after the first."""
     builder = TextBuilder()
     for number, lines in enumerate(pages):
         if number:
             builder.new_page()
         for line in lines:
             builder.add(line)
-    meta_title = ""
+    return builder
+
+
+def _page_texts(reader: PdfReader, path: Path, limits: Limits) -> tuple[list[str], list[int]]:
+    """The text layer of every page, and the 0-based indexes of the scanned pages among them
+    (no text, an image drawn): what OCR is to read.
+
+    Raises:
+        ReadError: a password is needed, or the PDF has more than ``limits.pages`` pages.
+    """
+    if reader.is_encrypted:
+        _decrypt(reader, path)
+    count = len(reader.pages)
+    if count > limits.pages:
+        raise ReadError(
+            path,
+            f"PDF has {count:,} pages, over the limit of {limits.pages:,}"
+            " (MIGRALEX_MAX_PAGES raises it)",
+        )
+    raw_pages = [page.extract_text() or "" for page in reader.pages]
+    # Pages without text that draw an image are scans; truly blank pages are left alone.
+    blank = [i for i, p in enumerate(raw_pages) if not p.strip() and _has_image(reader.pages[i])]
+    return raw_pages, blank
+
+
+def _decrypt(reader: PdfReader, path: Path) -> None:
+    """Open an encrypted PDF with the empty user password (such files open in any viewer).
+
+    Raises:
+        ReadError: the file needs a real password, or pypdf cannot decrypt it.
+    """
+    import pypdf
+
+    try:
+        opened = reader.decrypt("")
+    except Exception as exc:  # noqa: BLE001 - pypdf raises several types here
+        raise ReadError(path, f"PDF is encrypted and cannot be opened ({exc})") from exc
+    # decrypt returns NOT_DECRYPTED (0) for a wrong password instead of raising.
+    if opened == pypdf.PasswordType.NOT_DECRYPTED:
+        raise ReadError(
+            path,
+            "PDF is encrypted with a password; save an unprotected copy (or print it "
+            "to PDF) and ingest that",
+        )
+
+
+def _meta_title(reader: PdfReader) -> str:
+    """The ``/Title`` of the PDF's metadata, "" when it has none or the metadata is broken."""
     try:
         metadata: Any = reader.metadata or {}
-        meta_title = str(metadata.get("/Title") or "")
+        return str(metadata.get("/Title") or "")
     except Exception:  # noqa: BLE001 - broken metadata must not fail the read
-        meta_title = ""
-    ocr = tuple(i + 1 for i in blank if raw_pages[i].strip())
-    return builder.build(title=meta_title or header, ocr_pages=ocr, paged=True)
+        return ""

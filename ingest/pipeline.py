@@ -266,6 +266,12 @@ def plain_reason(exc: BaseException) -> str:
         return "not a valid DOCX file: the zip container is corrupt or truncated"
     if type(exc).__name__ in {"XMLSyntaxError", "ParserError", "ParseError"}:
         return f"malformed XML or HTML ({detail})" if detail else "malformed XML or HTML"
+    return _resource_reason(exc, detail)
+
+
+def _resource_reason(exc: BaseException, detail: str) -> str:
+    """The reason of :func:`plain_reason` for a failure to decode, hold or read the file, else
+    the exception's own words (``detail``, white space collapsed)."""
     if isinstance(exc, UnicodeError):
         return "the text is not in a readable encoding"
     if isinstance(exc, MemoryError):
@@ -277,7 +283,9 @@ def plain_reason(exc: BaseException) -> str:
     return "cannot read the document (the reader failed without saying why)"
 
 
-def ingest_paths(
+# A public batch entry point: each keyword-only option is documented and passed by name from
+# the CLI, the app and the benchmarks; bundling them would only move the list elsewhere.
+def ingest_paths(  # noqa: PLR0913
     paths: Sequence[Path],
     store: Store,
     *,
@@ -338,15 +346,14 @@ def ingest_paths(
             if on_result:
                 on_result(problem)
     files = [f for f in files if resolved(f) not in refused]
+    embedders = (get_embedder, get_multilingual)
+    options = _Options(kind, language, detect, tagger, passage, embedders, strict)
     with store.writer():
         for path in files:
             t0 = time.perf_counter()
             entry = entries.get(resolved(path)) if entries else None
             try:
-                result = _ingest_one(
-                    path, store, entry, kind, language, detect, tagger, passage,
-                    (get_embedder, get_multilingual), strict,
-                )  # fmt: skip
+                result = _ingest_one(path, store, entry, options)
             except MigralexError as exc:
                 result = IngestResult(str(path), "", "failed", error=_reason(exc, path))
             except Exception as exc:  # noqa: BLE001 - one bad file must not stop the batch
@@ -457,17 +464,21 @@ def manifest_mismatch(entry: ManifestEntry | None, sha: str) -> str:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _Options:
+    """What every file of one :func:`ingest_paths` batch is read, tagged and embedded with."""
+
+    kind: str | None
+    language: str | None
+    detect: LanguageDetector | None
+    tagger: Tagger
+    passage: Callable[[Clause], str]
+    embedders: tuple[Callable[[], PassageEmbedder | None], Callable[[], PassageEmbedder | None]]
+    strict: bool  # a sha256 that differs from the manifest's fails the file
+
+
 def _ingest_one(
-    path: Path,
-    store: Store,
-    entry: ManifestEntry | None,
-    kind: str | None,
-    language: str | None,
-    detect: LanguageDetector | None,
-    tagger: Tagger,
-    passage: Callable[[Clause], str],
-    embedders: tuple[Callable[[], PassageEmbedder | None], Callable[[], PassageEmbedder | None]],
-    strict: bool = False,
+    path: Path, store: Store, entry: ManifestEntry | None, options: _Options
 ) -> IngestResult:
     if path.is_symlink() and not path.exists():
         raise ReadError(path, "a symbolic link that loops or leads to nothing")
@@ -480,7 +491,7 @@ def _ingest_one(
         raise ReadError(path, f"cannot read file ({exc.strerror or exc})") from exc
     sha = sha256_bytes(data)
     warning = manifest_mismatch(entry, sha)
-    if warning and strict:
+    if warning and options.strict:
         raise ReadError(path, f"{warning} (--strict)")
     doc_id = entry.doc_id if entry and entry.doc_id else content_doc_id(path.stem, sha)
     previous = store.find_by_source(str(path.resolve()))
@@ -488,17 +499,17 @@ def _ingest_one(
     if store.status_of(doc_id, sha, version) == "unchanged":
         count = store.count_clauses(doc_id)
         return IngestResult(str(path), doc_id, "unchanged", count, warning=warning)
-    doc, seg = prepare(path, entry, kind, language, detect, sha=sha)
+    doc, seg = prepare(path, entry, options.kind, options.language, options.detect, sha=sha)
     clauses = list(seg.clauses)
     if not clauses:
         raise ReadError(path, "no clause found in the text")
-    tags = tagger(clauses, doc.language)
+    tags = options.tagger(clauses, doc.language)
     replaces = tuple(d for d in previous if d != doc.doc_id)
-    emb, ml_emb = (get() for get in embedders)
+    emb, ml_emb = (get() for get in options.embedders)
     vectors = None
     model = None
     multilingual = None
-    passages = [passage(c) for c in clauses]
+    passages = [options.passage(c) for c in clauses]
     shas = [sha256_bytes(p.encode("utf-8")) for p in passages]
     old_ids = (doc.doc_id, *replaces)
     if emb is not None:

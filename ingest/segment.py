@@ -192,6 +192,31 @@ class _State:
         self.container = self.container_heading = ""
         self.last_article = self.before_container
 
+    def before_article(self, number: int | None) -> None:
+        """Make way for an article numbered ``number``: leave the container the main text
+        resumes after, or drop the divisions of an instrument whose numbering restarts."""
+        if (
+            self.container
+            and self.last_article is None
+            and number is not None
+            and self.before_container is not None
+            and number == self.before_container + 1
+        ):
+            # The main text goes on after a schedule ("SCHEDULE TO PART XI", then
+            # "PART XII ... Article 68"): leave the container.
+            self.leave_container()
+        elif number == 1 and (self.last_article or 0) > 1 and not self.container:
+            # numbering restarts without an annex heading: a new instrument begins
+            self.divisions, self.group = [], ""
+
+
+@dataclass(frozen=True, slots=True)
+class _Numbering:
+    """Which numbered blocks are clauses in a text: law sections, or numbered points."""
+
+    sections: bool  # "12 (1) ...", "7.1" of an act without articles
+    points: bool  # "1.", "2." of a text with neither articles nor sections
+
 
 def _norm_num(num: str) -> int | None:
     n = num.strip().lower()
@@ -258,6 +283,20 @@ def _title_like(text: str, max_len: int = 90, max_words: int = 14) -> bool:
     return not re.search(r"[.;,:]$", t)
 
 
+def _opener_heading(rest: str) -> str | None:
+    """The title after an opener word ("Protocole Final, relatif ..."), None when the words
+    make a sentence or a citation instead."""
+    if rest and (rest[:1].isalnum() or rest[:1] in ".;"):
+        return None  # "Notes on ...", "... have signed this / Administrative Agreement."
+    heading = rest.strip().lstrip(" ,.:-–—").strip()
+    first = heading.split()[0] if heading else ""
+    if first[:1].islower() and not re.match(_TITLE_WORDS, first):
+        return None  # "Note that the text ..." is a sentence
+    if re.search(r"\b(?:shall|is|are|may|doit|sont|est)\b", heading):
+        return None
+    return heading
+
+
 def _capitalised(text: str) -> bool:
     words = [w for w in re.findall(r"[A-Za-zÀ-ÿ][\w'’-]*", text) if w.lower() not in _CONNECTORS]
     return bool(words) and sum(w[0].isupper() for w in words) / len(words) >= 0.75
@@ -322,9 +361,8 @@ class _Segmenter:
         if not m:
             return None
         rest = m.group("rest")
-        if len(text) > (400 if self.blocks[i].level else 220) or re.search(r"[;,]$", text):
-            return None
-        if self._continues_sentence(i):
+        too_long = len(text) > (400 if self.blocks[i].level else 220)
+        if too_long or re.search(r"[;,]$", text) or self._continues_sentence(i):
             return None
         heading = _heading_from_rest(rest)
         if heading is None:
@@ -356,16 +394,8 @@ class _Segmenter:
                 continue
             if label:
                 return label, ""
-            rest = m.group("rest")
-            if rest and (rest[:1].isalnum() or rest[:1] in ".;"):
-                return None  # "Notes on ...", "... have signed this / Administrative Agreement."
-            heading = rest.strip().lstrip(" ,.:-–—").strip()
-            first = heading.split()[0] if heading else ""
-            if first[:1].islower() and not re.match(_TITLE_WORDS, first):
-                return None  # "Note that the text ..." is a sentence
-            if re.search(r"\b(?:shall|is|are|may|doit|sont|est)\b", heading):
-                return None
-            return m.group("kw").strip(), heading
+            heading = _opener_heading(m.group("rest"))
+            return None if heading is None else (m.group("kw").strip(), heading)
         return None
 
     def section_at(self, i: int, expected: tuple[int, int] | None) -> tuple[str, str] | None:
@@ -461,8 +491,24 @@ class _Segmenter:
 
     # -- the pass ------------------------------------------------------------------------
     def units(self) -> list[_Unit]:
-        blocks, texts = self.blocks, self.texts
-        n = len(blocks)
+        """The units of the text in document order, starting with the preamble."""
+        n = len(self.blocks)
+        mode = self._numbering()
+        st = _State()
+        units: list[_Unit] = [_Unit("preamble", "Preamble", "", ("Preamble",), 0, 0)] if n else []
+        i = 0
+        while i < n:
+            nxt = self._opener_unit(i, st, units)
+            if nxt is None:
+                if st.last_article is not None and _SIGNATURE.match(self.texts[i]):
+                    st.signed = True
+                nxt = self._body_unit(i, st, units, mode)
+            i = nxt
+        return units
+
+    def _numbering(self) -> _Numbering:
+        """Which numbered blocks are the clauses when the text has no articles."""
+        n = len(self.blocks)
         has_articles = any(self.article_at(i) for i in range(n))
         use_sections = self.kind in {"law", "regulation"} and not has_articles
         # Exchanges of notes and recommendations number their points "1.", "2.": when a text
@@ -472,117 +518,148 @@ class _Segmenter:
         )
         if use_points:
             use_sections = False
-        st = _State()
-        units: list[_Unit] = [_Unit("preamble", "Preamble", "", ("Preamble",), 0, 0)] if n else []
+        return _Numbering(sections=use_sections, points=use_points)
 
-        def start_of(j: int) -> int:
-            return blocks[j].start if j < n else len(self.p.text)
+    def _unit(
+        self, st: _State, kind: str, label: str, heading: str, i: int, j: int, level: int = 0
+    ) -> _Unit:
+        """The unit of ``kind`` labelled at block i whose body starts at block j, placed by ``st``."""
+        own = (label,) if kind in {"article", "section"} else ()
+        path = (label,) if kind == "annex" else (*st.path(), *own)
+        context = st.context() if kind in {"article", "section"} else ()
+        body_start = self.blocks[j].start if j < len(self.blocks) else len(self.p.text)
+        return _Unit(kind, label, heading, path, self.blocks[i].start, body_start, level, context)
 
-        def add(kind: str, label: str, heading: str, i: int, j: int, level: int = 0) -> None:
-            own = (label,) if kind in {"article", "section"} else ()
-            path = (label,) if kind == "annex" else (*st.path(), *own)
-            context = st.context() if kind in {"article", "section"} else ()
-            units.append(
-                _Unit(kind, label, heading, path, blocks[i].start, start_of(j), level, context)
-            )
+    def _opener_unit(self, i: int, st: _State, units: list[_Unit]) -> int | None:
+        """Add the letter, note or protocol that block i opens after a signature; return the
+        index of the next block to read, or None when block i opens none."""
+        opener = self.opener_at(i) if st.signed else None
+        if opener is None:
+            return None
+        # A letter, note or protocol after the signatures is its own container, even
+        # where a PDF line without a full stop ("(s.) C. VREEDE") precedes it.
+        label, inline = opener
+        if label == "Letter":
+            heading, j = "", i  # the salutation is the letter's first line
+        else:
+            heading, j = self.heading_after(i, self.blocks[i].level, inline)
+        st.enter_container(label, heading)
+        # one letter of an exchange follows another without a new signature
+        st.signed = label == "Letter" or bool(re.match(r"N", label))
+        units.append(self._unit(st, "annex", label, heading, i, j))
+        return max(j, i + 1)
 
-        i = 0
-        while i < n:
-            b = blocks[i]
-            opener = self.opener_at(i) if st.signed else None
-            if opener is not None:
-                # A letter, note or protocol after the signatures is its own container, even
-                # where a PDF line without a full stop ("(s.) C. VREEDE") precedes it.
-                label, inline = opener
-                if label == "Letter":
-                    heading, j = "", i  # the salutation is the letter's first line
-                else:
-                    heading, j = self.heading_after(i, b.level, inline)
-                st.enter_container(label, heading)
-                # one letter of an exchange follows another without a new signature
-                st.signed = label == "Letter" or bool(re.match(r"N", label))
-                add("annex", label, heading, i, j)
-                i = max(j, i + 1)
-                continue
-            if st.last_article is not None and _SIGNATURE.match(texts[i]):
-                st.signed = True
-            art = self.article_at(i) if not use_sections else None
-            if art is not None:
-                label, inline, number = art
-                if not b.level and number is not None and st.last_article is not None:
-                    backwards = number < st.last_article and number != 1
-                    # A far jump (lapsed Parts) is fine on a clean label line, not on "Article 67."
-                    far = number > st.last_article + 12 and bool(re.search(r"[.;,]$", texts[i]))
-                    if backwards or far:
-                        art = None
-            if art is not None:
-                if (
-                    st.container
-                    and st.last_article is None
-                    and number is not None
-                    and st.before_container is not None
-                    and number == st.before_container + 1
-                ):
-                    # The main text goes on after a schedule ("SCHEDULE TO PART XI", then
-                    # "PART XII ... Article 68"): leave the container.
-                    st.leave_container()
-                elif number == 1 and (st.last_article or 0) > 1 and not st.container:
-                    # numbering restarts without an annex heading: a new instrument begins
-                    st.divisions, st.group = [], ""
-                st.heading_level = st.heading_level or b.level
-                heading, j = self.heading_after(i, b.level, inline)
-                add("article", label, heading, i, j)
-                st.last_article = number if number is not None else st.last_article
-                i = j
-                continue
-            annex = self.annex_at(i)
-            if annex is not None and (
-                st.last_article is not None or use_sections or st.last_section or st.container
-            ):
-                label, inline = annex
-                heading, j = self.heading_after(i, b.level, inline)
-                st.enter_container(label, heading)
-                add("annex", label, heading, i, j)
-                i = j
-                continue
-            div = self.division_at(i)
-            if div is not None:
-                label, inline, level = div
-                heading, j = self.heading_after(i, b.level, inline)
-                st.divisions = [d for d in st.divisions if d[0] < level] + [(level, label, heading)]
-                st.group = ""
-                add("division", label, heading, i, j, level)
-                i = j
-                continue
-            if use_points and not b.level:
-                m = _PARA.match(texts[i])
-                point = int(m.group("a") or m.group("b")) if m else 0
-                if m and (point == st.last_point + 1 or (point == 1 and st.last_point >= 3)):
-                    st.last_point = point
-                    add("article", f"Paragraph {point}", "", i, i)
-                    i += 1
-                    continue
-            if use_sections:
-                sec = self.section_at(i, st.last_section)
-                if sec is not None:
-                    num, rest = sec
-                    major, _, minor = num.partition(".")
-                    st.last_section = (int(major), int(minor) if minor else 0)
-                    heading, _j = self._section_heading(i, rest)
-                    add("section", f"Section {num}", heading, i, i + 1)
-                    i += 1
-                    continue
-            if (
-                b.level
-                and i > 0
-                and (not st.heading_level or b.level < st.heading_level + 2)
-                and self._next_is_unit(i, use_sections)
-            ) or (not b.level and self._is_group_heading(i, use_sections)):
-                # An unnumbered heading over the next articles ("Dispositions générales").
-                st.group = texts[i]
-                add("group", "", texts[i], i, i + 1)
-            i += 1
-        return units
+    def _body_unit(self, i: int, st: _State, units: list[_Unit], mode: _Numbering) -> int:
+        """Add the unit block i starts, if any; return the index of the next block to read."""
+        steps = (
+            self._article_unit,
+            self._annex_unit,
+            self._division_unit,
+            self._point_unit,
+            self._section_unit,
+        )
+        for step in steps:
+            nxt = step(i, st, units, mode)
+            if nxt is not None:
+                return nxt
+        self._add_group(i, st, units, mode)
+        return i + 1
+
+    def _article_unit(self, i: int, st: _State, units: list[_Unit], mode: _Numbering) -> int | None:
+        """Add the article labelled at block i; return the index of its first body block, or
+        None when block i starts no article (or one out of sequence)."""
+        art = self.article_at(i) if not mode.sections else None
+        if art is None or self._out_of_sequence(i, art[2], st):
+            return None
+        label, inline, number = art
+        st.before_article(number)
+        b = self.blocks[i]
+        st.heading_level = st.heading_level or b.level
+        heading, j = self.heading_after(i, b.level, inline)
+        units.append(self._unit(st, "article", label, heading, i, j))
+        st.last_article = number if number is not None else st.last_article
+        return j
+
+    def _out_of_sequence(self, i: int, number: int | None, st: _State) -> bool:
+        """True when the unhinted article label at block i jumps back, or far ahead on a line
+        that reads as a citation: a reference, not a new article."""
+        if self.blocks[i].level or number is None or st.last_article is None:
+            return False
+        backwards = number < st.last_article and number != 1
+        # A far jump (lapsed Parts) is fine on a clean label line, not on "Article 67."
+        far = number > st.last_article + 12 and bool(re.search(r"[.;,]$", self.texts[i]))
+        return backwards or far
+
+    def _annex_unit(self, i: int, st: _State, units: list[_Unit], mode: _Numbering) -> int | None:
+        """Add the annex labelled at block i once a body text has begun; return the index of
+        its first body block, or None."""
+        annex = self.annex_at(i)
+        if annex is None or not (
+            st.last_article is not None or mode.sections or st.last_section or st.container
+        ):
+            return None
+        label, inline = annex
+        heading, j = self.heading_after(i, self.blocks[i].level, inline)
+        st.enter_container(label, heading)
+        units.append(self._unit(st, "annex", label, heading, i, j))
+        return j
+
+    def _division_unit(
+        self, i: int, st: _State, units: list[_Unit], mode: _Numbering
+    ) -> int | None:
+        """Add the division (Part, Chapter, ...) labelled at block i; return the index of its
+        first body block, or None."""
+        div = self.division_at(i)
+        if div is None:
+            return None
+        label, inline, level = div
+        heading, j = self.heading_after(i, self.blocks[i].level, inline)
+        st.divisions = [d for d in st.divisions if d[0] < level] + [(level, label, heading)]
+        st.group = ""
+        units.append(self._unit(st, "division", label, heading, i, j, level))
+        return j
+
+    def _point_unit(self, i: int, st: _State, units: list[_Unit], mode: _Numbering) -> int | None:
+        """Add the numbered point ("1.", "(2)") that block i starts, in sequence; return i + 1,
+        or None."""
+        if not mode.points or self.blocks[i].level:
+            return None
+        m = _PARA.match(self.texts[i])
+        if m is None:
+            return None
+        point = int(m.group("a") or m.group("b"))
+        if point != st.last_point + 1 and not (point == 1 and st.last_point >= 3):
+            return None
+        st.last_point = point
+        units.append(self._unit(st, "article", f"Paragraph {point}", "", i, i))
+        return i + 1
+
+    def _section_unit(self, i: int, st: _State, units: list[_Unit], mode: _Numbering) -> int | None:
+        """Add the law section that block i starts, in sequence; return i + 1, or None."""
+        if not mode.sections:
+            return None
+        sec = self.section_at(i, st.last_section)
+        if sec is None:
+            return None
+        num, rest = sec
+        major, _, minor = num.partition(".")
+        st.last_section = (int(major), int(minor) if minor else 0)
+        heading, _j = self._section_heading(i, rest)
+        units.append(self._unit(st, "section", f"Section {num}", heading, i, i + 1))
+        return i + 1
+
+    def _add_group(self, i: int, st: _State, units: list[_Unit], mode: _Numbering) -> None:
+        """Add block i as an unnumbered heading over the next articles ("Dispositions
+        générales") when it reads as one."""
+        b = self.blocks[i]
+        if (
+            b.level
+            and i > 0
+            and (not st.heading_level or b.level < st.heading_level + 2)
+            and self._next_is_unit(i, mode.sections)
+        ) or (not b.level and self._is_group_heading(i, mode.sections)):
+            st.group = self.texts[i]
+            units.append(self._unit(st, "group", "", self.texts[i], i, i + 1))
 
     def _is_group_heading(self, i: int, use_sections: bool) -> bool:
         """An unmarked title line right before an article or section label ("Pension Payable",
@@ -654,6 +731,50 @@ def _split_paragraphs(
     return found if len(found) >= 2 else []
 
 
+def _structural_parts(
+    text: str, u: _Unit, end: int
+) -> tuple[list[Heading], tuple[int, int, tuple[str, ...]] | None]:
+    """The headings of a division, group or annex unit ending at offset ``end``, and the span
+    ``(start, end, path)`` of its clause: only when text of its own follows the heading."""
+    head_end = _trim_end(text, u.start, min(u.body_start, end))
+    body_start = u.body_start
+    while body_start < end and text[body_start].isspace():
+        body_start += 1
+    body_end = _trim_end(text, body_start, end)
+    has_body = body_start < body_end
+    if u.kind == "annex" and has_body:
+        return [], (u.start, end, u.path)  # an annex's text is cited as the annex
+    headings = [Heading(u.label, u.heading, u.start, head_end)] if head_end > u.start else []
+    body = text[body_start:body_end]
+    if has_body and "\n" not in body and _title_like(body, max_len=120, max_words=16):
+        # only a sub-heading below the division heading: structure, not a clause
+        headings.append(Heading("", body, body_start, body_start + len(body)))
+        return headings, None
+    if not has_body:
+        return headings, None
+    own = "text" if u.kind == "division" else slugify(u.heading)[:40]
+    return headings, (body_start, end, (*u.path, own))
+
+
+def _clause_spans(
+    text: str, u: _Unit, end: int, blocks: Sequence[Block], max_chars: int
+) -> list[tuple[int, int, tuple[str, ...]]]:
+    """The spans ``(start, end, path)`` of an article, section or preamble unit ending at
+    offset ``end``: the whole unit, or its numbered paragraphs when it is over ``max_chars``."""
+    span_end = _trim_end(text, u.start, end)
+    paras = (
+        _split_paragraphs(text, u.body_start, span_end, blocks)
+        if u.kind != "preamble" and span_end - u.start > max_chars
+        else []
+    )
+    if not paras:
+        return [(u.start, span_end, u.path)]
+    bounds = [u.start] + [s for _, s in paras[1:]] + [span_end]
+    return [
+        (s, e, (*u.path, num)) for (num, _), s, e in zip(paras, bounds, bounds[1:], strict=False)
+    ]
+
+
 def segment(
     parsed: ParsedText,
     doc_id: str,
@@ -682,11 +803,10 @@ def segment(
     headings: list[Heading] = []
     used: dict[str, int] = {}
 
-    def emit(u: _Unit, start: int, end: int, path: tuple[str, ...] | None = None) -> None:
+    def emit(u: _Unit, start: int, end: int, path: tuple[str, ...]) -> None:
         end = _trim_end(text, start, end)
         if end <= start:
             return
-        path = path or u.path
         slug = "/".join(slugify(p) for p in path)
         n = used.get(slug, 0) + 1
         used[slug] = n
@@ -712,36 +832,11 @@ def segment(
     for k, u in enumerate(units):
         end = units[k + 1].start if k + 1 < len(units) else len(text)
         if u.kind in {"division", "group", "annex"}:
-            # Structural heading; a clause only if text of its own follows before the next unit.
-            head_end = _trim_end(text, u.start, min(u.body_start, end))
-            body_start = u.body_start
-            while body_start < end and text[body_start].isspace():
-                body_start += 1
-            has_body = body_start < _trim_end(text, body_start, end)
-            if u.kind == "annex" and has_body:
-                emit(u, u.start, end)  # an annex's text is cited as the annex
-                continue
-            if head_end > u.start:
-                headings.append(Heading(u.label, u.heading, u.start, head_end))
-            body = text[body_start : _trim_end(text, body_start, end)]
-            if has_body and "\n" not in body and _title_like(body, max_len=120, max_words=16):
-                # only a sub-heading below the division heading: structure, not a clause
-                headings.append(Heading("", body, body_start, body_start + len(body)))
-                continue
-            if has_body:
-                own = "text" if u.kind == "division" else slugify(u.heading)[:40]
-                emit(u, body_start, end, (*u.path, own))
-            continue
-        span_end = _trim_end(text, u.start, end)
-        paras = (
-            _split_paragraphs(text, u.body_start, span_end, parsed.blocks)
-            if u.kind != "preamble" and span_end - u.start > max_chars
-            else []
-        )
-        if not paras:
-            emit(u, u.start, span_end)
-            continue
-        bounds = [u.start] + [s for _, s in paras[1:]] + [span_end]
-        for (num, _), s, e in zip(paras, bounds, bounds[1:], strict=False):
-            emit(u, s, e, (*u.path, num))
+            found, span = _structural_parts(text, u, end)
+            headings.extend(found)
+            spans = [span] if span is not None else []
+        else:
+            spans = _clause_spans(text, u, end, parsed.blocks, max_chars)
+        for start, stop, path in spans:
+            emit(u, start, stop, path)
     return Segmentation(tuple(clauses), tuple(headings))

@@ -9,6 +9,7 @@ process in ``st.cache_resource`` builders keyed by the store folder.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -329,43 +330,57 @@ def render_checklist(view: views.ChecklistView, store: Store | None = None) -> N
             on_click="ignore",
         )
     for item in view.items:
-        _, color, _ = views.STATUS_STYLE.get(item.status, ("", "gray", ""))
-        with st.expander(f"{item.status_label} — {item.id}: {item.question}"):
-            st.badge(item.status, color=color)
-            if item.reason:
-                st.markdown(f"**Reason:** {views.md_escape(item.reason)}")
-            if item.why:
-                st.caption(views.md_escape(f"Why it matters: {item.why}"))
-            st.caption(
-                views.md_escape(f"Reference: {item.reference} · confidence {item.confidence:.2f}")
-            )
-            if item.evidence:
-                st.markdown("**Evidence in the draft**")
-            for ev in item.evidence:
-                with st.container(border=True):
-                    st.markdown(views.md_escape(ev.citation))
-                    if ev.pages:
-                        st.caption(views.md_escape(ev.pages))
-                    st.html(ev.html)
-                    if ev.tags:
-                        st.html(views.tag_chips_html(ev.tags))
-            if item.examples and item.evidence and store is not None:
-                if st.toggle("Compare with the best examples", key=f"cmp_{item.id}"):
-                    app_pages.render_comparison(views.draft_comparison(view, item, store))
-            if item.examples:
-                st.markdown("**Good-practice examples from the store**")
-            for ex in item.examples:
-                with st.container(border=True):
-                    st.markdown(
-                        f"**{views.md_escape(ex.doc_title)}** — {views.md_escape(ex.label)}"
-                    )
-                    st.html(views.highlight_html(ex.text, (), "12em"))
-                    st.button(
-                        "Open clause",
-                        key=f"example_open_{item.id}_{ex.clause_id}",
-                        on_click=open_clause,
-                        args=(ex.clause_id,),
-                    )
+        _render_item(view, item, store)
+
+
+def _render_item(view: views.ChecklistView, item: Any, store: Store | None) -> None:
+    """One checklist item in an expander: status, reason, evidence, then the store's
+    good-practice examples (and a comparison with them when the draft has evidence)."""
+    _, color, _ = views.STATUS_STYLE.get(item.status, ("", "gray", ""))
+    with st.expander(f"{item.status_label} — {item.id}: {item.question}"):
+        st.badge(item.status, color=color)
+        if item.reason:
+            st.markdown(f"**Reason:** {views.md_escape(item.reason)}")
+        if item.why:
+            st.caption(views.md_escape(f"Why it matters: {item.why}"))
+        st.caption(
+            views.md_escape(f"Reference: {item.reference} · confidence {item.confidence:.2f}")
+        )
+        if item.evidence:
+            st.markdown("**Evidence in the draft**")
+        for ev in item.evidence:
+            _render_evidence(ev)
+        if item.examples and item.evidence and store is not None:
+            if st.toggle("Compare with the best examples", key=f"cmp_{item.id}"):
+                app_pages.render_comparison(views.draft_comparison(view, item, store))
+        if item.examples:
+            st.markdown("**Good-practice examples from the store**")
+        for ex in item.examples:
+            _render_example(item.id, ex)
+
+
+def _render_evidence(ev: Any) -> None:
+    """One passage of the draft that an item's status rests on, its matches marked."""
+    with st.container(border=True):
+        st.markdown(views.md_escape(ev.citation))
+        if ev.pages:
+            st.caption(views.md_escape(ev.pages))
+        st.html(ev.html)
+        if ev.tags:
+            st.html(views.tag_chips_html(ev.tags))
+
+
+def _render_example(item_id: str, ex: Any) -> None:
+    """One good-practice example of the store for item ``item_id``, with a link to it."""
+    with st.container(border=True):
+        st.markdown(f"**{views.md_escape(ex.doc_title)}** — {views.md_escape(ex.label)}")
+        st.html(views.highlight_html(ex.text, (), "12em"))
+        st.button(
+            "Open clause",
+            key=f"example_open_{item_id}_{ex.clause_id}",
+            on_click=open_clause,
+            args=(ex.clause_id,),
+        )
 
 
 def page_checklist(store: Store | None) -> None:
@@ -401,33 +416,45 @@ def page_checklist(store: Store | None) -> None:
     )
     if store is None:
         st.caption("The store is empty: results will have no good-practice examples.")
-    shown = st.session_state.get(CHECKLIST_RESULT_KEY)
-    if isinstance(shown, views.ChecklistView) and (
-        upload is None
-        or shown.data["checklist"] != chosen.id
-        or shown.data["document"]["path"] != upload.name
-    ):
-        # another checklist or file: the previous result is not about them
-        st.session_state.pop(CHECKLIST_RESULT_KEY, None)
-        st.session_state.pop(REPORTS_KEY, None)
+    _forget_other_result(chosen.id, upload.name if upload is not None else None)
     run = st.button("Run checklist", key="run_checklist", type="primary", disabled=upload is None)
-    if run and upload is not None:
-        try:
-            with st.spinner("Reading, tagging and checking the draft…"):
-                view = views.run_checklist_on_upload(
-                    upload.name, upload.getvalue(), chosen.id, store
-                )
-        except MigralexError as exc:
-            st.error(f"Checklist failed: {exc}")
-            return
-        except Exception as exc:  # noqa: BLE001 - a hostile upload gets an error box, not a trace
-            st.error(f"Checklist failed: {views.plain_failure(upload.name, exc)}")
-            return
-        st.session_state[CHECKLIST_RESULT_KEY] = view
-        st.session_state[REPORTS_KEY] = views.report_files(view.data)
+    if run and upload is not None and not _run_checklist(upload, chosen.id, store):
+        return
     view = st.session_state.get(CHECKLIST_RESULT_KEY)
     if isinstance(view, views.ChecklistView):
         render_checklist(view, store)
+
+
+def _forget_other_result(checklist_id: str, file_name: str | None) -> None:
+    """Drop the result shown when it is of another checklist or file (or none is uploaded):
+    it is not about them."""
+    shown = st.session_state.get(CHECKLIST_RESULT_KEY)
+    if isinstance(shown, views.ChecklistView) and (
+        file_name is None
+        or shown.data["checklist"] != checklist_id
+        or shown.data["document"]["path"] != file_name
+    ):
+        st.session_state.pop(CHECKLIST_RESULT_KEY, None)
+        st.session_state.pop(REPORTS_KEY, None)
+
+
+def _run_checklist(upload: Any, checklist_id: str, store: Store | None) -> bool:
+    """Run the checklist on the uploaded draft and keep its result and reports in the
+    session; False (an error box shown) when it fails."""
+    try:
+        with st.spinner("Reading, tagging and checking the draft…"):
+            view = views.run_checklist_on_upload(
+                upload.name, upload.getvalue(), checklist_id, store
+            )
+    except MigralexError as exc:
+        st.error(f"Checklist failed: {exc}")
+        return False
+    except Exception as exc:  # noqa: BLE001 - a hostile upload gets an error box, not a trace
+        st.error(f"Checklist failed: {views.plain_failure(upload.name, exc)}")
+        return False
+    st.session_state[CHECKLIST_RESULT_KEY] = view
+    st.session_state[REPORTS_KEY] = views.report_files(view.data)
+    return True
 
 
 def page_documents(root: str, store: Store) -> None:
@@ -492,6 +519,35 @@ def page_documents(root: str, store: Store) -> None:
 def main() -> None:
     """Render the app."""
     st.set_page_config(page_title="migralex", page_icon="⚖️", layout="wide")
+    root, store, stats = _open_store()
+    if PAGE_KEY not in st.session_state:
+        _state_from_query()
+    with st.sidebar:
+        page = _sidebar(root, stats)
+    if store is None or stats is None or not stats["documents"]:
+        if page == "Checklist":
+            page_checklist(None)
+        else:
+            st.info(views.empty_store_message(root))
+        return
+    st.query_params["page"] = str(page)
+    if page == "Clause detail" and st.session_state.get(CLAUSE_KEY):
+        st.query_params["clause"] = st.session_state[CLAUSE_KEY]
+    pages: dict[str, Callable[[], None]] = {
+        "Checklist": lambda: page_checklist(store),
+        "Search": lambda: page_search(root, store, stats),
+        "Clause detail": lambda: page_clause(root, store),
+        "Gallery": lambda: app_pages.page_gallery(root, store),
+        "Matrix": lambda: app_pages.page_matrix(root, store),
+        "Compare": lambda: app_pages.page_compare(store),
+        "Corridors": lambda: app_pages.page_corridors(store),
+    }
+    pages.get(str(page), lambda: page_documents(root, store))()
+
+
+def _open_store() -> tuple[str, Store | None, dict[str, Any] | None]:
+    """The configured store's folder, the store (None when there is none yet) and its stats;
+    an error box and a stop when it cannot be opened."""
     try:
         root = str(service.settings().store)
         # A missing store is not created here (``migralex ingest`` makes stores): the pages
@@ -502,64 +558,43 @@ def main() -> None:
     except (MigralexError, ValueError) as exc:
         st.error(f"Cannot open the migralex store: {exc}")
         st.stop()
-    if PAGE_KEY not in st.session_state:
-        wanted = st.query_params.get("page")
-        if wanted in views.PAGES:
-            st.session_state[PAGE_KEY] = wanted
-        if st.query_params.get("q"):
-            st.session_state["search_query"] = st.query_params["q"]
-        if st.query_params.get("clause"):
-            st.session_state[CLAUSE_KEY] = st.query_params["clause"]
-    with st.sidebar:
-        st.title("migralex")
-        st.caption("Clauses of social security and labour migration agreements and laws")
-        page = st.radio("Page", views.PAGES, key=PAGE_KEY)
-        if stats is None:
-            st.caption("No store yet: the store is empty.")
-        else:
-            st.caption(
-                views.md_escape(
-                    f"{stats['documents']} documents · {stats['clauses']} clauses · "
-                    f"model {stats['model'] or '—'}"
-                    + (
-                        f" + {stats['multilingual_model']}"
-                        if stats.get("multilingual_model")
-                        else ""
-                    )
-                )
-            )
-        st.caption(views.md_escape(f"Store: {root}"))
-        if stats is not None and stats["documents"]:
-            state = preload_models(root)["state"]
-            words = {"loading": "⏳ Loading the search model in the background…",
-                     "ready": "✅ Search model ready"}  # fmt: skip
-            st.caption(views.md_escape(words.get(state, f"⚠️ Search model {state}")))
-        st.button("Reload store", key="reload_store", on_click=reload_store)
-    if store is None or stats is None or not stats["documents"]:
-        if page == "Checklist":
-            page_checklist(None)
-        else:
-            st.info(views.empty_store_message(root))
-        return
-    st.query_params["page"] = str(page)
-    if page == "Clause detail" and st.session_state.get(CLAUSE_KEY):
-        st.query_params["clause"] = st.session_state[CLAUSE_KEY]
-    if page == "Checklist":
-        page_checklist(store)
-    elif page == "Search":
-        page_search(root, store, stats)
-    elif page == "Clause detail":
-        page_clause(root, store)
-    elif page == "Gallery":
-        app_pages.page_gallery(root, store)
-    elif page == "Matrix":
-        app_pages.page_matrix(root, store)
-    elif page == "Compare":
-        app_pages.page_compare(store)
-    elif page == "Corridors":
-        app_pages.page_corridors(store)
+    return root, store, stats
+
+
+def _state_from_query() -> None:
+    """On a first visit, take the page, the question and the clause from the link's query."""
+    wanted = st.query_params.get("page")
+    if wanted in views.PAGES:
+        st.session_state[PAGE_KEY] = wanted
+    if st.query_params.get("q"):
+        st.session_state["search_query"] = st.query_params["q"]
+    if st.query_params.get("clause"):
+        st.session_state[CLAUSE_KEY] = st.query_params["clause"]
+
+
+def _sidebar(root: str, stats: dict[str, Any] | None) -> str:
+    """The sidebar: page choice, the store's counts and model state, reload; return the page."""
+    st.title("migralex")
+    st.caption("Clauses of social security and labour migration agreements and laws")
+    page = st.radio("Page", views.PAGES, key=PAGE_KEY)
+    if stats is None:
+        st.caption("No store yet: the store is empty.")
     else:
-        page_documents(root, store)
+        st.caption(
+            views.md_escape(
+                f"{stats['documents']} documents · {stats['clauses']} clauses · "
+                f"model {stats['model'] or '—'}"
+                + (f" + {stats['multilingual_model']}" if stats.get("multilingual_model") else "")
+            )
+        )
+    st.caption(views.md_escape(f"Store: {root}"))
+    if stats is not None and stats["documents"]:
+        state = preload_models(root)["state"]
+        words = {"loading": "⏳ Loading the search model in the background…",
+                 "ready": "✅ Search model ready"}  # fmt: skip
+        st.caption(views.md_escape(words.get(state, f"⚠️ Search model {state}")))
+    st.button("Reload store", key="reload_store", on_click=reload_store)
+    return page
 
 
 main()

@@ -9,7 +9,7 @@ generation (``st.cache_data``).
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -244,14 +244,7 @@ def page_matrix(root: str, store: Store) -> None:
     )
     docs = [d for d in data["documents"] if d["checklist"] == checklist_id]
     items = data["checklists"][checklist_id]["items"]
-    cells = getattr(getattr(event, "selection", None), "cells", None) or []
-    if cells:
-        row, col = cells[0]
-        column = col if isinstance(col, str) else frame.columns[int(col)]
-        if column in item_cols and 0 <= int(row) < len(docs):
-            st.session_state["matrix_doc"] = docs[int(row)]["doc_id"]
-            by_column = {i["id"].split(".", 1)[-1]: i["id"] for i in items}
-            st.session_state["matrix_item"] = by_column[column]
+    _select_matrix_cell(event, frame.columns, item_cols, docs, items)
     titles = {d["doc_id"]: d["title"] for d in docs}
     e1, e2 = st.columns(2)
     doc_id = e1.selectbox(
@@ -262,17 +255,7 @@ def page_matrix(root: str, store: Store) -> None:
         st.session_state["matrix_item"] = item_ids[0]
     item_id = e2.selectbox("Item", item_ids, key="matrix_item")
     doc = next(d for d in docs if d["doc_id"] == doc_id)
-    cell = doc["cells"][item_id]
-    with st.container(border=True):
-        st.markdown(f"**{views.status_label(cell['status'])}** — {views.md_escape(item_id)}")
-        st.caption(views.md_escape(cell["reason"]))
-        if cell["clause_id"]:
-            st.markdown(views.md_escape(cell["citation"] or ""))
-            st.html(
-                '<div style="white-space:pre-wrap;line-height:1.5;max-height:18em;overflow-y:auto">'
-                f"{view_exports.marked_html(cell['quote'], cell['spans'])}</div>"
-            )
-            st.button("Open clause", key="matrix_open", on_click=_open, args=(cell["clause_id"],))
+    _render_matrix_cell(doc["cells"][item_id], item_id)
     with st.expander("C102 branches covered"):
         st.dataframe(views.branch_rows({**data, "documents": docs}), hide_index=True)
     st.download_button(
@@ -283,6 +266,40 @@ def page_matrix(root: str, store: Store) -> None:
         key="matrix_xlsx",
         on_click="ignore",
     )
+
+
+def _select_matrix_cell(
+    event: Any,
+    columns: Sequence[Any],
+    item_cols: Sequence[str],
+    docs: Sequence[Mapping[str, Any]],
+    items: Sequence[Mapping[str, Any]],
+) -> None:
+    """Choose the agreement and item of the matrix cell clicked in ``event`` (the table's
+    selection) in the selectboxes below the table; a click outside the item columns does
+    nothing."""
+    cells = getattr(getattr(event, "selection", None), "cells", None) or []
+    if cells:
+        row, col = cells[0]
+        column = col if isinstance(col, str) else columns[int(col)]
+        if column in item_cols and 0 <= int(row) < len(docs):
+            st.session_state["matrix_doc"] = docs[int(row)]["doc_id"]
+            by_column = {i["id"].split(".", 1)[-1]: i["id"] for i in items}
+            st.session_state["matrix_item"] = by_column[column]
+
+
+def _render_matrix_cell(cell: Mapping[str, Any], item_id: str) -> None:
+    """One matrix cell: its status and reason, the evidence quote marked, a link to it."""
+    with st.container(border=True):
+        st.markdown(f"**{views.status_label(cell['status'])}** — {views.md_escape(item_id)}")
+        st.caption(views.md_escape(cell["reason"]))
+        if cell["clause_id"]:
+            st.markdown(views.md_escape(cell["citation"] or ""))
+            st.html(
+                '<div style="white-space:pre-wrap;line-height:1.5;max-height:18em;overflow-y:auto">'
+                f"{view_exports.marked_html(cell['quote'], cell['spans'])}</div>"
+            )
+            st.button("Open clause", key="matrix_open", on_click=_open, args=(cell["clause_id"],))
 
 
 # --------------------------------------------------------------------------------------------

@@ -323,6 +323,18 @@ def search(
         _print_hits(hits)
 
 
+def _read_doc_list(path: Path) -> list[str]:
+    """The document ids of a ``--exclude-docs`` file: one a line, ``#`` comments and blank
+    lines skipped; an unreadable file exits with status 2."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        _error(str(path), f"cannot read the document list ({exc.__class__.__name__})")
+        raise typer.Exit(2) from exc
+    excluded = [x.split("#", 1)[0].strip() for x in lines]
+    return [x for x in excluded if x]
+
+
 @app.command("train-ranker")
 def train_ranker(
     store: StoreOpt = None,
@@ -370,15 +382,7 @@ def train_ranker(
     train = encoder.train_encoder if kind == "encoder" else ranker.train_ranker
     default_steps = encoder.DEFAULT_STEPS if kind == "encoder" else ranker.DEFAULT_STEPS
 
-    excluded: list[str] = []
-    if exclude_docs is not None:
-        try:
-            lines = exclude_docs.read_text(encoding="utf-8").splitlines()
-        except (OSError, UnicodeDecodeError) as exc:
-            _error(str(exclude_docs), f"cannot read the document list ({exc.__class__.__name__})")
-            raise typer.Exit(2) from exc
-        excluded = [x.split("#", 1)[0].strip() for x in lines]
-        excluded = [x for x in excluded if x]
+    excluded = _read_doc_list(exclude_docs) if exclude_docs is not None else []
     try:
         st = service.open_existing_store(store)
         known = {d["doc_id"] for d in st.document_summaries()}
@@ -596,15 +600,21 @@ def checklist(
     if as_json:
         _print_json(data)
         return
-    typer.echo(f"{data['title']} on {doc.title}")
+    _echo_checklist(data, doc.title)
+    if report is not None:
+        typer.echo(f"report written to {report}")
+
+
+def _echo_checklist(data: dict[str, Any], title: str) -> None:
+    """Print a checklist result (:meth:`ChecklistResult.to_json`) on draft ``title``: one line
+    per item with its first evidence, then the counts."""
+    typer.echo(f"{data['title']} on {title}")
     for item in data["items"]:
         ev = item["evidence"][0] if item["evidence"] else None
         where = f" — {ev.get('citation') or ev['label']}" if ev else ""
         typer.echo(f"  [{item['status']:>7}] {item['id']}: {item['question']}{where}")
     s = data["summary"]
     typer.echo(f"present {s['present']}, partial {s['partial']}, absent {s['absent']}")
-    if report is not None:
-        typer.echo(f"report written to {report}")
 
 
 @app.command()
@@ -863,15 +873,21 @@ def gallery(
     if as_json:
         _print_json(data)
         return
+    _echo_gallery(data)
+    for target in (pptx, html_out):
+        if target is not None:
+            typer.echo(f"written to {target}")
+
+
+def _echo_gallery(data: dict[str, Any]) -> None:
+    """Print a gallery (:func:`migralex.ui.views.gallery`): per item, its provisions with the
+    number of criteria each meets."""
     for item in data["items"]:
         typer.echo(f"{item['id']}: {item['question']} ({item['reference']})")
         for p in item["provisions"]:
             typer.echo(f"  [{p['met']}/{len(data['criteria'])}] {p['doc_title']} — {p['citation']}")
         if not item["provisions"]:
             typer.echo("  (no provision in the store)")
-    for target in (pptx, html_out):
-        if target is not None:
-            typer.echo(f"written to {target}")
 
 
 def serve_command(root: Path, port: int, address: str, upload_mb: float) -> list[str]:

@@ -178,7 +178,9 @@ def tagger() -> Callable[[Sequence[Clause], str], list[Tag]]:
     return tag_clauses
 
 
-def ingest(
+# The app's and CLI's entry to ingest_paths: the same documented keyword-only options (one per
+# 'migralex ingest' option) with the real tagger and embedders wired in.
+def ingest(  # noqa: PLR0913
     paths: Sequence[Path],
     store: Store,
     *,

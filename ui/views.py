@@ -639,45 +639,14 @@ def corridors(store: Store, country: str | None = None) -> dict[str, Any]:
         NotFoundError: ``country`` is named by no SSA or BLA in the store (the message lists
             the parties that are).
     """
-    parties: dict[str, dict[str, Any]] = {}
-    links: dict[tuple[str, str], dict[str, list[dict[str, Any]]]] = {}
-    for d in store.document_summaries():
-        if d["kind"] not in CORRIDOR_KINDS:
-            continue
-        named = []
-        for raw in d["parties"]:
-            if not raw.strip():
-                continue
-            party = party_of(raw)
-            entry = parties.setdefault(
-                party.key,
-                {"key": party.key, "code": party.code, "name": party.name, "spellings": [],
-                 "documents": 0},
-            )  # fmt: skip
-            if raw.strip() not in entry["spellings"]:
-                entry["spellings"].append(raw.strip())
-            if party.key not in named:
-                named.append(party.key)
-                entry["documents"] += 1
-        doc = {"doc_id": d["doc_id"], "title": d["title"], "language": d["language"]}
-        for i, a in enumerate(named):
-            for b in named[i + 1 :]:
-                pair = (a, b) if parties[a]["name"] <= parties[b]["name"] else (b, a)
-                link = links.setdefault(pair, {"ssa": [], "bla": []})
-                link[d["kind"]].append(doc)
-
-    def status(link: Mapping[str, Sequence[Any]]) -> str:
-        if link["ssa"] and link["bla"]:
-            return "both"
-        return "ssa_only" if link["ssa"] else "bla_without_ssa"
-
+    parties, links = _corridor_links(store.document_summaries())
     rows = [
         {
             "a": a,
             "b": b,
             "a_name": parties[a]["name"],
             "b_name": parties[b]["name"],
-            "status": status(link),
+            "status": _corridor_status(link),
             "ssa": link["ssa"],
             "bla": link["bla"],
         }
@@ -694,28 +663,86 @@ def corridors(store: Store, country: str | None = None) -> dict[str, Any]:
                 f"{country}: no SSA or BLA in the store names this party; parties: {known}"
             )
         chosen = {k: parties[key][k] for k in ("key", "code", "name")}
-        for r in rows:
-            if key in (r["a"], r["b"]):
-                other = r["b"] if r["a"] == key else r["a"]
-                partner = parties[other]
-                partners.append(
-                    {
-                        "key": other,
-                        "code": partner["code"],
-                        "name": partner["name"],
-                        "status": r["status"],
-                        "ssa": r["ssa"],
-                        "bla": r["bla"],
-                    }
-                )
-        order = {"bla_without_ssa": 0, "both": 1, "ssa_only": 2}
-        partners.sort(key=lambda p: (order[p["status"]], p["name"]))
+        partners = _partners(key, parties, rows)
     return {
         "country": chosen,
         "parties": sorted(parties.values(), key=lambda p: p["name"]),
         "corridors": rows,
         "partners": partners,
     }
+
+
+def _corridor_links(
+    summaries: Sequence[Mapping[str, Any]],
+) -> tuple[dict[str, dict[str, Any]], dict[tuple[str, str], dict[str, list[dict[str, Any]]]]]:
+    """The parties of the SSAs and BLAs among ``summaries`` (by key, in first-seen order) and,
+    for each pair of them (ordered by name), the ``{"ssa": [doc], "bla": [doc]}`` linking it."""
+    parties: dict[str, dict[str, Any]] = {}
+    links: dict[tuple[str, str], dict[str, list[dict[str, Any]]]] = {}
+    for d in summaries:
+        if d["kind"] not in CORRIDOR_KINDS:
+            continue
+        named = _add_parties(d["parties"], parties)
+        doc = {"doc_id": d["doc_id"], "title": d["title"], "language": d["language"]}
+        for i, a in enumerate(named):
+            for b in named[i + 1 :]:
+                pair = (a, b) if parties[a]["name"] <= parties[b]["name"] else (b, a)
+                link = links.setdefault(pair, {"ssa": [], "bla": []})
+                link[d["kind"]].append(doc)
+    return parties, links
+
+
+def _add_parties(raws: Sequence[str], parties: dict[str, dict[str, Any]]) -> list[str]:
+    """Count one document's parties (as written in ``raws``) into ``parties``: their spellings
+    and number of documents; return their keys in order, each once."""
+    named: list[str] = []
+    for raw in raws:
+        if not raw.strip():
+            continue
+        party = party_of(raw)
+        entry = parties.setdefault(
+            party.key,
+            {"key": party.key, "code": party.code, "name": party.name, "spellings": [],
+             "documents": 0},
+        )  # fmt: skip
+        if raw.strip() not in entry["spellings"]:
+            entry["spellings"].append(raw.strip())
+        if party.key not in named:
+            named.append(party.key)
+            entry["documents"] += 1
+    return named
+
+
+def _corridor_status(link: Mapping[str, Sequence[Any]]) -> str:
+    """``"both"``, ``"ssa_only"`` or ``"bla_without_ssa"`` for a corridor's documents."""
+    if link["ssa"] and link["bla"]:
+        return "both"
+    return "ssa_only" if link["ssa"] else "bla_without_ssa"
+
+
+def _partners(
+    key: str, parties: Mapping[str, Mapping[str, Any]], rows: Sequence[Mapping[str, Any]]
+) -> list[dict[str, Any]]:
+    """The partners of party ``key`` in the corridor ``rows``: BLA without SSA first, then
+    both, then SSA only; by name within each."""
+    partners: list[dict[str, Any]] = []
+    for r in rows:
+        if key in (r["a"], r["b"]):
+            other = r["b"] if r["a"] == key else r["a"]
+            partner = parties[other]
+            partners.append(
+                {
+                    "key": other,
+                    "code": partner["code"],
+                    "name": partner["name"],
+                    "status": r["status"],
+                    "ssa": r["ssa"],
+                    "bla": r["bla"],
+                }
+            )
+    order = {"bla_without_ssa": 0, "both": 1, "ssa_only": 2}
+    partners.sort(key=lambda p: (order[p["status"]], p["name"]))
+    return partners
 
 
 # --------------------------------------------------------------------------------------------

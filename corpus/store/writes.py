@@ -53,7 +53,9 @@ class Writes(VectorSets):
             return "added"
         return "unchanged" if (row[0], row[1]) == (sha256, pipeline) else "updated"
 
-    def write_document(
+    # One transaction takes every part of a document (clauses, tags, both vector sets, what it
+    # replaces): each is documented under Args; splitting the call would split the transaction.
+    def write_document(  # noqa: PLR0913
         self,
         doc: Document,
         clauses: Sequence[Clause],
