@@ -736,21 +736,34 @@ def _strong(
     return _Verdict("partial", 0.85 * _confidence(fired[0][0], th), "; ".join(reasons))
 
 
+@dataclass(frozen=True, slots=True)
+class _Reading:
+    """What every item of one run reads of the document: its clauses in order, their tags by
+    ``clause_id``, the items each clause's heading owns (or its virtual heading's), the virtual
+    headings of the topic model (None where there is none) and whether the document bundles an
+    administrative arrangement with its agreement."""
+
+    clauses: Sequence[Clause]
+    tags: Mapping[str, Sequence[Tag]]
+    owners: Sequence[frozenset[str]]
+    virtual: Sequence[str | None] = ()
+    bundled_arrangement: bool = False
+
+
 def _run_item(
     item: ChecklistItem,
-    clauses: Sequence[Clause],
-    tags: Mapping[str, Sequence[Tag]],
+    doc: _Reading,
     similarity: np.ndarray,
     other_similarity: np.ndarray,
-    owners: Sequence[frozenset[str]],
+    units: Sequence[Sequence[_Unit]],
     n_evidence: int,
     th: Thresholds,
-    bundled_arrangement: bool = False,
-    units: Sequence[Sequence[_Unit]] = (),
-    virtual: Sequence[str | None] = (),
 ) -> tuple[_Verdict, tuple[Evidence, ...]]:
-    """Signals -> ranking -> status for one item; ``units``: per clause, its paragraphs
-    (empty for a clause of one paragraph)."""
+    """Signals -> ranking -> status for one item; ``similarity``/``other_similarity``: per
+    clause, its best cue similarity to this item and to any other; ``units``: per clause, its
+    paragraphs (empty for a clause of one paragraph)."""
+    clauses, tags, owners, virtual = doc.clauses, doc.tags, doc.owners, doc.virtual
+    bundled_arrangement = doc.bundled_arrangement
     heading_rx = heading_regex(item.headings)
     opening_rx = heading_regex(item.openings)
     scored = []
@@ -897,7 +910,9 @@ def _units_for(
     return out
 
 
-def run_checklist(
+# the public entry point: each keyword option is documented under Args and callers name the
+# few they set (a settings object would only move the same list)
+def run_checklist(  # noqa: PLR0913
     checklist: Checklist,
     clauses: Sequence[Clause],
     tags: Mapping[str, Sequence[Tag]],
@@ -978,6 +993,7 @@ def run_checklist(
     bundled_arrangement = any(in_arrangement(c) for c in clauses) and any(
         not in_annex(c) and not is_preamble(c) for c in clauses
     )
+    reading = _Reading(clauses, tags, owners, virtual, bundled_arrangement)
     results = []
     for k, (item, similarity) in enumerate(zip(checklist.items, item_sims, strict=True)):
         others = np.delete(matrix, k, axis=0)
@@ -993,16 +1009,12 @@ def run_checklist(
             )
         verdict, evidence = _run_item(
             item,
-            clauses,
-            tags,
+            reading,
             similarity,
             other_similarity,
-            owners,
+            _units_for(k, paragraphs, unit_matrix),
             n_evidence,
             item_th,
-            bundled_arrangement,
-            _units_for(k, paragraphs, unit_matrix),
-            virtual,
         )
         confidence = min(1.0, max(0.0, verdict.confidence))
         if math.isnan(confidence):
