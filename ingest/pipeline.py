@@ -477,9 +477,44 @@ class _Options:
     strict: bool  # a sha256 that differs from the manifest's fails the file
 
 
-def _ingest_one(
-    path: Path, store: Store, entry: ManifestEntry | None, options: _Options
-) -> IngestResult:
+@dataclass(frozen=True, slots=True)
+class Pending:
+    """A file to (re-)process: what the store-side checks found (:func:`check_file`)."""
+
+    path: Path
+    entry: ManifestEntry | None
+    sha: str  # sha256 of the file's bytes
+    warning: str  # the manifest mismatch, or ""
+
+
+@dataclass(frozen=True, slots=True)
+class Processed:
+    """One file read, segmented, tagged and embedded, ready to be written (:func:`process`).
+
+    ``vectors``/``ml_vectors``: float32 ``(len(clauses), dim)`` or None; ``model``/``ml_model``:
+    ``(name, dimension)`` of the embedder that made them."""
+
+    document: Document
+    clauses: tuple[Clause, ...]
+    tags: tuple[Tag, ...]
+    passage_shas: tuple[str, ...]
+    vectors: np.ndarray | None = None
+    model: tuple[str, int] | None = None
+    ml_vectors: np.ndarray | None = None
+    ml_model: tuple[str, int] | None = None
+
+
+def check_file(
+    path: Path, store: Store, entry: ManifestEntry | None, strict: bool = False
+) -> Pending | IngestResult:
+    """The store-side checks of one file before it is processed: it exists and is within the
+    size limits, its sha256 against the manifest's; an "unchanged" result when the store holds
+    it as made by this :func:`pipeline_version`, else the :class:`Pending` file.
+
+    Raises:
+        ReadError: missing, looping or unreadable file, too large, or a manifest mismatch
+            under ``strict``.
+    """
     if path.is_symlink() and not path.exists():
         raise ReadError(path, "a symbolic link that loops or leads to nothing")
     if not path.exists():
@@ -491,41 +526,90 @@ def _ingest_one(
         raise ReadError(path, f"cannot read file ({exc.strerror or exc})") from exc
     sha = sha256_bytes(data)
     warning = manifest_mismatch(entry, sha)
-    if warning and options.strict:
+    if warning and strict:
         raise ReadError(path, f"{warning} (--strict)")
     doc_id = entry.doc_id if entry and entry.doc_id else content_doc_id(path.stem, sha)
-    previous = store.find_by_source(str(path.resolve()))
-    version = pipeline_version()
-    if store.status_of(doc_id, sha, version) == "unchanged":
+    if store.status_of(doc_id, sha, pipeline_version()) == "unchanged":
         count = store.count_clauses(doc_id)
         return IngestResult(str(path), doc_id, "unchanged", count, warning=warning)
-    doc, seg = prepare(path, entry, options.kind, options.language, options.detect, sha=sha)
-    clauses = list(seg.clauses)
+    return Pending(path, entry, sha, warning)
+
+
+def process(
+    pending: Pending,
+    options: _Options,
+    embed: Callable[[PassageEmbedder, Sequence[str], Sequence[str]], np.ndarray] | None = None,
+) -> Processed:
+    """Read, segment, tag and embed one file, touching no store (what a Ray worker runs).
+
+    Args:
+        embed: ``(embedder, passages, passage shas) -> vectors``; default every passage
+            embedded (ingest into a store passes one that reuses stored vectors).
+
+    Raises:
+        ReadError: unreadable file or no clause in it.
+    """
+    path = pending.path
+    doc, seg = prepare(
+        path, pending.entry, options.kind, options.language, options.detect, sha=pending.sha
+    )
+    clauses = tuple(seg.clauses)
     if not clauses:
         raise ReadError(path, "no clause found in the text")
-    tags = options.tagger(clauses, doc.language)
-    replaces = tuple(d for d in previous if d != doc.doc_id)
-    emb, ml_emb = (get() for get in options.embedders)
-    vectors = None
-    model = None
-    multilingual = None
+    tags = tuple(options.tagger(list(clauses), doc.language))
     passages = [options.passage(c) for c in clauses]
-    shas = [sha256_bytes(p.encode("utf-8")) for p in passages]
-    old_ids = (doc.doc_id, *replaces)
+    shas = tuple(sha256_bytes(p.encode("utf-8")) for p in passages)
+    run = embed or (lambda emb, texts, _: emb.embed_passages(list(texts)))
+    emb, ml_emb = (get() for get in options.embedders)
+    out = Processed(doc, clauses, tags, shas)
     if emb is not None:
-        model = (emb.name, emb.dimension)
-        vectors = _embed(emb, store, old_ids, passages, shas)
+        out = replace(out, vectors=run(emb, passages, shas), model=(emb.name, emb.dimension))
     if ml_emb is not None:
-        store.check_multilingual_model(ml_emb.name, ml_emb.dimension)
-        ml_vectors = _embed(ml_emb, store, old_ids, passages, shas)
-        multilingual = ((ml_emb.name, ml_emb.dimension), ml_vectors)
+        out = replace(
+            out, ml_vectors=run(ml_emb, passages, shas), ml_model=(ml_emb.name, ml_emb.dimension)
+        )
+    return out
+
+
+def write_processed(store: Store, pending: Pending, done: Processed) -> IngestResult:
+    """Write one processed file in one transaction (a document it replaces, same source path
+    under another id, goes in the same transaction); "added", "updated" or "unchanged".
+
+    Raises:
+        StoreError: the store holds another model's vectors.
+    """
+    doc = done.document
+    previous = store.find_by_source(str(pending.path.resolve()))
+    replaces = tuple(d for d in previous if d != doc.doc_id)
+    if done.ml_model is not None:
+        store.check_multilingual_model(*done.ml_model)
+    multilingual = (done.ml_model, done.ml_vectors) if done.ml_model is not None else None
     status = store.write_document(
-        doc, clauses, tags, vectors, model, replaces=replaces, pipeline=version,
-        passage_shas=shas, multilingual=multilingual,
+        doc, list(done.clauses), list(done.tags), done.vectors, done.model, replaces=replaces,
+        pipeline=pipeline_version(), passage_shas=list(done.passage_shas),
+        multilingual=multilingual,
     )  # fmt: skip
     if replaces and status == "added":
         status = "updated"
-    return IngestResult(str(path), doc.doc_id, status, len(clauses), warning=warning)
+    return IngestResult(
+        str(pending.path), doc.doc_id, status, len(done.clauses), warning=pending.warning
+    )
+
+
+def _ingest_one(
+    path: Path, store: Store, entry: ManifestEntry | None, options: _Options
+) -> IngestResult:
+    checked = check_file(path, store, entry, options.strict)
+    if isinstance(checked, IngestResult):
+        return checked
+    sha = checked.sha
+    doc_id = entry.doc_id if entry and entry.doc_id else content_doc_id(path.stem, sha)
+    old_ids = (doc_id, *store.find_by_source(str(path.resolve())))
+
+    def reuse(emb: PassageEmbedder, passages: Sequence[str], shas: Sequence[str]) -> np.ndarray:
+        return _embed(emb, store, old_ids, passages, shas)
+
+    return write_processed(store, checked, process(checked, options, reuse))
 
 
 def _reason(exc: Exception, path: Path) -> str:
