@@ -331,23 +331,11 @@ def ingest_paths(  # noqa: PLR0913
         ReadError: the manifest cannot be read (a missing or unreadable file is a failed result).
         StoreError: the store is locked by another writer or holds another model's vectors.
     """
-    manifest = manifest or find_manifest(paths)
-    entries = read_manifest(manifest) if manifest else None
-    files = collect_files(paths, entries)
-    get_embedder = _lazy(embedder)
-    get_multilingual = _lazy(multilingual)
-
-    results: list[IngestResult] = []
-    refused: set[Path] = set()
-    if manifest is not None and entries is not None:
-        for problem in manifest_problems(manifest, entries):
-            results.append(problem)
-            refused.add(Path(problem.path))
-            if on_result:
-                on_result(problem)
-    files = [f for f in files if resolved(f) not in refused]
-    embedders = (get_embedder, get_multilingual)
-    options = _Options(kind, language, detect, tagger, passage, embedders, strict)
+    entries, files, results = plan(paths, manifest)
+    for problem in results:
+        if on_result:
+            on_result(problem)
+    options = make_options(tagger, embedder, passage, multilingual, kind, language, detect, strict)
     with store.writer():
         for path in files:
             t0 = time.perf_counter()
@@ -355,7 +343,7 @@ def ingest_paths(  # noqa: PLR0913
             try:
                 result = _ingest_one(path, store, entry, options)
             except MigralexError as exc:
-                result = IngestResult(str(path), "", "failed", error=_reason(exc, path))
+                result = IngestResult(str(path), "", "failed", error=failure_reason(exc, path))
             except Exception as exc:  # noqa: BLE001 - one bad file must not stop the batch
                 result = IngestResult(str(path), "", "failed", error=plain_reason(exc))
             result = replace(result, seconds=time.perf_counter() - t0)
@@ -363,8 +351,43 @@ def ingest_paths(  # noqa: PLR0913
             if on_result:
                 on_result(result)
         if multilingual is not None:
-            fill_multilingual(store, get_multilingual, passage, on_progress=on_fill)
+            fill_multilingual(store, options.embedders[1], passage, on_progress=on_fill)
     return results
+
+
+def plan(
+    paths: Sequence[Path], manifest: Path | None = None
+) -> tuple[dict[Path, ManifestEntry] | None, list[Path], list[IngestResult]]:
+    """What a batch ingests: the manifest's rows (None without a manifest; if ``manifest`` is
+    None and ``paths`` is one folder holding ``manifest.csv``, that one), the files in order
+    (:func:`collect_files`) without those of refused rows, and a failed result per refused row
+    (:func:`manifest_problems`).
+
+    Raises:
+        ReadError: the manifest cannot be read.
+    """
+    manifest = manifest or find_manifest(paths)
+    entries = read_manifest(manifest) if manifest else None
+    files = collect_files(paths, entries)
+    problems = manifest_problems(manifest, entries) if manifest and entries is not None else []
+    refused = {Path(p.path) for p in problems}
+    return entries, [f for f in files if resolved(f) not in refused], problems
+
+
+def make_options(  # noqa: PLR0913 - one per ingest option, each documented in ingest_paths
+    tagger: Tagger,
+    embedder: Callable[[], PassageEmbedder] | None,
+    passage: Callable[[Clause], str],
+    multilingual: Callable[[], PassageEmbedder] | None = None,
+    kind: str | None = None,
+    language: str | None = None,
+    detect: LanguageDetector | None = None,
+    strict: bool = False,
+) -> _Options:
+    """The options every file of a batch is processed with (:func:`process`); the embedder
+    factories are wrapped to load at most once, on first use."""
+    embedders = (_lazy(embedder), _lazy(multilingual))
+    return _Options(kind, language, detect, tagger, passage, embedders, strict)
 
 
 def _lazy(
@@ -612,7 +635,8 @@ def _ingest_one(
     return write_processed(store, checked, process(checked, options, reuse))
 
 
-def _reason(exc: Exception, path: Path) -> str:
+def failure_reason(exc: Exception, path: Path) -> str:
+    """Why ``path`` failed, without the path its result already names."""
     if isinstance(exc, ReadError):
         return exc.reason
     text = str(exc)

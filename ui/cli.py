@@ -141,6 +141,17 @@ def ingest(
             help="Refuse a file whose content differs from its manifest sha256 (default: warn).",
         ),
     ] = False,
+    ray: Annotated[
+        str | None,
+        typer.Option(
+            "--ray",
+            help="Distribute reading, tagging and embedding over a Ray cluster: its address "
+            "(ray://host:10001, auto) or 'local' (this machine); the store is written here.",
+        ),
+    ] = None,
+    ray_workers: Annotated[
+        int, typer.Option("--ray-workers", min=1, help="Ray workers (one CPU each; default 2).")
+    ] = 2,
     as_json: JsonOpt = False,
 ) -> None:
     """Ingest documents: read, split into clauses, tag, embed and store them."""
@@ -190,7 +201,7 @@ def ingest(
             results = service.ingest(
                 paths, st, manifest=mf, kind=kind, language=language, model=model,
                 multilingual_model=multilingual_model, on_result=on_result, on_fill=on_fill,
-                strict=strict,
+                strict=strict, ray=ray, ray_workers=ray_workers,
             )  # fmt: skip
     except MigralexError as exc:
         raise _fail(exc) from exc

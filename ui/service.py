@@ -192,10 +192,14 @@ def ingest(  # noqa: PLR0913
     on_result: Callable[[IngestResult], None] | None = None,
     on_fill: Callable[[int, int], None] | None = None,
     strict: bool = False,
+    ray: str | None = None,
+    ray_workers: int = 2,
 ) -> list[IngestResult]:
     """Ingest files and folders into ``store`` with the real tagger and embedder(s); a store
     with an adapted vector set has it re-embedded when new clauses came in
-    (:func:`refresh_adapted`).
+    (:func:`refresh_adapted`). With ``ray`` (a cluster address or ``local``), reading,
+    tagging and embedding run on ``ray_workers`` Ray workers of one thread each
+    (:mod:`migralex.ingest.distributed`); this process writes the store.
 
     Args:
         model: the main embedding model (:func:`model_for`).
@@ -212,6 +216,17 @@ def ingest(  # noqa: PLR0913
     name = model_for(store, model)
     extra = multilingual_for(store, name, multilingual_model)
     threads = settings().ingest_threads
+    if ray is not None:
+        from migralex.ingest.distributed import ingest_ray
+
+        results = ingest_ray(
+            paths, store, tagger=tagger(), embedder=embedder_factory(name, 1),
+            multilingual=multilingual_embedder_factory(extra, 1) if extra else None,
+            passage=clause_passage, manifest=manifest, kind=kind, language=language,
+            address=ray, workers=ray_workers, on_result=on_result, strict=strict,
+        )  # fmt: skip
+        refresh_adapted(store, threads)
+        return results
     results = ingest_paths(
         paths,
         store,
