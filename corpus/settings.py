@@ -58,6 +58,9 @@ class Settings(BaseSettings):
             question on the busy 2-core machine (see ``migralex.index.ranker``).
         adapted: answer English questions from the store's domain-adapted vector set when it
             has one (``MIGRALEX_ADAPTED``; see ``migralex.index.encoder``).
+        onnx_queries: ingest exports a MiniLM store's model to ONNX and search encodes its
+            questions with it, without torch (``MIGRALEX_ONNX_QUERIES``; see
+            ``migralex.index.onnx_query``).
 
     The limits' defaults leave wide room over the corpus (largest file 0.5 MB, longest text
     well under 1 million characters) and bound memory and time; see README "Limits".
@@ -77,6 +80,7 @@ class Settings(BaseSettings):
     max_docx_mb: float = Field(default=100.0, gt=0)
     rerank_depth: int = Field(default=0, ge=0)
     adapted: bool = True
+    onnx_queries: bool = True
 
     def __init__(self, **values: Any) -> None:
         """Read the settings from ``MIGRALEX_*`` variables, with ``values`` taking precedence.

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from migralex.corpus.errors import StoreError
+from migralex.corpus.errors import MigralexError, StoreError
 from migralex.corpus.models import Clause, Document, Hit, Paragraph, Tag
 from migralex.corpus.settings import Settings
 from migralex.corpus.store import Filters, Store
@@ -164,6 +164,44 @@ def embedder_factory(name: str, threads: int | None = None) -> Callable[[], Embe
     return functools.partial(get_embedder, name, threads or cfg.threads, cfg.batch_size)
 
 
+def query_embedder_factory(store: Store, name: str) -> Callable[[], Any]:
+    """The query encoder of ``store``'s main vector set: the torch-free ONNX export of MiniLM
+    when the store holds one made from the installed weights
+    (:mod:`migralex.index.onnx_query`; a cold search then skips importing torch), else
+    :func:`embedder_factory`."""
+    if name == "minilm" and settings().onnx_queries:
+        from migralex.index.embedders import minilm_path
+        from migralex.index.onnx_query import OnnxQueryEmbedder, current_export
+
+        try:
+            folder = minilm_path()
+        except MigralexError:
+            folder = None
+        export = current_export(folder, store.root) if folder is not None else None
+        if export is not None and folder is not None:
+            threads = settings().threads
+            return functools.cache(lambda: OnnxQueryEmbedder(export, folder, name, threads))
+    return embedder_factory(name)
+
+
+def export_query_encoder(store: Store) -> Path | None:
+    """Export the store's MiniLM to ONNX for torch-free queries (:func:`query_embedder_factory`)
+    when it has none of the installed weights; None when the store's model is another or the
+    export failed its check (search then uses sentence-transformers)."""
+    from migralex.index.embedders import minilm_path
+    from migralex.index.onnx_query import export_minilm
+
+    if store.model is None or store.model[0] != "minilm" or not settings().onnx_queries:
+        return None
+    try:
+        return export_minilm(minilm_path(), store.root)
+    except MigralexError as exc:
+        import warnings
+
+        warnings.warn(f"no ONNX query encoder for {store.root}: {exc}", stacklevel=2)
+        return None
+
+
 def multilingual_embedder_factory(name: str, threads: int | None = None) -> Callable[[], Embedder]:
     """Like :func:`embedder_factory`, for the passages of the multilingual vector set: each
     is cut to :data:`~migralex.index.embedders.MULTILINGUAL_PASSAGE_CHARS` characters."""
@@ -226,6 +264,7 @@ def ingest(  # noqa: PLR0913
             address=ray, workers=ray_workers, on_result=on_result, strict=strict,
         )  # fmt: skip
         refresh_adapted(store, threads)
+        export_query_encoder(store)
         return results
     results = ingest_paths(
         paths,
@@ -242,6 +281,7 @@ def ingest(  # noqa: PLR0913
         strict=strict,
     )
     refresh_adapted(store, threads)
+    export_query_encoder(store)
     return results
 
 
@@ -308,7 +348,7 @@ def searcher(
     cfg = settings()
     return Searcher(
         store,
-        embedder_factory(model_for(store, model)),
+        query_embedder_factory(store, model_for(store, model)),
         cfg.threads,
         multilingual=embedder_factory(extra[0]) if extra else None,
         ranker=ranker_factory(store) if use_ranker and cfg.rerank_depth else None,
