@@ -441,17 +441,23 @@ def _forget_other_result(checklist_id: str, file_name: str | None) -> None:
 def _run_checklist(upload: Any, checklist_id: str, store: Store | None) -> bool:
     """Run the checklist on the uploaded draft and keep its result and reports in the
     session; False (an error box shown) when it fails."""
+    bar = st.progress(0.0, text="Reading and tagging the draft…")
+
+    def on_stage(text: str, fraction: float) -> None:
+        bar.progress(min(1.0, max(0.0, fraction)), text=f"{text}…" if fraction < 1 else text)
+
     try:
-        with st.spinner("Reading, tagging and checking the draft…"):
-            view = views.run_checklist_on_upload(
-                upload.name, upload.getvalue(), checklist_id, store
-            )
+        view = views.run_checklist_on_upload(
+            upload.name, upload.getvalue(), checklist_id, store, on_stage
+        )
     except MigralexError as exc:
         st.error(f"Checklist failed: {exc}")
         return False
     except Exception as exc:  # noqa: BLE001 - a hostile upload gets an error box, not a trace
         st.error(f"Checklist failed: {views.plain_failure(upload.name, exc)}")
         return False
+    finally:
+        bar.empty()
     st.session_state[CHECKLIST_RESULT_KEY] = view
     st.session_state[REPORTS_KEY] = views.report_files(view.data)
     return True

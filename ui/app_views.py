@@ -14,7 +14,7 @@ import html
 import math
 import re
 import tempfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -794,9 +794,14 @@ def upload_path(name: str, folder: Path) -> Path:
 
 
 def run_checklist_on_path(
-    path: Path, checklist_id: str, store: Store | None, display_path: str | None = None
+    path: Path,
+    checklist_id: str,
+    store: Store | None,
+    display_path: str | None = None,
+    on_stage: Callable[[str, float], None] | None = None,
 ) -> ChecklistView:
-    """Run a checklist on a draft file and return its display data.
+    """Run a checklist on a draft file and return its display data; ``on_stage`` as for
+    :func:`migralex.ui.service.run_checklist` (progress by stage).
 
     Raises:
         NotFoundError: unknown checklist.
@@ -804,12 +809,16 @@ def run_checklist_on_path(
     """
     from migralex.ui import service
 
-    tagged, result = service.run_checklist(path, checklist_id, store)
+    tagged, result = service.run_checklist(path, checklist_id, store, on_stage=on_stage)
     return checklist_view(tagged, result, display_path or str(path))
 
 
 def run_checklist_on_upload(
-    name: str, content: bytes, checklist_id: str, store: Store | None
+    name: str,
+    content: bytes,
+    checklist_id: str,
+    store: Store | None,
+    on_stage: Callable[[str, float], None] | None = None,
 ) -> ChecklistView:
     """Save an uploaded draft to a temporary folder (keeping its name and suffix, so the
     reader and the title fall-back see them), run the checklist, and delete the copy.
@@ -821,7 +830,7 @@ def run_checklist_on_upload(
     with tempfile.TemporaryDirectory(prefix="migralex-draft-") as tmp:
         path = upload_path(name, Path(tmp))
         path.write_bytes(content)
-        return run_checklist_on_path(path, checklist_id, store, display_path=name)
+        return run_checklist_on_path(path, checklist_id, store, name, on_stage)
 
 
 @dataclass(frozen=True, slots=True)

@@ -434,6 +434,7 @@ def run_checklist(
     language: str | None = None,
     model: str | None = None,
     n_examples: int = 3,
+    on_stage: Callable[[str, float], None] | None = None,
 ) -> tuple[TaggedDocument, Any]:
     """Run a checklist on a draft file, with good-practice examples from the store. Articles
     without a heading are read with the checklist's shipped topic model for the embedding
@@ -448,6 +449,8 @@ def run_checklist(
         language: its language (default: detected).
         model: embedding model (default: the store's, else the configured one).
         n_examples: examples per item.
+        on_stage: called as ``(what is being done, fraction done in [0, 1])`` at each stage:
+            reading and tagging, embedding the clauses, each item ("item 3 of 14: ..."), done.
 
     Returns:
         The tagged draft and the ``ChecklistResult``.
@@ -461,13 +464,19 @@ def run_checklist(
     from migralex.nlp.checklist.thresholds import thresholds_for
     from migralex.nlp.checklist.topics import shipped_model
 
+    def stage(text: str, fraction: float) -> None:
+        if on_stage is not None:
+            on_stage(text, fraction)
+
     checklist = load_checklist(checklist_name)
+    stage("Reading and tagging the draft", 0.0)
     tagged = tag_file(path, kind or "draft", language)
     name = (
         model_for(store, model)
         if store is not None
         else canonical_model_name(model or settings().model)
     )
+    stage(f"Embedding its {len(tagged.clauses)} clauses", 0.1)
     emb = embedder_factory(name)()
     vectors = emb.embed_passages([clause_passage(c) for c in tagged.clauses])
     find_examples = None
@@ -510,7 +519,11 @@ def run_checklist(
         thresholds=thresholds_for(name),
         embed_passages=emb.embed_passages,
         topic_model=shipped_model(checklist_name, name),
+        on_item=lambda k, n, item: stage(
+            f"Item {k} of {n}: {item.question}", 0.2 + 0.8 * (k - 1) / n
+        ),
     )
+    stage("Done", 1.0)
     return tagged, result
 
 

@@ -924,6 +924,7 @@ def run_checklist(  # noqa: PLR0913
     thresholds: Thresholds | None = None,
     embed_passages: Callable[[list[str]], np.ndarray] | None = None,
     topic_model: TopicModel | None = None,
+    on_item: Callable[[int, int, ChecklistItem], None] | None = None,
 ) -> ChecklistResult:
     """Answer every item of ``checklist`` for one document.
 
@@ -953,6 +954,8 @@ def run_checklist(  # noqa: PLR0913
             (:mod:`migralex.nlp.checklist.topics`): an article without a printed heading whose
             body it reads as about one item (:data:`~.topics.VIRTUAL_HEADING`) is treated as
             headed by that item. None: bodies are read by their formulas, tags and wording only.
+        on_item: called as ``(k, n, item)`` before the k-th of the n items is decided
+            (progress reporting).
 
     Returns:
         One :class:`ItemResult` per item, in checklist order. Evidence is ranked by score
@@ -996,6 +999,8 @@ def run_checklist(  # noqa: PLR0913
     reading = _Reading(clauses, tags, owners, virtual, bundled_arrangement)
     results = []
     for k, (item, similarity) in enumerate(zip(checklist.items, item_sims, strict=True)):
+        if on_item is not None:
+            on_item(k + 1, len(checklist.items), item)
         others = np.delete(matrix, k, axis=0)
         other_similarity = (
             others.max(axis=0) if others.size else np.full(len(clauses), -1.0, np.float32)

@@ -247,7 +247,18 @@ def test_run_checklist_on_upload_builds_view_and_reports(
 
     monkeypatch.setenv("MIGRALEX_MODEL", "hash")
     store = service.open_store(store_dir)
-    view = views.run_checklist_on_upload("Draft SSA.md", DRAFT.encode(), "ssa", store)
+    stages: list[tuple[str, float]] = []
+    view = views.run_checklist_on_upload(
+        "Draft SSA.md", DRAFT.encode(), "ssa", store, lambda t, f: stages.append((t, f))
+    )
+    # progress by stage: reading, embedding, every item in order, done; fractions rise to 1
+    n = len(load_checklist("ssa").items)
+    assert stages[0][0].startswith("Reading") and stages[1][0].startswith("Embedding its 4")
+    assert [t.split(":")[0] for t, _ in stages[2:-1]] == [
+        f"Item {k} of {n}" for k in range(1, n + 1)
+    ]
+    assert stages[-1] == ("Done", 1.0)
+    assert [f for _, f in stages] == sorted(f for _, f in stages)
 
     data = view.data
     assert data["checklist"] == "ssa" and data["document"]["path"] == "Draft SSA.md"
