@@ -9,7 +9,7 @@ process in ``st.cache_resource`` builders keyed by the store folder.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,9 @@ CHECKLIST_RESULT_KEY = "checklist_view"
 REPORTS_KEY = "checklist_reports"
 #: Session keys of the search filters (cleared together by "Clear filters").
 FILTER_KEYS = ("filter_kinds", "filter_languages", "filter_parties", "filter_tags", "filter_docs")
+#: The search page's state in the link (a shared link opens the same search): session key ->
+#: query parameter; filters repeat their parameter (``?kind=ssa&kind=bla``).
+URL_FILTERS = dict(zip(FILTER_KEYS, ("kind", "language", "party", "tag", "doc"), strict=True))
 
 
 @st.cache_resource(show_spinner=False)
@@ -149,6 +152,7 @@ def page_search(root: str, store: Store, stats: dict[str, Any]) -> None:
         persist_state="session",
         help="Fold near-identical clauses of other agreements into one hit (--group).",
     )
+    _drop_unknown_filters(options)
     with st.expander("Filters"):
         c1, c2, c3 = st.columns(3)
         kinds = c1.multiselect("Kind", options.kinds, key="filter_kinds", persist_state="session")
@@ -173,6 +177,7 @@ def page_search(root: str, store: Store, stats: dict[str, Any]) -> None:
         f2.button("Clear filters", key="clear_filters", on_click=clear_filters)
     if query:
         st.query_params["q"] = query
+    _search_state_to_url(str(mode), [kinds, languages, parties, tags, doc_ids])
     if not query or not query.strip():
         st.caption("Type a query and press Enter.")
         return
@@ -567,8 +572,30 @@ def _open_store() -> tuple[str, Store | None, dict[str, Any] | None]:
     return root, store, stats
 
 
+def _drop_unknown_filters(options: views.FilterOptions) -> None:
+    """Keep only filter values the store has (a shared link may name others)."""
+    allowed = (options.kinds, options.languages, options.parties, options.tags, options.documents)
+    for key, valid in zip(FILTER_KEYS, allowed, strict=True):
+        if key in st.session_state:
+            st.session_state[key] = [v for v in st.session_state[key] if v in valid]
+
+
+def _search_state_to_url(mode: str, chosen: Sequence[Sequence[str]]) -> None:
+    """Write the search mode and the chosen filters into the link (cleared when empty)."""
+    if mode != DEFAULT_MODE:
+        st.query_params["mode"] = mode
+    else:
+        st.query_params.pop("mode", None)
+    for (_, param), values in zip(URL_FILTERS.items(), chosen, strict=True):
+        if values:
+            st.query_params[param] = list(values)
+        else:
+            st.query_params.pop(param, None)
+
+
 def _state_from_query() -> None:
-    """On a first visit, take the page, the question and the clause from the link's query."""
+    """On a first visit, take the page, the question, the clause, the search mode and the
+    filters from the link's query (unknown filter values are dropped by the search page)."""
     wanted = st.query_params.get("page")
     if wanted in views.PAGES:
         st.session_state[PAGE_KEY] = wanted
@@ -576,6 +603,12 @@ def _state_from_query() -> None:
         st.session_state["search_query"] = st.query_params["q"]
     if st.query_params.get("clause"):
         st.session_state[CLAUSE_KEY] = st.query_params["clause"]
+    if st.query_params.get("mode") in MODES:
+        st.session_state["search_mode"] = st.query_params["mode"]
+    for key, param in URL_FILTERS.items():
+        values = st.query_params.get_all(param)
+        if values:
+            st.session_state[key] = values
 
 
 def _sidebar(root: str, stats: dict[str, Any] | None) -> str:

@@ -428,3 +428,23 @@ def test_checklist_upload_that_crashes_a_reader_shows_an_error_box(
     errors = [e.value for e in at.error]
     assert errors and errors[0].startswith("Checklist failed: deep.html: ")
     assert "RecursionError" not in errors[0]
+
+
+def test_search_state_lives_in_the_link(app_env: Path) -> None:
+    """A shared link opens the same search (question, mode, filters); values the store does
+    not have are dropped; changing the filters rewrites the link."""
+    at = _app()
+    at.query_params["q"] = "payment of pensions abroad"
+    at.query_params["mode"] = "lexical"
+    at.query_params["language"] = ["fr", "xx"]
+    at.query_params["kind"] = "ssa"
+    at.run()
+    assert not at.exception, at.exception
+    assert at.text_input(key="search_query").value == "payment of pensions abroad"
+    assert at.radio(key="search_mode").value == "lexical"
+    assert at.multiselect(key="filter_languages").value == ["fr"]
+    assert at.multiselect(key="filter_kinds").value == ["ssa"]
+    at.multiselect(key="filter_languages").set_value([]).run()
+    assert "language" not in at.query_params and at.query_params["kind"] in ("ssa", ["ssa"])
+    at.radio(key="search_mode").set_value("hybrid").run()
+    assert "mode" not in at.query_params
