@@ -209,38 +209,54 @@ class _Match:
     negated: bool
 
 
-class _Pipeline:
-    """One language: a blank spaCy pipeline (sentencizer and the registered
-    ``migralex_lookup_lemmas_v1`` component, :mod:`migralex.nlp.spacy_components`), matchers and
-    rules."""
+#: The registered name of the rule-matching component (:class:`RuleMatcher`).
+RULE_MATCHER = "migralex_rule_matcher_v1"
+#: ``doc.spans`` key under which :class:`RuleMatcher` puts its raw matches (label = rule id).
+MATCHES_KEY = "migralex_rules"
 
-    def __init__(self, language: str, rule_files: Sequence[tuple[str, dict[str, Any]]]) -> None:
+
+class RuleMatcher:
+    """The spaCy component ``migralex_rule_matcher_v1``: the token and phrase patterns of one
+    language's pattern files (:mod:`migralex.nlp.pattern_schema`), run on a doc whose lookup
+    lemmas are set; every raw match goes into ``doc.spans["migralex_rules"]`` with its rule id
+    as label. Scope, length, negation and exception checks are the tagger's
+    (:meth:`_Pipeline.matches`), so the component is the patterns as data and nothing else.
+
+    Built by the factory with ``config={"language": "en"}``: the files of
+    ``nlp/patterns/<language>/`` are read and validated, and a bad pattern raises
+    :class:`~migralex.corpus.errors.ValidationError` naming its file and rule.
+    """
+
+    def __init__(self, nlp: Any, language: str) -> None:
         from spacy.matcher import Matcher, PhraseMatcher
 
-        from migralex.nlp.spacy_components import LOOKUP_LEMMAS, spacy
-
-        self.language = language
-        nlp = spacy.blank(language)
-        nlp.add_pipe("sentencizer")
-        nlp.add_pipe(LOOKUP_LEMMAS)
-        nlp.initialize()
-        strings = nlp.vocab.strings
-        self._lemmas: Any = nlp.get_pipe(LOOKUP_LEMMAS)
         self.nlp = nlp
-        self._negation_hashes = frozenset(
-            strings.add(w) for w in _NEGATION_WORDS.get(language, frozenset())
-        )
-        self.exception_re = _exception_regex(_EXCEPTION_PHRASES.get(language, ()))
+        self.language = language
         self.rules: dict[str, _Rule] = {}
         self._matcher_cls = Matcher
         # One Matcher per token pattern, run only on docs holding every word it requires:
         # spaCy evaluates IN/REGEX predicates in Python, so skipping hopeless docs is the speed-up.
         self.token_matchers: list[tuple[Any, tuple[_Requirement, ...], int]] = []
         self.phrase_matchers = {attr: PhraseMatcher(nlp.vocab, attr=attr) for attr in _PHRASE_ATTRS}
-        for file, data in rule_files:
+        self._lemmas: Any = None
+        for file, data in _rule_files(language):
             for rule in data["rules"]:
                 self._add_rule(file, data["tag"], rule)
-        self.has_context_rules = any(r.scope == "context" for r in self.rules.values())
+
+    def __call__(self, doc: Any) -> Any:
+        """Put the raw rule matches of ``doc`` in ``doc.spans["migralex_rules"]``."""
+        from spacy.attrs import LEMMA, LOWER
+        from spacy.tokens import Span
+
+        raw: list[tuple[int, int, int]] = []
+        if len(doc):
+            arr = doc.to_array([LOWER, LEMMA])
+            raw = self._token_matches(doc, arr[:, 0].tolist(), arr[:, 1].tolist())
+            for pm in self.phrase_matchers.values():
+                if len(pm):
+                    raw.extend(pm(doc))
+        doc.spans[MATCHES_KEY] = [Span(doc, s, e, label=k) for k, s, e in sorted(set(raw))]
+        return doc
 
     def _add_rule(self, file: str, tag: str, rule: dict[str, Any]) -> None:
         rid = rule["id"]
@@ -272,57 +288,16 @@ class _Pipeline:
                 self.token_matchers.append((matcher, reqs, self.rules[rid].max_tokens))
         else:
             attr = rule.get("attr", "LOWER")
-            docs = [self._lemmas(self.nlp.make_doc(p)) for p in rule["phrases"]]
+            docs = [self._lemma_doc(p) for p in rule["phrases"]]
             self.phrase_matchers[attr].add(rid, docs)
 
-    def docs(self, texts: Iterable[str]) -> Iterable[Any]:
-        """Yield processed docs (sentences and lower-case lookup lemmas) for ``texts``."""
-        yield from self.nlp.pipe(texts, batch_size=64)
+    def _lemma_doc(self, text: str) -> Any:
+        """``text`` as a doc with the lookup lemmas set (what phrase patterns are matched as)."""
+        from migralex.nlp.spacy_components import LOOKUP_LEMMAS
 
-    def matches(self, doc: Any, scope: str) -> list[_Match]:
-        """Return the rule matches of ``doc`` for rules applicable in ``scope``."""
-        from spacy.attrs import LEMMA, LOWER, SENT_START
-
-        if not len(doc):
-            return []
-        strings = self.nlp.vocab.strings
-        arr = doc.to_array([LOWER, LEMMA, SENT_START])
-        lowers: list[int] = arr[:, 0].tolist()
-        lemmas: list[int] = arr[:, 1].tolist()
-        sent_starts = [i for i, v in enumerate(arr[:, 2].tolist()) if v == 1 or i == 0]
-        raw = self._token_matches(doc, lowers, lemmas)
-        for pm in self.phrase_matchers.values():
-            if len(pm):
-                raw.extend(pm(doc))
-        out: list[_Match] = []
-        for key, start, end in sorted(set(raw), key=lambda m: (m[1], m[2], strings[m[0]])):
-            rule = self.rules[strings[key]]
-            if rule.scope != scope and (rule.scope != "any" or scope == "context"):
-                continue
-            if end - start > rule.max_tokens:
-                continue
-            k = bisect.bisect_right(sent_starts, start) - 1
-            sent_lo = sent_starts[k]
-            sent_hi = sent_starts[k + 1] if k + 1 < len(sent_starts) else len(doc)
-            lo = max(sent_lo, start - _NEGATION_WINDOW)
-            hi = min(sent_hi, end + rule.negation_after)
-            negated = any(h in self._negation_hashes for h in lowers[lo:hi])
-            if rule.negation == "drop" and negated:
-                continue
-            if rule.negation == "require" and not negated:
-                continue
-            span = doc[start:end]
-            out.append(
-                _Match(
-                    tag=rule.tag,
-                    rule=rule.id,
-                    start=span.start_char,
-                    end=span.end_char,
-                    exception=self.exception(doc[sent_lo:sent_hi].text),
-                    negated=negated,
-                )
-            )
-        return out
+        if self._lemmas is None:
+            self._lemmas = self.nlp.get_pipe(LOOKUP_LEMMAS)
+        return self._lemmas(self.nlp.make_doc(text))
 
     def _token_matches(
         self, doc: Any, lowers: list[int], lemmas: list[int]
@@ -362,6 +337,76 @@ class _Pipeline:
                     out.extend((k, s + lo, e + lo) for k, s, e in matcher(doc[lo:hi]))
         return out
 
+
+class _Pipeline:
+    """One language: a blank spaCy pipeline of registered components — the sentencizer,
+    ``migralex_lookup_lemmas_v1`` (:mod:`migralex.nlp.spacy_components`) and
+    ``migralex_rule_matcher_v1`` (:class:`RuleMatcher`) — and the checks of scope, length,
+    negation and exception that turn its raw matches into tags."""
+
+    def __init__(self, language: str) -> None:
+        from migralex.nlp.spacy_components import LOOKUP_LEMMAS, spacy
+
+        _register_rule_matcher()
+        self.language = language
+        nlp = spacy.blank(language)
+        nlp.add_pipe("sentencizer")
+        nlp.add_pipe(LOOKUP_LEMMAS)
+        nlp.add_pipe(RULE_MATCHER, config={"language": language})
+        nlp.initialize()
+        self.nlp = nlp
+        self.matcher: RuleMatcher = nlp.get_pipe(RULE_MATCHER)
+        self.rules = self.matcher.rules
+        self._negation_hashes = frozenset(
+            nlp.vocab.strings.add(w) for w in _NEGATION_WORDS.get(language, frozenset())
+        )
+        self.exception_re = _exception_regex(_EXCEPTION_PHRASES.get(language, ()))
+        self.has_context_rules = any(r.scope == "context" for r in self.rules.values())
+
+    def docs(self, texts: Iterable[str]) -> Iterable[Any]:
+        """Yield processed docs (sentences, lower-case lookup lemmas, raw rule matches)."""
+        yield from self.nlp.pipe(texts, batch_size=64)
+
+    def matches(self, doc: Any, scope: str) -> list[_Match]:
+        """Return the rule matches of ``doc`` for rules applicable in ``scope``."""
+        from spacy.attrs import LOWER, SENT_START
+
+        if not len(doc):
+            return []
+        arr = doc.to_array([LOWER, SENT_START])
+        lowers: list[int] = arr[:, 0].tolist()
+        sent_starts = [i for i, v in enumerate(arr[:, 1].tolist()) if v == 1 or i == 0]
+        raw = [(span.label_, span.start, span.end) for span in doc.spans[MATCHES_KEY]]
+        out: list[_Match] = []
+        for rid, start, end in sorted(raw, key=lambda m: (m[1], m[2], m[0])):
+            rule = self.rules[rid]
+            if rule.scope != scope and (rule.scope != "any" or scope == "context"):
+                continue
+            if end - start > rule.max_tokens:
+                continue
+            k = bisect.bisect_right(sent_starts, start) - 1
+            sent_lo = sent_starts[k]
+            sent_hi = sent_starts[k + 1] if k + 1 < len(sent_starts) else len(doc)
+            lo = max(sent_lo, start - _NEGATION_WINDOW)
+            hi = min(sent_hi, end + rule.negation_after)
+            negated = any(h in self._negation_hashes for h in lowers[lo:hi])
+            if rule.negation == "drop" and negated:
+                continue
+            if rule.negation == "require" and not negated:
+                continue
+            span = doc[start:end]
+            out.append(
+                _Match(
+                    tag=rule.tag,
+                    rule=rule.id,
+                    start=span.start_char,
+                    end=span.end_char,
+                    exception=self.exception(doc[sent_lo:sent_hi].text),
+                    negated=negated,
+                )
+            )
+        return out
+
     def exception(self, text: str) -> str:
         """Return the qualifying phrase opening an exception in sentence ``text``, "" if none."""
         if self.exception_re is None:
@@ -376,6 +421,20 @@ class _Pipeline:
             cut = text.rfind(" ", m.end(), end)
             end = cut if cut > m.end() else end
         return " ".join(text[m.start() : end].split())
+
+
+@functools.cache
+def _register_rule_matcher() -> None:
+    """Register the ``migralex_rule_matcher_v1`` factory with spaCy (once; spaCy is imported
+    only when the first pipeline is built)."""
+    from migralex.nlp.spacy_components import spacy
+
+    if RULE_MATCHER not in spacy.registry.factories:
+
+        def make(nlp: Any, name: str, language: str) -> RuleMatcher:
+            return RuleMatcher(nlp, language or nlp.lang)
+
+        spacy.language.Language.factory(RULE_MATCHER, default_config={"language": ""}, func=make)
 
 
 def _exception_regex(phrases: Sequence[str]) -> re.Pattern[str] | None:
@@ -428,12 +487,21 @@ def rule_names(tag: str) -> frozenset[str]:
     return frozenset(names)
 
 
+def _rule_files(language: str) -> list[tuple[str, dict[str, Any]]]:
+    """The validated pattern files of ``nlp/patterns/<language>/``: ``(name, data)`` sorted.
+
+    Raises:
+        ValidationError: a file the schema refuses.
+    """
+    folder = _patterns_dir() / language
+    return [
+        (f"{language}/{p.name}", _validate_file(p, language)) for p in sorted(folder.glob("*.json"))
+    ]
+
+
 @functools.cache
 def _pipeline(language: str) -> _Pipeline:
-    folder = _patterns_dir() / language
-    files = sorted(folder.glob("*.json"))
-    loaded = [(f"{language}/{p.name}", _validate_file(p, language)) for p in files]
-    return _Pipeline(language, loaded)
+    return _Pipeline(language)
 
 
 def _heading_span(heading: str, text: str) -> tuple[int, int] | None:

@@ -1110,3 +1110,20 @@ def test_text_pieces_cover_the_text_without_overlap(limit: int) -> None:
     assert pieces[0][0] == 0 and pieces[-1][1] == len(text)
     assert all(a[1] == b[0] for a, b in zip(pieces, pieces[1:], strict=False))
     assert all(0 < hi - lo <= limit for lo, hi in pieces)
+
+
+def test_the_rule_matcher_is_a_registered_spacy_component() -> None:
+    """``migralex_rule_matcher_v1`` works in any blank pipeline after the lemma component:
+    the raw matches land in ``doc.spans["migralex_rules"]`` labelled with their rule ids."""
+    from migralex.nlp.spacy_components import LOOKUP_LEMMAS, spacy
+
+    tagger._register_rule_matcher()
+    nlp = spacy.blank("en")
+    nlp.add_pipe(LOOKUP_LEMMAS)
+    nlp.add_pipe(tagger.RULE_MATCHER, config={"language": "en"})
+    doc = nlp(
+        "Periods of insurance completed under the legislation of both Parties shall be totalised."
+    )
+    labels = {span.label_ for span in doc.spans[tagger.MATCHES_KEY]}
+    assert any(label.startswith("en.totalisation.") for label in labels), labels
+    assert labels <= set(nlp.get_pipe(tagger.RULE_MATCHER).rules)
