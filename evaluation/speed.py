@@ -6,6 +6,7 @@ Usage::
     python -m migralex.evaluation.speed --corpus ../shared/corpus [--store store] [--model minilm]
         [--multilingual-model e5-small|none]
     python -m migralex.evaluation.speed --startup --store STORE [--document FILE]
+    python -m migralex.evaluation.speed --ingest-ratio 20 [--corpus DIR]
     python -m migralex.evaluation.speed --scale N --source-store store-full [--scale-store DIR]
     python -m migralex.evaluation.speed --index-types 10000,100000 --source-store store-full
 
@@ -121,6 +122,66 @@ def bench_queries(store_dir: Path, repeats: int = 3) -> dict[str, Any]:
             }
         out["clauses"] = store.count_clauses()
     return out
+
+
+def bench_ingest_ratio(
+    corpus: Path, n_files: int, model: str = "minilm", multilingual: str = "e5-small"
+) -> dict[str, Any]:
+    """End-to-end ingest against encode-only throughput on the same clauses, in one run.
+
+    Ingests the first ``n_files`` files of the corpus manifest into a fresh temporary store
+    (read, segment, tag, embed with both vector sets, write; the models loaded before the
+    clock starts), then embeds the stored clauses' passages again with the same embedders and
+    batch size. The ratio is ingest clauses/s over encode-only clauses/s: 1 means reading,
+    tagging and writing cost nothing beside the encoder.
+
+    Returns:
+        ``{"files", "clauses", "ingest_seconds", "encode_seconds", "ingest_clauses_per_s",
+        "encode_clauses_per_s", "ratio"}``.
+    """
+    import tempfile
+
+    from migralex.corpus.manifest import read_manifest
+    from migralex.corpus.store import Store
+    from migralex.index.embedders import TruncatedPassages, get_embedder
+    from migralex.ingest.pipeline import collect_files, ingest_paths
+    from migralex.nlp.tagger import tag_clauses
+    from migralex.ui.service import clause_passage, settings
+
+    entries = read_manifest(corpus / "manifest.csv")
+    files = collect_files([corpus], entries)[:n_files]
+    threads = settings().ingest_threads
+    main_emb = get_embedder(model, threads, 32)
+    extra = TruncatedPassages(get_embedder(multilingual, threads, 32)) if multilingual else None
+    for e in (main_emb, extra):
+        if e is not None:
+            e.embed_passages(["warm up"])
+    tag_clauses([], "en")
+    with tempfile.TemporaryDirectory(prefix="migralex-ratio-") as tmp, Store(Path(tmp)) as store:
+        t0 = time.perf_counter()
+        ingest_paths(
+            files, store, tagger=tag_clauses, embedder=lambda: main_emb,
+            multilingual=(lambda: extra) if extra is not None else None,
+            passage=clause_passage, manifest=corpus / "manifest.csv",
+        )  # fmt: skip
+        t_ingest = time.perf_counter() - t0
+        passages = [clause_passage(c) for c in store.clauses()]
+    t1 = time.perf_counter()
+    for e in (main_emb, extra):
+        if e is not None:
+            e.embed_passages(passages)
+    t_encode = time.perf_counter() - t1
+    n = len(passages)
+    ingest_rate, encode_rate = n / t_ingest, n / t_encode
+    return {
+        "files": len(files),
+        "clauses": n,
+        "ingest_seconds": round(t_ingest, 1),
+        "encode_seconds": round(t_encode, 1),
+        "ingest_clauses_per_s": round(ingest_rate, 2),
+        "encode_clauses_per_s": round(encode_rate, 2),
+        "ratio": round(ingest_rate / encode_rate, 3),
+    }
 
 
 #: Modules a command that needs no model should not import (each costs seconds cold).
@@ -302,6 +363,13 @@ def main(argv: list[str] | None = None) -> None:
             print_startup(startup)
         return
 
+    if args.ingest_ratio:
+        ratio = bench_ingest_ratio(
+            args.corpus, args.ingest_ratio, args.model, _model_or_none(args.multilingual_model)
+        )
+        print(json.dumps({"ingest_ratio": ratio}, indent=2))
+        return
+
     from migralex.ui.service import clause_passage
 
     result: dict[str, Any] = {"pipeline": bench_pipeline(args.corpus)}
@@ -371,8 +439,22 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="with --scale: leave out lexical and hybrid search (and their BM25 index build)",
     )
+    parser.add_argument(
+        "--ingest-ratio",
+        type=int,
+        default=None,
+        metavar="N",
+        help="only ingest N corpus files into a temporary store and compare with encode-only",
+    )
     parser.add_argument("--json", action="store_true")
     return parser
+
+
+def _model_or_none(name: str) -> str:
+    """``name``, or "" for a 'none' multilingual model."""
+    from migralex.ui.service import NO_MODEL
+
+    return "" if name.strip().lower() in NO_MODEL else name
 
 
 def print_result(result: dict[str, Any]) -> None:

@@ -10,7 +10,9 @@ from __future__ import annotations
 import functools
 import hashlib
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
@@ -336,17 +338,15 @@ def ingest_paths(  # noqa: PLR0913
         if on_result:
             on_result(problem)
     options = make_options(tagger, embedder, passage, multilingual, kind, language, detect, strict)
-    with store.writer():
-        for path in files:
-            t0 = time.perf_counter()
-            entry = entries.get(resolved(path)) if entries else None
-            try:
-                result = _ingest_one(path, store, entry, options)
-            except MigralexError as exc:
-                result = IngestResult(str(path), "", "failed", error=failure_reason(exc, path))
-            except Exception as exc:  # noqa: BLE001 - one bad file must not stop the batch
-                result = IngestResult(str(path), "", "failed", error=plain_reason(exc))
-            result = replace(result, seconds=time.perf_counter() - t0)
+    with store.writer(), ThreadPoolExecutor(1, thread_name_prefix="migralex-read") as pool:
+        ahead: deque[_Ahead] = deque()
+        queue = iter(files)
+        for _ in range(LOOKAHEAD):
+            _check_next(queue, store, entries, options, pool, ahead)
+        while ahead:
+            job = ahead.popleft()
+            _check_next(queue, store, entries, options, pool, ahead)  # read it while we embed
+            result = replace(_finish(job, store, options), seconds=time.perf_counter() - job.t0)
             results.append(result)
             if on_result:
                 on_result(result)
@@ -558,16 +558,20 @@ def check_file(
     return Pending(path, entry, sha, warning)
 
 
-def process(
-    pending: Pending,
-    options: _Options,
-    embed: Callable[[PassageEmbedder, Sequence[str], Sequence[str]], np.ndarray] | None = None,
-) -> Processed:
-    """Read, segment, tag and embed one file, touching no store (what a Ray worker runs).
+@dataclass(frozen=True, slots=True)
+class ReadFile:
+    """One file read, segmented and tagged, not yet embedded (:func:`read_and_tag`)."""
 
-    Args:
-        embed: ``(embedder, passages, passage shas) -> vectors``; default every passage
-            embedded (ingest into a store passes one that reuses stored vectors).
+    document: Document
+    clauses: tuple[Clause, ...]
+    tags: tuple[Tag, ...]
+    passages: tuple[str, ...]  # the text embedded for each clause
+    passage_shas: tuple[str, ...]
+
+
+def read_and_tag(pending: Pending, options: _Options) -> ReadFile:
+    """Read, segment and tag one file and make its passages, touching no store and no
+    embedder (what ingest runs beside the embedding of the previous file).
 
     Raises:
         ReadError: unreadable file or no clause in it.
@@ -580,18 +584,46 @@ def process(
     if not clauses:
         raise ReadError(path, "no clause found in the text")
     tags = tuple(options.tagger(list(clauses), doc.language))
-    passages = [options.passage(c) for c in clauses]
+    passages = tuple(options.passage(c) for c in clauses)
     shas = tuple(sha256_bytes(p.encode("utf-8")) for p in passages)
+    return ReadFile(doc, clauses, tags, passages, shas)
+
+
+def embed_read(
+    read: ReadFile,
+    options: _Options,
+    embed: Callable[[PassageEmbedder, Sequence[str], Sequence[str]], np.ndarray] | None = None,
+) -> Processed:
+    """Embed a read file's passages with the batch's embedders.
+
+    Args:
+        embed: ``(embedder, passages, passage shas) -> vectors``; default every passage
+            embedded (ingest into a store passes one that reuses stored vectors).
+    """
     run = embed or (lambda emb, texts, _: emb.embed_passages(list(texts)))
     emb, ml_emb = (get() for get in options.embedders)
-    out = Processed(doc, clauses, tags, shas)
+    out = Processed(read.document, read.clauses, read.tags, read.passage_shas)
     if emb is not None:
-        out = replace(out, vectors=run(emb, passages, shas), model=(emb.name, emb.dimension))
+        vectors = run(emb, read.passages, read.passage_shas)
+        out = replace(out, vectors=vectors, model=(emb.name, emb.dimension))
     if ml_emb is not None:
-        out = replace(
-            out, ml_vectors=run(ml_emb, passages, shas), ml_model=(ml_emb.name, ml_emb.dimension)
-        )
+        ml_vectors = run(ml_emb, read.passages, read.passage_shas)
+        out = replace(out, ml_vectors=ml_vectors, ml_model=(ml_emb.name, ml_emb.dimension))
     return out
+
+
+def process(
+    pending: Pending,
+    options: _Options,
+    embed: Callable[[PassageEmbedder, Sequence[str], Sequence[str]], np.ndarray] | None = None,
+) -> Processed:
+    """Read, segment, tag and embed one file, touching no store (what a Ray worker runs):
+    :func:`read_and_tag` then :func:`embed_read`.
+
+    Raises:
+        ReadError: unreadable file or no clause in it.
+    """
+    return embed_read(read_and_tag(pending, options), options, embed)
 
 
 def write_processed(store: Store, pending: Pending, done: Processed) -> IngestResult:
@@ -619,20 +651,67 @@ def write_processed(store: Store, pending: Pending, done: Processed) -> IngestRe
     )
 
 
-def _ingest_one(
-    path: Path, store: Store, entry: ManifestEntry | None, options: _Options
-) -> IngestResult:
-    checked = check_file(path, store, entry, options.strict)
-    if isinstance(checked, IngestResult):
-        return checked
-    sha = checked.sha
-    doc_id = entry.doc_id if entry and entry.doc_id else content_doc_id(path.stem, sha)
-    old_ids = (doc_id, *store.find_by_source(str(path.resolve())))
+#: Files read, segmented and tagged ahead of the one being embedded (one reader thread: the
+#: encoder releases the GIL in its matrix products, so reading runs beside it).
+LOOKAHEAD = 2
 
-    def reuse(emb: PassageEmbedder, passages: Sequence[str], shas: Sequence[str]) -> np.ndarray:
-        return _embed(emb, store, old_ids, passages, shas)
 
-    return write_processed(store, checked, process(checked, options, reuse))
+@dataclass(slots=True)
+class _Ahead:
+    """A file of the batch in flight: its store-side check's outcome, and the reader's job."""
+
+    path: Path
+    t0: float
+    checked: Pending | IngestResult | None = None
+    error: str = ""
+    read: Future[ReadFile] | None = None
+
+
+def _check_next(
+    queue: Iterator[Path],
+    store: Store,
+    entries: dict[Path, ManifestEntry] | None,
+    options: _Options,
+    pool: ThreadPoolExecutor,
+    ahead: deque[_Ahead],
+) -> None:
+    """Check the next file of ``queue`` (this thread: the store) and hand it to the reader."""
+    path = next(queue, None)
+    if path is None:
+        return
+    job = _Ahead(path, time.perf_counter())
+    entry = entries.get(resolved(path)) if entries else None
+    try:
+        job.checked = check_file(path, store, entry, options.strict)
+    except MigralexError as exc:
+        job.error = failure_reason(exc, path)
+    except Exception as exc:  # noqa: BLE001 - one bad file must not stop the batch
+        job.error = plain_reason(exc)
+    if isinstance(job.checked, Pending):
+        job.read = pool.submit(read_and_tag, job.checked, options)
+    ahead.append(job)
+
+
+def _finish(job: _Ahead, store: Store, options: _Options) -> IngestResult:
+    """Embed (reusing stored vectors of unchanged passages) and write a checked, read file."""
+    path = job.path
+    if job.error or job.checked is None:
+        return IngestResult(str(path), "", "failed", error=job.error)
+    if isinstance(job.checked, IngestResult):
+        return job.checked
+    assert job.read is not None  # every Pending was handed to the reader
+    try:
+        read = job.read.result()
+        old_ids = (read.document.doc_id, *store.find_by_source(str(path.resolve())))
+
+        def reuse(emb: PassageEmbedder, texts: Sequence[str], shas: Sequence[str]) -> np.ndarray:
+            return _embed(emb, store, old_ids, texts, shas)
+
+        return write_processed(store, job.checked, embed_read(read, options, reuse))
+    except MigralexError as exc:
+        return IngestResult(str(path), "", "failed", error=failure_reason(exc, path))
+    except Exception as exc:  # noqa: BLE001 - one bad file must not stop the batch
+        return IngestResult(str(path), "", "failed", error=plain_reason(exc))
 
 
 def failure_reason(exc: Exception, path: Path) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -207,3 +208,50 @@ def test_manifest_rows_missing_or_outside_the_folder_are_reported(tmp_path: Path
     assert by_id["doc-a"].status == "added"
     assert by_id["doc-gone"].status == "failed" and "no such file" in by_id["doc-gone"].error
     assert by_id["doc-out"].status == "failed" and "outside its folder" in by_id["doc-out"].error
+
+
+def test_files_are_read_and_tagged_beside_the_embedding_of_the_previous_one(
+    tmp_path: Path,
+) -> None:
+    """Reading and tagging run in the reader thread, ahead of the encoder (up to
+    :data:`~migralex.ingest.pipeline.LOOKAHEAD` files), embedding and writes in this one; the
+    results keep the file order and a failed file does not stop the others."""
+    import threading
+
+    events: list[tuple[str, str]] = []
+    second_read, first_embedding = threading.Event(), threading.Event()
+
+    def tagger(clauses: Sequence[Any], language: str) -> list:
+        events.append(("tag", threading.current_thread().name))
+        if any("Text 1." in c.text for c in clauses):
+            # read while the first file is being embedded (a serial ingest never gets here)
+            assert first_embedding.wait(timeout=30), "the first file is not being embedded"
+            second_read.set()
+        return []
+
+    class Recording(HashEmbedder):
+        def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+            events.append(("embed", threading.current_thread().name))
+            if any("Text 0." in t for t in texts):
+                # the first file's embedding waits for the second file to be read, which
+                # waits for this embedding to start: both at once, or neither
+                first_embedding.set()
+                assert second_read.wait(timeout=30), "the next file was not read meanwhile"
+            return super().embed_passages(texts)
+
+    paths = []
+    for i in range(4):
+        paths.append(tmp_path / f"d{i}.md")
+        paths[-1].write_text(DOC.replace("The Parties agree.", f"Text {i}."), encoding="utf-8")
+    (tmp_path / "bad.pdf").write_bytes(b"not a pdf")
+    paths.insert(2, tmp_path / "bad.pdf")
+    emb = Recording(16)
+    with Store(tmp_path / "s") as store:
+        results = ingest_paths(
+            paths, store, tagger=tagger, embedder=lambda: emb, passage=lambda c: c.text,
+            detect=lambda t: "en",
+        )  # fmt: skip
+    assert [Path(r.path).name for r in results] == [p.name for p in paths]
+    assert [r.status for r in results] == ["added", "added", "failed", "added", "added"]
+    assert {t for kind, t in events if kind == "tag"} == {"migralex-read_0"}
+    assert {t for kind, t in events if kind == "embed"} == {threading.current_thread().name}
