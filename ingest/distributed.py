@@ -195,7 +195,7 @@ def _run(pending: dict[int, Pending], options_blob: bytes, workers: int, retries
         _Worker,
         fn_constructor_args=(options_blob,),
         batch_size=1,
-        concurrency=workers,
+        compute=ray.data.ActorPoolStrategy(size=workers),
         num_cpus=1,
         batch_format="numpy",
         max_restarts=retries,
