@@ -48,8 +48,9 @@ def get_searcher(root: str) -> Searcher:
 @st.cache_resource(show_spinner=False)
 def preload_models(root: str) -> dict[str, Any]:
     """Load the store's embedding models in a background thread, once per process, so the
-    first question does not wait for them (the import alone takes seconds); returns a dict
-    whose ``"state"`` is "loading", "ready" or "failed: <reason>"."""
+    first question does not wait for them (the import alone takes seconds), then fill the
+    views cache (:func:`~migralex.ui.service.warm_views`); returns a dict whose ``"state"`` is
+    "loading", "ready" or "failed: <reason>"."""
     import threading
 
     status: dict[str, Any] = {"state": "loading"}
@@ -60,9 +61,11 @@ def preload_models(root: str) -> dict[str, Any]:
             names = [service.model_for(store, None)]
             if store.multilingual_model:
                 names.append(store.multilingual_model[0])
-            for name in names:
+            service.query_embedder_factory(store, names[0])().embed_queries(["warm-up"])
+            for name in names:  # the checklist's encoders (and e5-small's queries)
                 service.embedder_factory(name)().embed_queries(["warm-up"])
             status["state"] = "ready"
+            service.warm_views(Path(root))  # the matrix and gallery open without computing
         except Exception as exc:  # noqa: BLE001 - shown in the sidebar; search reports it too
             status["state"] = f"failed: {exc}"
 

@@ -538,6 +538,22 @@ def stats(store: Store) -> dict[str, Any]:
     return out
 
 
+def warm_views(root: Path) -> int:
+    """Fill the views cache of the store at ``root`` (``STORE/views-cache``: every stored
+    agreement checked with its checklist, what the matrix and the gallery read), so their first
+    opening in the app does not compute it; the app runs this in the background at start.
+    Opens its own connection (safe in another thread). Returns the number of agreements.
+
+    Raises:
+        StoreError: no store at ``root``.
+    """
+    from migralex.ui import views
+
+    with open_existing_store(root) as store:
+        queries, model = view_queries(store)
+        return len(views.matrix(store, queries, model)["documents"])
+
+
 def view_queries(store: Store, model: str | None = None) -> tuple[Callable[[list[str]], Any], str]:
     """The query encoder and model name the checklist-based views (matrix, gallery) use on
     ``store``: its main model (:func:`model_for`), loaded on the first call only, so a view

@@ -448,3 +448,19 @@ def test_search_state_lives_in_the_link(app_env: Path) -> None:
     assert "language" not in at.query_params and at.query_params["kind"] in ("ssa", ["ssa"])
     at.radio(key="search_mode").set_value("hybrid").run()
     assert "mode" not in at.query_params
+
+
+def test_warm_views_fills_the_cache_the_matrix_reads(app_env: Path, tmp_path: Path) -> None:
+    """What the app runs in the background at start: every agreement checked once and cached,
+    so the matrix and the gallery open without computing."""
+    import shutil
+
+    from migralex.ui import service
+    from migralex.ui.views import CACHE_DIR
+
+    root = tmp_path / "store"
+    shutil.copytree(app_env, root)
+    shutil.rmtree(root / CACHE_DIR, ignore_errors=True)
+    n = service.warm_views(root)
+    assert n >= 1
+    assert len(list((root / CACHE_DIR).glob("*.json"))) >= n
