@@ -65,7 +65,8 @@ def preload_models(root: str) -> dict[str, Any]:
             for name in names:  # the checklist's encoders (and e5-small's queries)
                 service.embedder_factory(name)().embed_queries(["warm-up"])
             status["state"] = "ready"
-            service.warm_views(Path(root))  # the matrix and gallery open without computing
+            with service.open_existing_store(Path(root)) as own:  # this thread's connection
+                service.warm_views(own)  # a store ingested before views were cached at ingest
         except Exception as exc:  # noqa: BLE001 - shown in the sidebar; search reports it too
             status["state"] = f"failed: {exc}"
 

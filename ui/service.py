@@ -265,6 +265,7 @@ def ingest(  # noqa: PLR0913
         )  # fmt: skip
         refresh_adapted(store, threads)
         export_query_encoder(store)
+        warm_views(store)
         return results
     results = ingest_paths(
         paths,
@@ -282,6 +283,7 @@ def ingest(  # noqa: PLR0913
     )
     refresh_adapted(store, threads)
     export_query_encoder(store)
+    warm_views(store)
     return results
 
 
@@ -538,20 +540,17 @@ def stats(store: Store) -> dict[str, Any]:
     return out
 
 
-def warm_views(root: Path) -> int:
-    """Fill the views cache of the store at ``root`` (``STORE/views-cache``: every stored
-    agreement checked with its checklist, what the matrix and the gallery read), so their first
-    opening in the app does not compute it; the app runs this in the background at start.
-    Opens its own connection (safe in another thread). Returns the number of agreements.
-
-    Raises:
-        StoreError: no store at ``root``.
+def warm_views(store: Store) -> int:
+    """Fill the views cache of ``store`` (``STORE/views-cache``: every stored agreement
+    checked with its checklist, what the matrix and the gallery read), so their first opening
+    does not compute it. Ingest runs it after its files (only new or changed agreements are
+    computed; the rest are read from the cache); so does the app's background preload at start.
+    Returns the number of agreements.
     """
     from migralex.ui import views
 
-    with open_existing_store(root) as store:
-        queries, model = view_queries(store)
-        return len(views.matrix(store, queries, model)["documents"])
+    queries, model = view_queries(store)
+    return len(views.matrix(store, queries, model)["documents"])
 
 
 def view_queries(store: Store, model: str | None = None) -> tuple[Callable[[list[str]], Any], str]:

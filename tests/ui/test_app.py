@@ -451,16 +451,18 @@ def test_search_state_lives_in_the_link(app_env: Path) -> None:
 
 
 def test_warm_views_fills_the_cache_the_matrix_reads(app_env: Path, tmp_path: Path) -> None:
-    """What the app runs in the background at start: every agreement checked once and cached,
-    so the matrix and the gallery open without computing."""
+    """What ingest runs after its files, and the app in the background at start: every
+    agreement checked once and cached, so the matrix and the gallery open without computing."""
     import shutil
 
     from migralex.ui import service
     from migralex.ui.views import CACHE_DIR
 
+    assert list((app_env / CACHE_DIR).glob("*.json")), "ingest fills the views cache"
     root = tmp_path / "store"
     shutil.copytree(app_env, root)
     shutil.rmtree(root / CACHE_DIR, ignore_errors=True)
-    n = service.warm_views(root)
+    with service.open_existing_store(root) as store:
+        n = service.warm_views(store)
     assert n >= 1
     assert len(list((root / CACHE_DIR).glob("*.json"))) >= n

@@ -149,6 +149,9 @@ def test_matrix_refuses_an_unknown_kind(store: Store) -> None:
 def test_matrix_results_are_cached_by_document_and_checklist(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    import shutil
+
+    shutil.rmtree(store.root / views.CACHE_DIR, ignore_errors=True)  # ingest filled it
     first = CountingQueries()
     a = views.matrix(store, first, "hash")
     assert first.calls == 2  # one encoding of the cues per checklist, not per document
