@@ -79,6 +79,23 @@ class _Worker:
         return out
 
 
+def _require_ray(workers: int) -> None:
+    """Refuse, before any work, a missing Ray or fewer than one worker.
+
+    Raises:
+        ValidationError: with what to install or the bad count.
+    """
+    if workers < 1:
+        raise ValidationError(f"--ray-workers must be >= 1, got {workers}")
+    try:
+        import cloudpickle  # noqa: F401 - installed with Ray
+        import ray  # noqa: F401
+    except ImportError as exc:
+        raise ValidationError(
+            "distributed ingest needs Ray: pip install 'migralex[ray]' (ray[data])"
+        ) from exc
+
+
 def connect(address: str, workers: int) -> bool:
     """Connect to the Ray cluster at ``address``, or start a local one of ``workers`` CPUs
     (``address="local"``). Returns whether this call started it (then :func:`ingest_ray` shuts
@@ -87,14 +104,9 @@ def connect(address: str, workers: int) -> bool:
     Raises:
         ValidationError: Ray is not installed, or ``workers`` < 1.
     """
-    if workers < 1:
-        raise ValidationError(f"--ray-workers must be >= 1, got {workers}")
-    try:
-        import ray
-    except ImportError as exc:
-        raise ValidationError(
-            "distributed ingest needs Ray: pip install 'migralex[ray]' (ray[data])"
-        ) from exc
+    _require_ray(workers)
+    import ray
+
     if ray.is_initialized():
         return False
     if address == "local":
@@ -141,8 +153,9 @@ def ingest_ray(  # noqa: PLR0913 - the options of ingest_paths, plus the cluster
     Raises:
         ReadError: the manifest cannot be read.
         StoreError: the store is locked by another writer or holds another model's vectors.
-        ValidationError: Ray is not installed.
+        ValidationError: Ray is not installed, or ``workers`` < 1 (before any file is read).
     """
+    _require_ray(workers)
     import cloudpickle
 
     entries, files, problems = plan(paths, manifest)

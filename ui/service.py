@@ -254,36 +254,28 @@ def ingest(  # noqa: PLR0913
     name = model_for(store, model)
     extra = multilingual_for(store, name, multilingual_model)
     threads = settings().ingest_threads
+    # Ray workers run one file each on one thread; a plain ingest gives the encoder every core
+    per_run = 1 if ray is not None else threads
+    common: dict[str, Any] = dict(
+        tagger=tagger(), embedder=embedder_factory(name, per_run),
+        multilingual=multilingual_embedder_factory(extra, per_run) if extra else None,
+        passage=clause_passage, manifest=manifest, kind=kind, language=language,
+        on_result=on_result, strict=strict,
+    )  # fmt: skip
     if ray is not None:
         from migralex.ingest.distributed import ingest_ray
 
-        results = ingest_ray(
-            paths, store, tagger=tagger(), embedder=embedder_factory(name, 1),
-            multilingual=multilingual_embedder_factory(extra, 1) if extra else None,
-            passage=clause_passage, manifest=manifest, kind=kind, language=language,
-            address=ray, workers=ray_workers, on_result=on_result, strict=strict,
-        )  # fmt: skip
-        refresh_adapted(store, threads)
-        export_query_encoder(store)
-        warm_views(store)
-        return results
-    results = ingest_paths(
-        paths,
-        store,
-        tagger=tagger(),
-        embedder=embedder_factory(name, threads),
-        multilingual=multilingual_embedder_factory(extra, threads) if extra else None,
-        passage=clause_passage,
-        manifest=manifest,
-        kind=kind,
-        language=language,
-        on_result=on_result,
-        on_fill=on_fill,
-        strict=strict,
-    )
+        results = ingest_ray(paths, store, address=ray, workers=ray_workers, **common)
+    else:
+        results = ingest_paths(paths, store, on_fill=on_fill, **common)
     refresh_adapted(store, threads)
     export_query_encoder(store)
-    warm_views(store)
+    try:
+        warm_views(store)
+    except MigralexError as exc:  # the documents are stored; only the views' cache is missing
+        import warnings
+
+        warnings.warn(f"views cache of {store.root} not filled: {exc}", stacklevel=2)
     return results
 
 

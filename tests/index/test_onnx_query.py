@@ -58,7 +58,9 @@ def test_the_export_is_tied_to_its_weights_and_reused(exported: Path, tmp_path: 
     (stale / ONNX_DIR).mkdir(parents=True)
     (stale / ONNX_DIR / "minilm.onnx").write_bytes(b"")
     (stale / ONNX_DIR / CARD_FILE).write_text(
-        json.dumps({**json.loads(card.read_text()), "weights_sha256": "0" * 64})
+        json.dumps(
+            {**json.loads(card.read_text()), "weights_sha256": "0" * 64, "weights_stamp": [1, 2]}
+        )
     )
     assert current_export(minilm_path(), stale) is None  # other weights: not used
 
