@@ -271,6 +271,10 @@ class Request:
             lexical mode.
         cross_lingual: the question is in a language the main model reads, the clauses left
             by the filters are not (:meth:`~migralex.index.search.Searcher.cross_lingual`).
+        basis: the unfiltered ranking the intent stage reads when it is not the question's
+            own ranking in ``model``'s set: for a cross-lingual question, the main model's
+            (:meth:`~migralex.index.search.Searcher.pivot_ranking`); None: the stage ranks
+            the question unfiltered itself.
     """
 
     query: str
@@ -280,6 +284,7 @@ class Request:
     model: str | None = None
     vector: np.ndarray | None = field(default=None, compare=False)
     cross_lingual: bool = False
+    basis: Ranked | None = field(default=None, compare=False)
 
 
 #: A stage: the request and the ranking so far -> the new ranking (a first stage ignores the

@@ -344,3 +344,46 @@ def test_a_question_few_clauses_share_the_language_of_is_merged_by_language(
         monkeypatch.setattr(search_module, "LANGUAGE_MERGE", 1.0)
         top = searcher.search(EN_QUERY, k=1, mode="hybrid")
         assert top[0].clause.language == "en"
+
+
+def test_a_cross_lingual_question_takes_its_feedback_from_the_main_models_ranking(
+    tmp_path: Path, english_only: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An English question over French clauses: the feedback centroid (in the multilingual
+    set) and the intent basis come from the question's unfiltered ranking by the main model
+    (:meth:`~migralex.index.search.Searcher.pivot_ranking`), not from the multilingual one."""
+    main, multi = EnglishOnly(), Multilingual()
+    with Store(tmp_path / "s") as store:
+        for name, text, lang in (("en.md", EN_DOC, "en"), ("fr.md", FR_DOC, "fr")):
+            ingest_paths(
+                [_doc(tmp_path, name, text)], store, tagger=lambda c, lang: [],
+                embedder=lambda: main, multilingual=lambda: multi, passage=lambda c: c.text,
+                detect=lambda t, lang=lang: lang,
+            )  # fmt: skip
+        searcher = _searcher(store, main, multi)
+        pivot = searcher.pivot_ranking(EN_QUERY)
+        vector = searcher.feedback_vector(EN_QUERY, searcher.embed_query(EN_QUERY))
+        assert pivot == searcher.fused_ranking(EN_QUERY, 100, Filters(), vector)
+        assert pivot != searcher.fused_ranking(
+            EN_QUERY, 100, Filters(), searcher.embed_query(EN_QUERY, "multi"), "multi", True
+        ), "the two sets rank the question differently here, so the test tells them apart"
+        first = store.clauses_by_rowid([pivot[0][0]])[pivot[0][0]]
+        assert (first.language, first.heading) == ("en", "Payment abroad")
+
+        bases: list[list[tuple[int, float]]] = []
+        centroids: list[np.ndarray] = []
+        real_boost, real_rocchio = Searcher.intent_boosted, search_module.rocchio
+        monkeypatch.setattr(
+            Searcher, "intent_boosted",
+            lambda self, ranked, basis: bases.append(list(basis)) or real_boost(self, ranked, basis),
+        )  # fmt: skip
+        monkeypatch.setattr(
+            search_module, "rocchio",
+            lambda v, c, b: centroids.append(c) or real_rocchio(v, c, b),
+        )  # fmt: skip
+        hits = searcher.search(EN_QUERY, k=1, filters=Filters(languages=("fr",)))
+        assert hits[0].clause.heading == "Paiement à l'étranger"
+        assert bases[-1] == pivot
+        top = [r for r, _ in pivot[: searcher.prf_depth]]
+        expected = searcher.index_for("multi").reconstruct_many(top).mean(axis=0)
+        np.testing.assert_allclose(centroids[-1], expected, atol=1e-6)
