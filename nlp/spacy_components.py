@@ -35,15 +35,18 @@ LOOKUP_LEMMAS = "migralex_lookup_lemmas_v1"
 @functools.cache
 def lemma_table(language: str) -> Mapping[str, Any]:
     """The ``lemma_lookup`` table of ``language`` from ``spacy-lookups-data`` (loaded once,
-    offline), or an empty mapping when the language has none."""
-    nlp = spacy.blank(language)
-    nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
+    offline, with ``spacy.lookups.load_lookups``: the table spaCy's lookup lemmatizer reads,
+    without building a second pipeline for it), or an empty mapping when the language has
+    none."""
+    from spacy.lookups import load_lookups
+
     try:
-        nlp.initialize()  # loads the lookup table from spacy-lookups-data, offline
-        lemmatizer: Any = nlp.get_pipe("lemmatizer")
-        table: Any = lemmatizer.lookups.get_table("lemma_lookup", {})
-    except (ValueError, OSError, KeyError):  # no lookup table: lemma = lower-cased text
+        lookups = load_lookups(language, ["lemma_lookup"], strict=False)
+    except (ValueError, OSError, KeyError):  # no lookups package entry for the language
         return {}
+    if not lookups.has_table("lemma_lookup"):
+        return {}
+    table: Any = lookups.get_table("lemma_lookup")
     return table
 
 
