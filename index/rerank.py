@@ -29,7 +29,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from migralex.corpus.store import Filters
-from migralex.index.intent import INTENT_DEPTH, INTENT_SHARE, feedback_intent
+from migralex.index.intent import (
+    INTENT_DEPTH,
+    INTENT_RAMP,
+    INTENT_SHARE,
+    feedback_intent,
+    intent_weight,
+)
 
 #: A best-first ranking: ``(rowid, score)`` pairs.
 Ranked = list[tuple[int, float]]
@@ -178,14 +184,19 @@ def lower_preambles(
 
 
 def intent_of(
-    basis: Sequence[int], labels: Mapping[int, Collection[str]], share: float = INTENT_SHARE
-) -> str:
-    """The intent label of a question: the dominant label of the top
+    basis: Sequence[int],
+    labels: Mapping[int, Collection[str]],
+    share: float = INTENT_SHARE,
+    ramp: float = INTENT_RAMP,
+) -> tuple[str, float]:
+    """The intent of a question and its weight: the dominant label of the top
     :data:`~migralex.index.intent.INTENT_DEPTH` of ``basis`` (rowids of its unfiltered ranking,
-    best first; :func:`~migralex.index.intent.feedback_intent`) when its share reaches
-    ``share``, else ""."""
+    best first; :func:`~migralex.index.intent.feedback_intent`) and the fraction of the boost
+    its share earns (:func:`~migralex.index.intent.intent_weight` around ``share``, half-width
+    ``ramp``); ``("", 0.0)`` when no label earns any."""
     label, got = feedback_intent([labels.get(r, set()) for r in basis[:INTENT_DEPTH]])
-    return label if label and got >= share else ""
+    weight = intent_weight(got, share, ramp) if label else 0.0
+    return (label, weight) if weight > 0 else ("", 0.0)
 
 
 def boost_intent(

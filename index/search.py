@@ -452,13 +452,16 @@ class Searcher:
         self, ranked: Sequence[tuple[int, float]], basis: Sequence[tuple[int, float]]
     ) -> list[tuple[int, float]]:
         """Add :attr:`intent_boost` to the candidates carrying the intent tag of ``basis``
-        (the unfiltered hybrid ranking of the same query) when its share reaches
-        :data:`~migralex.index.intent.INTENT_SHARE`; re-sort, ties by rowid."""
+        (the unfiltered hybrid ranking of the same query), scaled by the weight its share
+        earns (:func:`~migralex.index.rerank.intent_of`: 0 below
+        :data:`~migralex.index.intent.INTENT_SHARE` minus the ramp, all of it above the share
+        plus the ramp); re-sort, ties by rowid."""
         if not self.intent_boost or not ranked:
             return list(ranked)
         top = [r for r, _ in basis[:INTENT_DEPTH]]
         names = self.labels_by_rowid(list(dict.fromkeys([*top, *(r for r, _ in ranked)])))
-        return boost_intent(ranked, intent_of(top, names), names, self.intent_boost)
+        label, weight = intent_of(top, names)
+        return boost_intent(ranked, label, names, self.intent_boost * weight)
 
     def feedback_vector(
         self,

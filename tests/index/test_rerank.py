@@ -61,9 +61,24 @@ def test_lower_preambles(preambles: set[int], prior: float, expect: list) -> Non
 
 def test_intent_needs_its_share() -> None:
     labels = {1: {"totalisation"}, 2: {"totalisation"}, 3: {"branch_old_age"}}
-    assert intent_of([1, 2, 3], labels) == "totalisation"
-    assert intent_of([3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 1], labels) == ""  # share below .3
-    assert intent_of([3], labels) == ""  # branch tags are no intent
+    assert intent_of([1, 2, 3], labels) == ("totalisation", 1.0)
+    assert intent_of([3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 1], labels) == ("", 0.0)  # share < .2
+    assert intent_of([3], labels) == ("", 0.0)  # branch tags are no intent
+    # the share of rank 1 among the first four: .3, the middle of the ramp
+    share = 1.0 / sum(1 / np.log2(r + 1) for r in range(1, 5))
+    label, weight = intent_of([1, 5, 6, 7], labels, share=share)
+    assert label == "totalisation" and weight == pytest.approx(0.5)
+    assert intent_of([1, 5, 6, 7], labels, share=share, ramp=0) == ("totalisation", 1.0)
+
+
+@pytest.mark.parametrize(
+    ("share", "weight"), [(0.1, 0.0), (0.2, 0.0), (0.25, 0.5), (0.3, 1.0), (0.9, 1.0)]
+)
+def test_intent_weight_ramps_around_its_centre(share: float, weight: float) -> None:
+    from migralex.index.intent import intent_weight
+
+    assert intent_weight(share, 0.25, 0.05) == pytest.approx(weight)
+    assert intent_weight(share, 0.25, 0) == float(share >= 0.25)
 
 
 @pytest.mark.parametrize(
