@@ -18,6 +18,19 @@ from typing import Protocol
 from migralex.corpus.errors import ReadError
 
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b\u202f\u3000]+")
+#: Editorial notes a treaty database prints as a line of its own inside a provision, which are
+#: not the provision's text: the Dutch treaty database (wetten.overheid.nl, BWB; a third of
+#: ../shared/corpus) puts "Treedt in werking op een nader te bepalen tijdstip" ("enters into
+#: force on a date to be determined") or "Treedt in werking per 01-07-2027" under the heading of
+#: every article not yet in force, in its PDF and its text exports alike (a PDF line sometimes
+#: carries it after a title: the note is cut from the end of a line). Left in, the note was
+#: each such article's opening: the sentence a search hit, a checklist evidence and the
+#: embeddings began with (155 clauses of 4 documents of the corpus).
+EDITORIAL_NOTE = re.compile(
+    r"(?:^|\s)treedt in werking (?:op een nader te bepalen tijdstip"
+    r"|per \d{1,2}[-./]\d{1,2}[-./]\d{4})\.?$",
+    re.IGNORECASE,
+)
 
 
 def clean_line(text: str) -> str:
@@ -88,8 +101,9 @@ class TextBuilder:
         self.page_starts.append(self.length + (1 if self.parts else 0))
 
     def add(self, text: str, level: int = 0) -> None:
-        """Append one block (cleaned with :func:`clean_line`) on the current page."""
-        line = clean_line(text)
+        """Append one block (cleaned with :func:`clean_line`, an :data:`EDITORIAL_NOTE` at its
+        end cut off) on the current page; an empty block is left out."""
+        line = EDITORIAL_NOTE.sub("", clean_line(text)).rstrip()
         if not line:
             return
         if self.parts:

@@ -114,3 +114,30 @@ def test_bad_files_raise_read_error_naming_the_file(
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(ReadError, match="no such file"):
         read_file(tmp_path / "missing.pdf")
+
+
+def test_treaty_database_status_notes_are_not_provision_text(tmp_path: Path) -> None:
+    """The Dutch treaty database's "not yet in force" note under an article heading (a line of
+    its own, or the end of a title line in its PDFs) is left out; the same words inside a
+    sentence of the treaty stay."""
+    path = tmp_path / "agreement.md"
+    path.write_text(
+        "# Agreement\n\nArticle 1\n\nDefinitions\n\nTreedt in werking op een nader te bepalen "
+        "tijdstip\n\n1. For the purposes of this Agreement: ...\n\nSCHEDULE TO PART VI Treedt in "
+        "werking per 01-07-2027\n\nArtikel 12\n\nDeze Overeenkomst treedt in werking op de eerste "
+        "dag van de tweede maand.\n",
+        encoding="utf-8",
+    )
+    parsed = read_file(path)
+    lines = parsed.text.split("\n")
+    assert "Definitions" in lines and "1. For the purposes of this Agreement: ..." in lines
+    assert "SCHEDULE TO PART VI" in lines
+    assert "Treedt in werking" not in parsed.text
+    assert "Deze Overeenkomst treedt in werking op de eerste dag van de tweede maand." in lines
+    assert len(parsed.blocks) == len(lines)
+
+
+def test_the_treaty_databases_note_leaves_the_corpus_documents() -> None:
+    for name in ("ssa/nl-bwbv0001780.md", "regional/nl-bwbv0004546.pdf"):
+        text = read_file(corpus_file(name)).text
+        assert "Treedt in werking op een nader te bepalen tijdstip" not in text, name
