@@ -118,3 +118,25 @@ def test_tune_fusion_scores_the_grid_on_both_splits(small_store: Path) -> None:
     assert len(rows) == len(retrieval.FUSION_GRID)
     assert rows[0]["dev"] == max(r["dev"] for r in rows)
     assert all(0.0 <= r["test"] <= 1.0 for r in rows)
+
+
+def test_bootstrap_interval_brackets_the_mean_and_is_seeded() -> None:
+    values = [1.0, 0.0, 0.5, 1.0, 0.25, 0.75, 1.0, 0.0]
+    low, high = retrieval.bootstrap_ci(values)
+    mean = sum(values) / len(values)
+    assert low < mean < high and 0.0 <= low and high <= 1.0
+    assert retrieval.bootstrap_ci(values) == (low, high)  # same seed, same interval
+    assert retrieval.bootstrap_ci([0.5]) == (0.5, 0.5)
+    assert retrieval.bootstrap_ci([1.0, 1.0, 1.0]) == (1.0, 1.0)
+    # more questions, a narrower interval
+    wide = high - low
+    low4, high4 = retrieval.bootstrap_ci(values * 4)
+    assert high4 - low4 < wide
+
+
+def test_metrics_report_intervals_of_ndcg_and_mrr() -> None:
+    got = retrieval.metrics({"q1": ["a"], "q2": ["x", "b"]}, {"q1": {"a"}, "q2": {"b"}})
+    assert got["mrr@10"] == pytest.approx(0.75)
+    low, high = got["mrr@10_ci"]
+    assert low <= 0.75 <= high
+    assert len(got["ndcg@10_ci"]) == 2
