@@ -27,6 +27,11 @@ def default_store_dir() -> Path:
     return Path(platformdirs.user_data_dir("migralex", appauthor=False)) / "store"
 
 
+def default_cache_dir() -> Path:
+    """Return the per-user cache folder used when MIGRALEX_CACHE_DIR is not set."""
+    return Path(platformdirs.user_cache_dir("migralex", appauthor=False))
+
+
 class Settings(BaseSettings):
     """migralex settings.
 
@@ -61,6 +66,10 @@ class Settings(BaseSettings):
         onnx_queries: ingest exports a MiniLM store's model to ONNX and search encodes its
             questions with it, without torch (``MIGRALEX_ONNX_QUERIES``; see
             ``migralex.index.onnx_query``).
+        cache_dir: folder of derived files that are cheaper to read than to rebuild, such as
+            the language-detection model restricted to the corpus languages
+            (``MIGRALEX_CACHE_DIR``; read by ``migralex.nlp.language`` straight from the
+            environment, so that ``tag`` need not build the settings first). Safe to delete.
 
     The limits' defaults leave wide room over the corpus (largest file 0.5 MB, longest text
     well under 1 million characters) and bound memory and time; see README "Limits".
@@ -81,6 +90,7 @@ class Settings(BaseSettings):
     rerank_depth: int = Field(default=0, ge=0)
     adapted: bool = True
     onnx_queries: bool = True
+    cache_dir: Path = Field(default_factory=default_cache_dir)
 
     def __init__(self, **values: Any) -> None:
         """Read the settings from ``MIGRALEX_*`` variables, with ``values`` taking precedence.

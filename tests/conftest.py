@@ -81,6 +81,20 @@ def _fake_model(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MIGRALEX_MODEL", os.environ.get("MIGRALEX_TEST_MODEL", "hash"))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Derived-file caches (``MIGRALEX_CACHE_DIR``) go to a folder of the session, not the
+    user's cache."""
+    folder = tmp_path_factory.mktemp("cache")
+    before = os.environ.get("MIGRALEX_CACHE_DIR")
+    os.environ["MIGRALEX_CACHE_DIR"] = str(folder)
+    yield
+    if before is None:
+        os.environ.pop("MIGRALEX_CACHE_DIR", None)
+    else:
+        os.environ["MIGRALEX_CACHE_DIR"] = before
+
+
 @pytest.fixture(scope="session")
 def small_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """A store with four real agreements (EN PDF, EN HTML, EN MD, FR MD), hash embedder."""

@@ -94,3 +94,17 @@ def test_import_spacy_returns_the_loaded_module() -> None:
     assert spacy is sys.modules["spacy"]
     assert sys.modules.get("torch", 0) is not None  # never left hidden
     assert spacy.blank("fr")("Article premier").text == "Article premier"
+
+
+def test_import_spacy_leaves_the_spacy_command_line_importable() -> None:
+    code = (
+        "import sys\n"
+        "from migralex.nlp.spacy_import import import_spacy\n"
+        "spacy = import_spacy()\n"
+        "assert 'spacy.cli' not in sys.modules, 'spacy.cli imported'\n"
+        "assert spacy.info()['spacy_version'] == spacy.__version__\n"  # the real info, lazily
+        "import spacy.cli\n"
+        "assert callable(spacy.cli.download) and callable(spacy.cli.info)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
