@@ -1161,3 +1161,78 @@ def test_a_passing_mention_in_the_preamble_alone_is_absent() -> None:
     result = by_id(run("bla", make_clauses(rows), thresholds=_STRICT))["bla.family_reunification"]
     assert result.status == "absent"
     assert "preamble" in result.reason and not result.evidence
+
+
+#: Plain wording of BLA provisions in four languages, with no heading and no tag: the item's
+#: terms alone must find them (our own sentences, in the style of recruitment agreements).
+_PLAIN_BLA_WORDING = [
+    ("bla.references_ssa_or_law", "The agreement between the two countries on social security "
+     "shall apply to the workers covered by this Memorandum."),
+    ("bla.references_ssa_or_law", "El Convenio entre ambos países en materia de seguridad social "
+     "se aplicará a estos trabajadores."),
+    ("bla.joint_committee", "A committee composed of representatives of both Governments shall "
+     "meet once a year."),
+    ("bla.joint_committee", "Une commission composée de représentants des deux Gouvernements se "
+     "réunit une fois par an."),
+    ("bla.joint_committee", "Una comisión integrada por representantes de ambos Gobiernos se "
+     "reunirá una vez al año."),
+    ("bla.joint_committee", "Een commissie, samengesteld uit vertegenwoordigers van beide "
+     "Regeringen, komt eenmaal per jaar bijeen."),
+    ("bla.complaint_mechanism", "Any dispute between a worker and the employer shall be referred "
+     "to the labour courts."),
+    ("bla.complaint_mechanism", "Les différends entre les travailleurs et leurs employeurs sont "
+     "portés devant les juridictions compétentes."),
+    ("bla.complaint_mechanism", "Les travailleurs ont le droit d'ester en justice."),
+    ("bla.complaint_mechanism", "Las controversias entre el trabajador y el empleador se "
+     "someterán a los tribunales competentes."),
+    ("bla.complaint_mechanism", "De werknemers genieten kosteloze rechtsbijstand."),
+    ("bla.information_exchange", "The competent authorities shall inform each other of "
+     "vacancies."),
+    ("bla.information_exchange", "Las autoridades competentes se informarán mutuamente sobre "
+     "las ofertas de empleo."),
+    ("bla.scope_of_workers", "Le présent accord s'applique aux travailleurs recrutés dans le "
+     "pays A."),
+    ("bla.remittances", "Workers shall be free to send their savings to their home country."),
+    ("bla.remittances", "Les travailleurs sont libres d'envoyer leurs économies dans leur pays."),
+    ("bla.remittances", "Los trabajadores podrán enviar sus ahorros a su país de origen."),
+    ("bla.remittances", "De werknemers mogen het deel van hun verdiensten dat zij niet nodig "
+     "hebben naar hun land van herkomst overmaken."),
+    ("bla.family_reunification", "Le travailleur peut être rejoint par sa femme et ses enfants."),
+    ("bla.family_reunification", "El trabajador podrá ser acompañado por su esposa e hijos "
+     "menores."),
+    ("bla.return_and_reintegration", "The employer shall pay for the worker's journey back to "
+     "his home town."),
+    ("bla.return_and_reintegration", "El empleador pagará el viaje de vuelta del trabajador."),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("item_id", "body"), _PLAIN_BLA_WORDING)
+def test_bla_terms_find_plain_wording_without_heading_or_tag(item_id: str, body: str) -> None:
+    rows = [("Article 1", "", "The Parties have agreed as follows."), ("Article 2", "", body)]
+    result = by_id(run("bla", make_clauses(rows)))[item_id]
+    assert result.status != "absent", result.reason
+    assert result.evidence[0].clause.label == "Article 2"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        # French present tense states a right; "peuvent" is about someone else
+        "1. Les travailleurs bénéficient des mêmes salaires que les travailleurs nationaux.\n"
+        "2. Les autorités consulaires peuvent leur prêter assistance.",
+        "1. Los trabajadores gozarán de las mismas condiciones que los trabajadores nacionales.\n"
+        "2. Las autoridades consulares pueden prestarles asistencia.",
+    ],
+)
+def test_entitlement_words_keep_a_right_from_reading_as_discretionary(body: str) -> None:
+    rows = [("Article 4", "Égalité de traitement", body)]
+    result = by_id(run("bla", make_clauses(rows)))["bla.equality_of_treatment"]
+    assert result.status == "present", result.reason
+
+
+def test_may_without_obligation_or_entitlement_is_still_discretionary() -> None:
+    rows = [("Article 4", "Égalité de traitement", "Les Parties peuvent accorder aux "
+             "travailleurs l'égalité de traitement avec les nationaux.")]  # fmt: skip
+    result = by_id(run("bla", make_clauses(rows)))["bla.equality_of_treatment"]
+    assert result.status == "partial", result.reason
+
