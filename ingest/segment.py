@@ -628,11 +628,23 @@ class _Segmenter:
         if m is None:
             return None
         point = int(m.group("a") or m.group("b"))
-        if point != st.last_point + 1 and not (point == 1 and st.last_point >= 3):
+        in_sequence = point == st.last_point + 1 or (point == 1 and st.last_point >= 3)
+        # One point missing ("2." first, "9." after "7."), as in a draft whose point was
+        # deleted: a point still when the next numbered block continues from it.
+        skipped = point == st.last_point + 2 and self._next_point(i) == point + 1
+        if not (in_sequence or skipped):
             return None
         st.last_point = point
         units.append(self._unit(st, "article", f"Paragraph {point}", "", i, i))
         return i + 1
+
+    def _next_point(self, i: int) -> int | None:
+        """The number of the first numbered point ("1.", "(2)") after block i, or None."""
+        for k in range(i + 1, len(self.blocks)):
+            m = None if self.blocks[k].level else _PARA.match(self.texts[k])
+            if m is not None:
+                return int(m.group("a") or m.group("b"))
+        return None
 
     def _section_unit(self, i: int, st: _State, units: list[_Unit], mode: _Numbering) -> int | None:
         """Add the law section that block i starts, in sequence; return i + 1, or None."""

@@ -103,6 +103,25 @@ def test_exchange_of_notes_without_articles_is_split_into_points() -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    ("numbers", "labels"),
+    [
+        ((2, 3, 4), ["Paragraph 2", "Paragraph 3", "Paragraph 4"]),  # point 1 deleted
+        ((1, 2, 4, 5), ["Paragraph 1", "Paragraph 2", "Paragraph 4", "Paragraph 5"]),
+        # a lone jump that the next point does not continue stays inside the point before
+        ((1, 2, 4, 9), ["Paragraph 1", "Paragraph 2"]),
+        ((1, 3), ["Paragraph 1"]),
+    ],
+)
+def test_points_of_a_note_survive_one_deleted_point(
+    numbers: tuple[int, ...], labels: list[str]
+) -> None:
+    lines = [("Monsieur le Ministre, les Gouvernements sont convenus de ce qui suit:", 0)]
+    lines += [(f"{n}. Les ouvriers agricoles reçoivent le salaire prévu.", 0) for n in numbers]
+    seg = segment(_parsed(lines), "d", "fr", kind="bla")
+    assert [c.label for c in seg.clauses if c.label != "Preamble"] == labels
+
+
 def _parsed(lines: list[tuple[str, int]]) -> ParsedText:
     b = TextBuilder()
     for text, level in lines:
