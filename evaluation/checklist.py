@@ -494,6 +494,37 @@ def build_drafts(
     return drafts
 
 
+#: Characters of a gold article's body looked for in a draft's clauses (:func:`held_articles`).
+_SNIPPET_CHARS = 160
+
+
+def held_articles(
+    keys: set[tuple[str, str]], original: Sequence[Clause], draft: Sequence[Clause]
+) -> set[tuple[str, str]]:
+    """The draft's article keys that hold the original's gold articles ``keys``.
+
+    A gold article is held under its own key when the draft has a clause of that key, and
+    otherwise under the key of the draft clause whose text contains the start of its body
+    (``_SNIPPET_CHARS`` folded characters): when articles around it are removed, a draft read
+    back can merge it into the clause before ("7." followed by "9." is read as one numbered
+    paragraph), and the provision is still in the draft.
+    """
+    own = {article_key(c) for c in draft}
+    texts = [(article_key(c), _fold(c.text)) for c in draft]
+    out: set[tuple[str, str]] = set()
+    for clause in original:
+        key = article_key(clause)
+        if key not in keys:
+            continue
+        if key in own:
+            out.add(key)
+            continue
+        snippet = _body(clause)[:_SNIPPET_CHARS]
+        if len(snippet) >= 40:
+            out.update(k for k, text in texts if snippet in text)
+    return out
+
+
 def regold(drafts: Sequence[Draft], topics: dict[str, dict[str, TopicRule]]) -> int:
     """Recompute ``gold`` and ``expected`` of every draft from the current topic rules.
 
@@ -513,8 +544,7 @@ def regold(drafts: Sequence[Draft], topics: dict[str, dict[str, TopicRule]]) -> 
         if orig is None:
             continue
         gold = gold_of(d.doc_id, orig.clauses, topics[d.checklist], judged)
-        held = {article_key(c) for c in d.clauses}
-        d.gold = {item: keys & held for item, keys in gold.items()}
+        d.gold = {item: held_articles(keys, orig.clauses, d.clauses) for item, keys in gold.items()}
         expected = {item: "present" if keys else "absent" for item, keys in d.gold.items()}
         changed += expected != d.expected
         d.expected = expected
