@@ -291,7 +291,10 @@ def _signals(
     item the topic model reads the heading-less clause as about (:mod:`.topics`)."""
     lead = 0.0
     body_at = body_start(clause)
-    if th.lead_chars > 0:
+    # An opening that names one Party's legislation applies a rule to that scheme: its tags
+    # and terms are not the article's subject (vocabulary group ``one_party_opening``).
+    one_party = th.lead_chars > 0 and _one_party_opening(clause, body_at, th.lead_chars)
+    if th.lead_chars > 0 and not one_party:
         lead_end = body_at + th.lead_chars
         lead = max(
             (1.0 - 0.5 * (t.start - body_at) / th.lead_chars for t in own if t.start < lead_end),
@@ -309,9 +312,17 @@ def _signals(
             heading_regex(item.terms),
             clause.text,
             body_at,
-            0 if is_preamble(clause) else th.lead_chars,
+            0 if is_preamble(clause) or one_party else th.lead_chars,
         ),
     )
+
+
+def _one_party_opening(clause: Clause, body_at: int, chars: int) -> bool:
+    """Whether the first ``chars`` characters of the clause body name the legislation of one
+    Party by its name ("under the legislation of Australia"), not "a Party" or "either Party"
+    (vocabulary group ``one_party_opening``)."""
+    window = fold(clause.text[body_at : body_at + chars])
+    return bool(vocabulary.regex("one_party_opening").search(window))
 
 
 def _term_signals(

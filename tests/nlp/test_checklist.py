@@ -1236,3 +1236,23 @@ def test_may_without_obligation_or_entitlement_is_still_discretionary() -> None:
     result = by_id(run("bla", make_clauses(rows)))["bla.equality_of_treatment"]
     assert result.status == "partial", result.reason
 
+
+@pytest.mark.parametrize(
+    ("opening", "status"),
+    [
+        # the general rule of the agreement: lead evidence
+        ("Where, under the legislation of a Party, the periods of insurance are totalised", "present"),
+        ("Where, under the legislation of either Party, the periods of insurance are totalised", "present"),
+        # a special provision for one named Party's scheme: not the article laying the rule down
+        ("Where, under the legislation of Australia, the periods of insurance are totalised", "absent"),
+        ("Where, under the legislation of the Republic of Estonia, the periods of insurance are "
+         "totalised", "absent"),
+    ],
+)  # fmt: skip
+def test_opening_that_names_one_party_is_no_lead_evidence(opening: str, status: str) -> None:
+    body = opening + ". The competent institutions shall apply their legislation." * 3
+    clauses = make_clauses([("Article 12", "", body)])
+    tags = {clauses[0].clause_id: [tag(clauses[0], "totalisation", "are totalised")]}
+    th = ck.Thresholds(tag_support=1.0, tag_floor=1.0, lead_chars=200)
+    result = by_id(run("ssa", clauses, tags, thresholds=th))["ssa.totalisation"]
+    assert result.status == status, result.reason
