@@ -339,17 +339,18 @@ class RuleMatcher:
 
 
 class _Pipeline:
-    """One language: a blank spaCy pipeline of registered components — the sentencizer,
-    ``migralex_lookup_lemmas_v1`` (:mod:`migralex.nlp.spacy_components`) and
+    """One language: a blank spaCy pipeline (tokenizer ``migralex_on_demand_tokenizer_v1``) of
+    registered components — the sentencizer, ``migralex_lookup_lemmas_v1``
+    (:mod:`migralex.nlp.spacy_components`) and
     ``migralex_rule_matcher_v1`` (:class:`RuleMatcher`) — and the checks of scope, length,
     negation and exception that turn its raw matches into tags."""
 
     def __init__(self, language: str) -> None:
-        from migralex.nlp.spacy_components import LOOKUP_LEMMAS, spacy
+        from migralex.nlp.spacy_components import LOOKUP_LEMMAS, blank
 
         _register_rule_matcher()
         self.language = language
-        nlp = spacy.blank(language)
+        nlp = blank(language)
         nlp.add_pipe("sentencizer")
         nlp.add_pipe(LOOKUP_LEMMAS)
         nlp.add_pipe(RULE_MATCHER, config={"language": language})
