@@ -57,6 +57,31 @@ def gallery_data(
     return data_views.gallery(_store, queries, model, principle=principle, standard=standard, n=n)
 
 
+def fill_views(root: str, store: Store, kinds: Sequence[str | None]) -> None:
+    """Check, with a progress bar, the agreements of ``kinds`` (matrix kinds; None: all) that
+    the views cache lacks (a store ingested before ingest filled it), so the page renders
+    step by step instead of behind one long spinner; the app's background fill shares the work
+    (:func:`migralex.ui.views.matrix`)."""
+    queries, model = _queries(root, store.generation)
+    missing = sum(len(data_views.uncached_documents(store, model, k)) for k in kinds)
+    if not missing:
+        return
+    bar = st.progress(0.0, text=f"Checking {missing} agreements of the store once…")
+    done = 0
+
+    def step(_done: int, _total: int, doc_id: str) -> None:
+        nonlocal done
+        done += 1
+        bar.progress(
+            min(done / missing, 1.0),
+            text=f"Checking the agreements of the store once ({done} of {missing}: {doc_id})…",
+        )
+
+    for k in kinds:
+        data_views.matrix(store, queries, model, kind=k, on_document=step)
+    bar.empty()
+
+
 def add_to_compare(clause_id: str) -> None:
     """Button callback: put a clause on the comparison page (the oldest leaves beyond 4)."""
     ids = [c for c in st.session_state.get(COMPARE_KEY, []) if c != clause_id]
@@ -111,7 +136,8 @@ def page_gallery(root: str, store: Store) -> None:
     )
     n = int(c3.number_input("Per item", 1, 10, 3, key="gallery_n"))
     try:
-        with st.spinner("Reading the agreements of the store (once; then cached)…"):
+        fill_views(root, store, ["ssa", "bla"])
+        with st.spinner("Ranking the provisions…"):
             data = gallery_data(root, store.generation, chosen or None, standard or None, n, store)
     except MigralexError as exc:
         st.info(f"Nothing to show: {exc}")
@@ -208,7 +234,8 @@ def page_matrix(root: str, store: Store) -> None:
         key="matrix_language",
     )
     try:
-        with st.spinner("Checking the agreements of the store (once; then cached)…"):
+        fill_views(root, store, [kind])
+        with st.spinner("Building the matrix…"):
             data = matrix_data(root, store.generation, kind, party or None, store)
     except MigralexError as exc:
         st.error(str(exc))

@@ -17,10 +17,11 @@ import difflib
 import hashlib
 import json
 import re
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, overload
 
 import numpy as np
 
@@ -247,39 +248,92 @@ def _cache_path(store: Store, doc: Mapping[str, Any], checklist: Checklist, mode
     return store.root / CACHE_DIR / f"{checklist.id}-{digest}.json"
 
 
+#: One lock per views-cache file: two threads of a process (the app's background fill and a
+#: page) never compute the same document's check at once.
+_COMPUTING: dict[Path, threading.Lock] = {}
+_COMPUTING_GUARD = threading.Lock()
+
+
+def _computing(path: Path) -> threading.Lock:
+    with _COMPUTING_GUARD:
+        return _COMPUTING.setdefault(path, threading.Lock())
+
+
+def _read_cached(path: Path, doc: Mapping[str, Any]) -> dict[str, Any] | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return dict(data) if isinstance(data, dict) and data.get("doc_id") == doc["doc_id"] else None
+
+
+@overload
 def cached_check(
     store: Store,
     doc: Mapping[str, Any],
     checklist: Checklist,
     embed_queries: EmbedQueries,
     model: str,
-) -> dict[str, Any]:
+    *,
+    block: Literal[True] = ...,
+) -> dict[str, Any]: ...
+
+
+@overload
+def cached_check(
+    store: Store,
+    doc: Mapping[str, Any],
+    checklist: Checklist,
+    embed_queries: EmbedQueries,
+    model: str,
+    *,
+    block: bool,
+) -> dict[str, Any] | None: ...
+
+
+def cached_check(
+    store: Store,
+    doc: Mapping[str, Any],
+    checklist: Checklist,
+    embed_queries: EmbedQueries,
+    model: str,
+    *,
+    block: bool = True,
+) -> dict[str, Any] | None:
     """:func:`check_stored_document`, cached in ``STORE/views-cache/`` under a key made of
     the document's sha256 and pipeline version, the checklist's content
     (:func:`checklist_digest`), the model and :data:`CACHE_VERSION`. A cache file that cannot
     be read is recomputed; one that cannot be written (read-only store) is skipped. Files
     are written through a temporary name and an atomic rename; the database is never
-    written.
+    written. While one thread of the process computes a document, another waits for its
+    file instead of computing it again.
 
     Args:
         doc: ``{"doc_id", "sha256"}`` of the document.
+        block: False: return None at once when another thread is computing this document.
     """
     from migralex.corpus.store import atomic_write_bytes
 
     path = _cache_path(store, doc, checklist, model)
+    data = _read_cached(path, doc)
+    if data is not None:
+        return data
+    lock = _computing(path)
+    if not lock.acquire(blocking=block):
+        return None
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        if data.get("doc_id") == doc["doc_id"]:
-            return dict(data)
-    except (OSError, ValueError):
-        pass
-    data = check_stored_document(store, doc["doc_id"], checklist, embed_queries, model)
-    try:
-        path.parent.mkdir(exist_ok=True)
-        atomic_write_bytes(path, json.dumps(data, ensure_ascii=False).encode("utf-8"))
-    except OSError:
-        pass
-    return data
+        data = _read_cached(path, doc)  # written by the thread this one waited for
+        if data is not None:
+            return data
+        data = check_stored_document(store, doc["doc_id"], checklist, embed_queries, model)
+        try:
+            path.parent.mkdir(exist_ok=True)
+            atomic_write_bytes(path, json.dumps(data, ensure_ascii=False).encode("utf-8"))
+        except OSError:
+            pass
+        return data
+    finally:
+        lock.release()
 
 
 # --------------------------------------------------------------------------------------------
@@ -307,6 +361,28 @@ def _year(title: str, meta: Mapping[str, Any]) -> int | None:
         if found:
             return int(found.group(1))
     return None
+
+
+def uncached_documents(store: Store, model: str, kind: str | None = None) -> list[str]:
+    """The ids of the documents :func:`matrix` (of ``kind``; None: all) would have to check
+    because the views cache holds no file for them (a store ingested before the cache
+    existed, or a new checklist); [] when every one is cached. Reads no file.
+
+    Raises:
+        ValidationError: unknown ``kind``.
+    """
+    from migralex.nlp.checklist.loader import load_checklist
+
+    if kind is not None and kind not in MATRIX_KINDS:
+        raise ValidationError(f"unknown kind {kind!r}; valid: {', '.join(MATRIX_KINDS)}")
+    kinds = MATRIX_KINDS[kind] if kind else tuple(CHECKLIST_FOR_KIND)
+    out = []
+    for d in _doc_rows(store):
+        if d["kind"] in kinds:
+            checklist = load_checklist(CHECKLIST_FOR_KIND[d["kind"]])
+            if not _cache_path(store, d, checklist, model).is_file():
+                out.append(d["doc_id"])
+    return out
 
 
 def matrix(
@@ -361,12 +437,29 @@ def matrix(
     queries = (
         embed_queries if isinstance(embed_queries, CachedQueries) else CachedQueries(embed_queries)
     )
-    checklists: dict[str, Checklist] = {}
+    checklists = {
+        cid: load_checklist(cid)
+        for cid in dict.fromkeys(CHECKLIST_FOR_KIND[d["kind"]] for d in docs)
+    }
+    checks: dict[str, dict[str, Any]] = {}
+    # A document another thread is computing is left for later, so that two threads filling
+    # the cache (the app's background fill and a page) share the work instead of queueing.
+    for wait in (False, True):
+        for d in docs:
+            if d["doc_id"] in checks:
+                continue
+            got = cached_check(
+                store, d, checklists[CHECKLIST_FOR_KIND[d["kind"]]], queries, model, block=wait
+            )
+            if got is None:
+                continue
+            checks[d["doc_id"]] = got
+            if on_document is not None:
+                on_document(len(checks), len(docs), d["doc_id"])
     rows = []
-    for n, d in enumerate(docs, 1):
+    for d in docs:
         cid = CHECKLIST_FOR_KIND[d["kind"]]
-        checklist = checklists.setdefault(cid, load_checklist(cid))
-        checked = cached_check(store, d, checklist, queries, model)
+        checked = checks[d["doc_id"]]
         rows.append(
             {
                 "doc_id": d["doc_id"],
@@ -381,8 +474,6 @@ def matrix(
                 "branches": checked["branches"],
             }
         )
-        if on_document is not None:
-            on_document(n, len(docs), d["doc_id"])
     return {
         "kind": kind,
         "party": party,

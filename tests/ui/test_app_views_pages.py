@@ -257,3 +257,28 @@ def test_checklist_item_compares_the_draft_with_the_best_examples(app: AppTest) 
     assert "Agreement on Social Security between Canada and Portugal" in text
     html = " ".join(h.proto.body for h in at.get("html"))
     assert 'class="mlx-compare"' in html
+
+
+def test_gallery_on_a_store_without_views_cache_fills_it_first(
+    monkeypatch: pytest.MonkeyPatch, page_store: Path, tmp_path: Path
+) -> None:
+    """A store ingested before ingest filled the views cache: the page checks the agreements
+    it reads (with a progress bar) and then shows the gallery."""
+    import shutil
+
+    from streamlit.testing.v1 import AppTest
+
+    from migralex.ui import views as data_views
+
+    root = tmp_path / "legacy"
+    shutil.copytree(page_store, root, ignore=shutil.ignore_patterns(data_views.CACHE_DIR))
+    monkeypatch.setenv("MIGRALEX_STORE", str(root))
+    monkeypatch.setenv("MIGRALEX_MODEL", "hash")
+    with Store(root) as st:
+        assert len(data_views.uncached_documents(st, "hash")) == len(DOCS)
+    at = _page(AppTest.from_file(str(APP), default_timeout=TIMEOUT).run(), "Gallery")
+    at.selectbox(key="gallery_item").set_value("ssa.export_of_benefits").run()
+    assert "Article 4 \\(Export of benefits\\)" in _texts(at)
+    with Store(root) as st:
+        left = data_views.uncached_documents(st, "hash")
+    assert not [d for d in left if d.startswith(("ssa", "bla"))], left

@@ -381,3 +381,66 @@ def test_cli_views_refuse_a_missing_store(tmp_path: Path) -> None:
     result = runner.invoke(app, ["corridors", "--store", str(tmp_path / "none")])
     assert result.exit_code == 1 and "no migralex store here" in result.output
     assert not (tmp_path / "none").exists()
+
+
+def test_uncached_documents_lists_what_the_matrix_would_compute(store: Store) -> None:
+    import shutil
+
+    shutil.rmtree(store.root / views.CACHE_DIR, ignore_errors=True)
+    assert len(views.uncached_documents(store, "hash")) == len(DOCS)
+    assert len(views.uncached_documents(store, "hash", "ssa")) == 2
+    views.matrix(store, CountingQueries(), "hash", kind="ssa")
+    assert len(views.uncached_documents(store, "hash")) == len(DOCS) - 2
+    assert views.uncached_documents(store, "hash", "ssa") == []
+    with pytest.raises(ValidationError, match="unknown kind"):
+        views.uncached_documents(store, "hash", "treaty")
+
+
+def test_a_document_another_thread_computes_is_not_computed_twice(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While one thread checks a document, ``block=False`` returns None at once; the matrix
+    does the other documents first, then waits for that one's file instead of recomputing."""
+    import shutil
+    import threading
+
+    from migralex.nlp.checklist.loader import load_checklist
+
+    shutil.rmtree(store.root / views.CACHE_DIR, ignore_errors=True)
+    computed: list[str] = []
+    original = views.check_stored_document
+    release = threading.Event()
+    first = next(d for d in views._doc_rows(store) if d["kind"] == "ssa")
+
+    def check(st: Store, doc_id: str, *args: object) -> dict[str, object]:
+        computed.append(doc_id)
+        if doc_id == first["doc_id"]:
+            release.wait(10)
+        return original(st, doc_id, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(views, "check_stored_document", check)
+    checklist = load_checklist("ssa")
+    holder = threading.Thread(
+        target=lambda: views.cached_check(store, first, checklist, CountingQueries(), "hash")
+    )
+    holder.start()
+    while first["doc_id"] not in computed:
+        threading.Event().wait(0.01)
+    assert (
+        views.cached_check(store, first, checklist, CountingQueries(), "hash", block=False) is None
+    )
+    progress: list[tuple[int, int, str]] = []
+    waiter = threading.Thread(
+        target=lambda: views.matrix(
+            store, CountingQueries(), "hash", kind="ssa", on_document=lambda *a: progress.append(a)
+        )
+    )
+    waiter.start()
+    while not progress:  # the other SSA is done while the first is still being computed
+        threading.Event().wait(0.01)
+    assert progress[0][0] == 1 and progress[0][2] != first["doc_id"]
+    release.set()
+    holder.join(10)
+    waiter.join(10)
+    assert sorted(computed) == sorted({*computed}) and len(computed) == 2  # each once
+    assert [p[:2] for p in progress] == [(1, 2), (2, 2)]
