@@ -24,6 +24,7 @@ from migralex.corpus.errors import NotFoundError, ValidationError
 from migralex.corpus.models import TAG_NAMES
 from migralex.nlp.tagger import rule_names
 from migralex.nlp.text import rx
+from migralex.nlp.vocabulary import safe_load_yaml
 
 __all__ = [
     "PARTIAL_RULES",
@@ -287,7 +288,7 @@ def load_file(path: Path | Traversable) -> Checklist:
     """
     source = str(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = safe_load_yaml(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise ValidationError(f"{source}: not valid YAML: {exc}") from exc
     if not isinstance(data, dict):

@@ -91,3 +91,21 @@ def test_good_vocabulary_file_loads_with_patterns_in_file_order(tmp_path: Path) 
     (group,) = vocabulary.load_vocabulary_file(path).values()
     assert group.patterns() == ("bijlage", "annex")
     assert vocabulary.entry_regex(group, group.entries[0]).search("annex 2")
+
+
+def test_safe_load_yaml_reads_the_shipped_files_as_pyyaml_does() -> None:
+    import yaml
+
+    from migralex.nlp.vocabulary import safe_load_yaml
+
+    root = Path(__file__).resolve().parents[2] / "nlp"
+    files = sorted(root.rglob("*.yaml"))
+    assert len(files) >= 5
+    for f in files:
+        text = f.read_text(encoding="utf-8")
+        assert safe_load_yaml(text) == yaml.safe_load(text), f
+    assert safe_load_yaml("a: [1, yes, 2026-12-06]") == yaml.safe_load("a: [1, yes, 2026-12-06]")
+    with pytest.raises(yaml.YAMLError):
+        safe_load_yaml("a: [unclosed")
+    with pytest.raises(yaml.YAMLError):  # a safe loader: no Python objects
+        safe_load_yaml("!!python/object/apply:os.system ['true']")
