@@ -7,6 +7,7 @@ compiled by :func:`rx`, which strips accents from the patterns too.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -15,12 +16,17 @@ __all__ = ["fold", "rx", "strip_accents"]
 
 def strip_accents(text: str) -> str:
     """Return ``text`` without combining marks (NFKD decomposition; "é" -> "e")."""
+    if text.isascii():  # nothing to decompose, no combining mark
+        return text
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
+@functools.lru_cache(maxsize=8192)
 def fold(text: str) -> str:
-    """Lowercase, strip accents, straighten apostrophes and collapse white space (stripped)."""
+    """Lowercase, strip accents, straighten apostrophes and collapse white space (stripped).
+
+    Cached (the last 8,192 texts): the checklist engine folds each clause once per item."""
     text = strip_accents(text).casefold().replace("\u2019", "'")
     return re.sub(r"\s+", " ", text).strip()
 
