@@ -9,12 +9,19 @@ Each page is opened ``--repeat`` times; the first opening of a page pays its cac
 matrix and gallery read every agreement once, then ``STORE/views-cache``), so the first and
 the median of the rest are reported.
 
+``--legacy-gallery SECONDS`` measures instead the Gallery of a store ingested before ingest
+filled the views cache: a copy of ``--store`` without ``views-cache`` is served, the Gallery
+opened SECONDS after the server answers (while the app's background fill runs), and the
+seconds to its progress bar and to its content reported.
+
 Usage::
 
     python -m migralex.evaluation.browser_times --store store [--repeat 3] [--draft FILE]
+    python -m migralex.evaluation.browser_times --store store --legacy-gallery 5
 
 Prints a JSON object ``{"store", "pages": {page: {"first", "median_rest"}}, "switch_median":
-{page: seconds}, "answers": {what: seconds}}`` (seconds, 2 decimals).
+{page: seconds}, "answers": {what: seconds}}`` (seconds, 2 decimals), or with
+``--legacy-gallery`` ``{"store", "opened_after", "page_header", "content"}``.
 """
 
 from __future__ import annotations
@@ -172,6 +179,44 @@ def _time_answers(page: Any, url: str, draft: Path | None) -> dict[str, float]:
     return answers
 
 
+def measure_legacy_gallery(store: Path, after: float, chromium: Path) -> dict[str, Any]:
+    """The Gallery of a copy of ``store`` without its views cache, opened ``after`` seconds
+    after the server starts answering: seconds to the progress bar and to the content."""
+    import shutil
+    import tempfile
+
+    from playwright.sync_api import sync_playwright
+
+    from migralex.ui.views import CACHE_DIR
+
+    with tempfile.TemporaryDirectory(prefix="migralex-legacy-") as tmp:
+        copy = Path(tmp) / "store"
+        shutil.copytree(store, copy, ignore=shutil.ignore_patterns(CACHE_DIR))
+        proc, url = _serve(copy)
+        try:
+            time.sleep(after)
+            with sync_playwright() as p:
+                browser = p.chromium.launch(executable_path=str(chromium), args=["--no-sandbox"])
+                page = browser.new_page(viewport={"width": 1400, "height": 1000})
+                page.set_default_timeout(180_000)
+                t0 = time.perf_counter()
+                page.goto(f"{url}/?page=Gallery")
+                page.get_by_text("Good-practice gallery").first.wait_for()
+                header = time.perf_counter() - t0
+                page.get_by_text(READY["Gallery"]).first.wait_for()
+                content = time.perf_counter() - t0
+                browser.close()
+        finally:
+            proc.terminate()
+            proc.wait(timeout=20)
+    return {
+        "store": str(store),
+        "opened_after": after,
+        "page_header": round(header, 2),
+        "content": round(content, 2),
+    }
+
+
 def main() -> None:
     """Command-line entry point."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -179,8 +224,19 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--draft", type=Path, default=None, help="a draft for the checklist")
     parser.add_argument("--chromium", type=Path, default=Path("/usr/bin/chromium"))
+    parser.add_argument(
+        "--legacy-gallery",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="time the Gallery of the store without its views cache, opened SECONDS after start",
+    )
     args = parser.parse_args()
-    print(json.dumps(measure(args.store, args.repeat, args.draft, args.chromium), indent=2))
+    if args.legacy_gallery is not None:
+        result = measure_legacy_gallery(args.store, args.legacy_gallery, args.chromium)
+    else:
+        result = measure(args.store, args.repeat, args.draft, args.chromium)
+    print(json.dumps(result, indent=2))
 
 
 if __name__ == "__main__":
