@@ -234,6 +234,13 @@ class LookupLemmas:
 #: Registered name of the tokenizer factory (``[nlp.tokenizer] @tokenizers = ...``).
 ON_DEMAND_TOKENIZER = "migralex_on_demand_tokenizer_v1"
 _GRAM = 3
+#: Distinct white-space-delimited chunks :class:`OnDemandSpecialCases` remembers as seen.
+SEEN_CHUNKS_MAX = 500_000
+
+
+def _indexable(key: str) -> bool:
+    """Whether an exception is found through the chunk index (long enough, no white space)."""
+    return len(key) >= _GRAM and not any(ch.isspace() for ch in key)
 
 
 class OnDemandSpecialCases:
@@ -245,8 +252,12 @@ class OnDemandSpecialCases:
     special case applies only where its string occurs verbatim in the text (the tokenizer looks
     it up by the exact span, or by the exact text of a matched token span), so adding, before
     each text, the exceptions that occur in it tokenizes every text as the full tokenizer does.
-    Exceptions of three characters or more are indexed by their first three; shorter ones are
-    checked every time.
+    An exception without white space lies inside one white-space-delimited chunk of the text,
+    so only chunks never seen before are looked at: the exceptions are indexed by their first
+    three characters and checked against the three-character substrings of the new chunks (a
+    seen chunk had its exceptions added when it was first seen). Shorter exceptions and those
+    with white space are checked against every text. The memory of seen chunks is emptied
+    past :data:`SEEN_CHUNKS_MAX` (only a speed-up is lost).
 
     Args:
         tokenizer: a :class:`spacy.tokenizer.Tokenizer` built without special cases.
@@ -256,11 +267,12 @@ class OnDemandSpecialCases:
     def __init__(self, tokenizer: Any, rules: Mapping[str, list[dict[int | str, str]]]) -> None:
         self.tokenizer = tokenizer
         self.rules = dict(rules)
-        self._short = [k for k in self.rules if len(k) < _GRAM]
+        self._always = [k for k in self.rules if not _indexable(k)]
         self._by_gram: dict[str, list[str]] = {}
         for k in self.rules:
-            if len(k) >= _GRAM:
+            if _indexable(k):
                 self._by_gram.setdefault(k[:_GRAM], []).append(k)
+        self._seen: set[str] = set()
 
     @property
     def vocab(self) -> Vocab:
@@ -280,15 +292,19 @@ class OnDemandSpecialCases:
             yield self(text)
 
     def _add_special_cases(self, text: str) -> None:
-        found = [k for k in self._short if k in text]
+        found = [k for k in self._always if k in text]
         if self._by_gram:
-            grams = {text[i : i + _GRAM] for i in range(len(text) - _GRAM + 1)}
+            chunks = set(text.split()).difference(self._seen)
+            if len(self._seen) > SEEN_CHUNKS_MAX:
+                self._seen.clear()
+            self._seen.update(chunks)
+            grams = {c[i : i + _GRAM] for c in chunks for i in range(len(c) - _GRAM + 1)}
             for gram in grams.intersection(self._by_gram):
                 found.extend(k for k in self._by_gram[gram] if k in text)
         for k in found:
             self.tokenizer.add_special_case(k, self.rules[k])
-            if len(k) < _GRAM:
-                self._short.remove(k)
+            if not _indexable(k):
+                self._always.remove(k)
             else:
                 bucket = self._by_gram[k[:_GRAM]]
                 bucket.remove(k)

@@ -136,3 +136,16 @@ def test_a_damaged_cache_is_rebuilt(cache: Path) -> None:
     path.write_bytes(b"not a database" * 100)
     assert sc.LemmaTable("en").lookup(["workers"]) == {"workers": "worker"}
     assert path.read_bytes().startswith(b"SQLite format 3")
+
+
+def test_on_demand_tokenizer_after_forgetting_seen_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Chunks seen before are skipped; an exception first met inside a seen chunk is still
+    added, and so is one met after the memory of seen chunks was emptied."""
+    monkeypatch.setattr(sc, "SEEN_CHUNKS_MAX", 3)
+    full = sc.spacy.blank("nl")
+    lazy = sc.blank("nl")
+    texts = ["de uitkering", "zie art. 5", "zie blz. 3 en art. 7", "m.b.t. de uitkering", "art. 9"]
+    for text in texts * 2:
+        got = [(t.text, t.idx) for t in lazy.make_doc(text)]
+        assert got == [(t.text, t.idx) for t in full.make_doc(text)], text
+    assert len(lazy.tokenizer._seen) <= 3 + len(set(" ".join(texts).split()))
