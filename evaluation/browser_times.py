@@ -82,6 +82,14 @@ def _serve(store: Path) -> tuple[subprocess.Popen[bytes], str]:
             time.sleep(0.3)
 
 
+def _open_browser(playwright: Any, chromium: Path) -> tuple[Any, Any]:
+    """Debian's chromium launched by Playwright, and one page of 1400 x 1000 px (180 s waits)."""
+    browser = playwright.chromium.launch(executable_path=str(chromium), args=["--no-sandbox"])
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.set_default_timeout(180_000)
+    return browser, page
+
+
 def _timed(action: Callable[[], None]) -> float:
     t0 = time.perf_counter()
     action()
@@ -97,9 +105,7 @@ def measure(store: Path, repeat: int, draft: Path | None, chromium: Path) -> dic
     switches: dict[str, list[float]] = {}
     try:
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=str(chromium), args=["--no-sandbox"])
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.set_default_timeout(180_000)
+            browser, page = _open_browser(p, chromium)
             for _ in range(repeat):
                 for name, ready in READY.items():
                     visit = functools.partial(_visit, page, url, name, ready)
@@ -196,9 +202,7 @@ def measure_legacy_gallery(store: Path, after: float, chromium: Path) -> dict[st
         try:
             time.sleep(after)
             with sync_playwright() as p:
-                browser = p.chromium.launch(executable_path=str(chromium), args=["--no-sandbox"])
-                page = browser.new_page(viewport={"width": 1400, "height": 1000})
-                page.set_default_timeout(180_000)
+                browser, page = _open_browser(p, chromium)
                 t0 = time.perf_counter()
                 page.goto(f"{url}/?page=Gallery")
                 page.get_by_text("Good-practice gallery").first.wait_for()

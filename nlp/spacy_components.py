@@ -43,8 +43,6 @@ LOOKUP_LEMMAS = "migralex_lookup_lemmas_v1"
 LOGGER = logging.getLogger(__name__)
 
 
-#: Environment variable naming the folder of derived-file caches (as in :mod:`.language`).
-CACHE_ENV = "MIGRALEX_CACHE_DIR"
 _CHUNK = 900  # SQLite's default limit on bound parameters is 999
 
 
@@ -69,6 +67,7 @@ def lemma_cache_file(language: str, source: Path) -> Path:
     import importlib.metadata
 
     from migralex.corpus.settings import default_cache_dir
+    from migralex.nlp.language import CACHE_ENV
 
     folder = os.environ.get(CACHE_ENV) or default_cache_dir()
     gz = source.with_name(source.name + ".gz")  # the package names the JSON, ships it gzipped

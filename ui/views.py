@@ -21,7 +21,7 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, overload
+from typing import Any
 
 import numpy as np
 
@@ -267,30 +267,6 @@ def _read_cached(path: Path, doc: Mapping[str, Any]) -> dict[str, Any] | None:
     return dict(data) if isinstance(data, dict) and data.get("doc_id") == doc["doc_id"] else None
 
 
-@overload
-def cached_check(
-    store: Store,
-    doc: Mapping[str, Any],
-    checklist: Checklist,
-    embed_queries: EmbedQueries,
-    model: str,
-    *,
-    block: Literal[True] = ...,
-) -> dict[str, Any]: ...
-
-
-@overload
-def cached_check(
-    store: Store,
-    doc: Mapping[str, Any],
-    checklist: Checklist,
-    embed_queries: EmbedQueries,
-    model: str,
-    *,
-    block: bool,
-) -> dict[str, Any] | None: ...
-
-
 def cached_check(
     store: Store,
     doc: Mapping[str, Any],
@@ -311,6 +287,9 @@ def cached_check(
     Args:
         doc: ``{"doc_id", "sha256"}`` of the document.
         block: False: return None at once when another thread is computing this document.
+
+    Returns:
+        The check (:func:`check_stored_document`); None only with ``block=False``.
     """
     from migralex.corpus.store import atomic_write_bytes
 

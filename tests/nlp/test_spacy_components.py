@@ -7,11 +7,12 @@ from pathlib import Path
 import pytest
 
 from migralex.nlp import spacy_components as sc
+from migralex.nlp.language import CACHE_ENV
 
 
 @pytest.fixture
 def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv(sc.CACHE_ENV, str(tmp_path / "cache"))
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path / "cache"))
     return tmp_path / "cache"
 
 
@@ -56,7 +57,7 @@ def test_unwritable_cache_folder_keeps_the_table_in_memory(
 ) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
-    monkeypatch.setenv(sc.CACHE_ENV, str(blocker / "cache"))
+    monkeypatch.setenv(CACHE_ENV, str(blocker / "cache"))
     table = sc.LemmaTable("en")
     assert table.lookup(["benefits", "zzz"]) == {"benefits": "benefit"}
     assert not list(tmp_path.rglob("*.sqlite")) and not list(tmp_path.rglob("*.tmp"))
